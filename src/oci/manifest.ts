@@ -94,27 +94,29 @@ export function parseManifest(
   }
   const inner = typeof body["mediaType"] === "string" ? body["mediaType"] : undefined;
   const declared = declaredMediaType?.split(";")[0]?.trim() || undefined;
-  let mediaType = inner ?? declared;
   if (inner && declared && inner !== declared && isManifestLike(declared)) {
     throw new PolypackError(
       "MANIFEST_INVALID",
       `manifest in ${context} says mediaType ${inner} but was served as ${declared}`,
     );
   }
-  if (!mediaType || !isManifestLike(mediaType)) {
-    mediaType = Array.isArray(body["manifests"])
-      ? MediaType.ociIndex
-      : body["config"]
-        ? MediaType.ociManifest
-        : mediaType;
-  }
+  // Old writers leave mediaType out of the body; then the descriptor's type, else the shape, decides.
+  const mediaType =
+    inner ??
+    (declared && isManifestLike(declared)
+      ? declared
+      : Array.isArray(body["manifests"])
+        ? MediaType.ociIndex
+        : body["config"]
+          ? MediaType.ociManifest
+          : declared);
   const digest = Digest.of(bytes);
   if (isIndexMediaType(mediaType)) {
     if (!Array.isArray(body["manifests"])) {
       throw new PolypackError("MANIFEST_INVALID", `index in ${context} has no manifests array`);
     }
     body["manifests"].forEach((d, i) => validateDescriptor(d, `${context} manifests[${i}]`));
-    return { kind: "index", mediaType: mediaType!, index: json as ImageIndex, bytes, digest };
+    return { kind: "index", mediaType, index: json as ImageIndex, bytes, digest };
   }
   if (isImageMediaType(mediaType)) {
     validateDescriptor(body["config"], `${context} config`);
@@ -122,7 +124,7 @@ export function parseManifest(
       throw new PolypackError("MANIFEST_INVALID", `manifest in ${context} has no layers array`);
     }
     body["layers"].forEach((d, i) => validateDescriptor(d, `${context} layers[${i}]`));
-    return { kind: "image", mediaType: mediaType!, manifest: json as ImageManifest, bytes, digest };
+    return { kind: "image", mediaType, manifest: json as ImageManifest, bytes, digest };
   }
   throw new PolypackError(
     "MANIFEST_UNSUPPORTED",

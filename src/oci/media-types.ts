@@ -22,12 +22,12 @@ export const IMAGE_MEDIA_TYPES: readonly string[] = [MediaType.ociManifest, Medi
 export const MANIFEST_MEDIA_TYPES: readonly string[] = [...INDEX_MEDIA_TYPES, ...IMAGE_MEDIA_TYPES];
 
 /** Whether a media type is an index or manifest list. */
-export function isIndexMediaType(mediaType: string | undefined): boolean {
+export function isIndexMediaType(mediaType: string | undefined): mediaType is string {
   return mediaType !== undefined && INDEX_MEDIA_TYPES.includes(mediaType);
 }
 
 /** Whether a media type is a single image manifest. */
-export function isImageMediaType(mediaType: string | undefined): boolean {
+export function isImageMediaType(mediaType: string | undefined): mediaType is string {
   return mediaType !== undefined && IMAGE_MEDIA_TYPES.includes(mediaType);
 }
 

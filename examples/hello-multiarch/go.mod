@@ -1,0 +1,3 @@
+module hello-multiarch
+
+go 1.19

@@ -1,0 +1,78 @@
+import type { BuildpackDescriptor } from "./descriptor-types.js";
+import type { TomlFields } from "./toml-fields.js";
+
+/** Buildpack API versions polypack reads, oldest first. */
+export const SUPPORTED_BUILDPACK_APIS: readonly string[] = ["0.7", "0.8", "0.9", "0.10", "0.11", "0.12"];
+/** Image extensions arrived with Buildpack API 0.9. */
+export const SUPPORTED_EXTENSION_APIS: readonly string[] = ["0.9", "0.10", "0.11", "0.12"];
+/** Ids the spec reserves for the platform's own directories. */
+export const RESERVED_IDS: readonly string[] = ["app", "config", "sbom"];
+
+const ID_PATTERN = /^[A-Za-z0-9./-]+$/;
+
+/** Checks the rules of the spec that typing alone cannot, reporting each problem to `fields`. */
+export function validateDescriptor(fields: TomlFields, descriptor: BuildpackDescriptor): void {
+  const { kind, info, document } = descriptor;
+  const supported = kind === "extension" ? SUPPORTED_EXTENSION_APIS : SUPPORTED_BUILDPACK_APIS;
+  if (descriptor.api === "") {
+    fields.report(
+      "BUILDPACK_API_UNSUPPORTED",
+      ["api"],
+      `missing the Buildpack API version`,
+      `add api = "0.10"`,
+    );
+  } else if (!supported.includes(descriptor.api)) {
+    fields.report(
+      "BUILDPACK_API_UNSUPPORTED",
+      ["api"],
+      `unsupported Buildpack API ${JSON.stringify(descriptor.api)}`,
+      `polypack reads ${kind}s with api ${supported.join(", ")}`,
+    );
+  }
+
+  if (document[kind] === undefined) {
+    fields.report(`BUILDPACK_ID_INVALID`, [], `missing the [${kind}] table with its id and version`);
+  } else if (info.id === "") {
+    fields.report("BUILDPACK_ID_INVALID", [kind, "id"], `missing the ${kind} id`);
+  } else if (!ID_PATTERN.test(info.id)) {
+    fields.report(
+      "BUILDPACK_ID_INVALID",
+      [kind, "id"],
+      `invalid id ${JSON.stringify(info.id)}`,
+      "an id may only contain letters, digits, '.', '/' and '-'",
+    );
+  } else if (RESERVED_IDS.includes(info.id)) {
+    fields.report("BUILDPACK_ID_INVALID", [kind, "id"], `the id ${JSON.stringify(info.id)} is reserved`);
+  }
+  const versionHint = `add [${kind}] version = "1.2.3", or give the version when packaging`;
+  if (document[kind] !== undefined && info.version === "") {
+    fields.report("BUILDPACK_VERSION_MISSING", [kind, "version"], `missing the ${kind} version`, versionHint);
+  } else if (info.version.includes("{{")) {
+    // libpak and jam fill `{{.version}}` at package time; the packager must supply it.
+    const template = JSON.stringify(info.version);
+    fields.report(
+      "BUILDPACK_VERSION_MISSING",
+      [kind, "version"],
+      `the version is the template ${template}`,
+      versionHint,
+    );
+  }
+
+  descriptor.stacks.forEach((stack, i) => {
+    if (stack.id === "") fields.report("BUILDPACK_TOML_INVALID", ["stacks", i, "id"], "missing the stack id");
+  });
+
+  if (descriptor.order.length > 0) {
+    if (kind === "extension") {
+      fields.report("BUILDPACK_ORDER_CONFLICT", ["order", 0], "an extension cannot declare [[order]]");
+    } else if (document["targets"] !== undefined || document["stacks"] !== undefined) {
+      const other = document["targets"] !== undefined ? "[[targets]]" : "[[stacks]]";
+      fields.report(
+        "BUILDPACK_ORDER_CONFLICT",
+        ["order", 0],
+        `a composite buildpack ([[order]]) cannot also declare ${other}`,
+        `remove ${other}: a composite buildpack supports the targets of the buildpacks in its order`,
+      );
+    }
+  }
+}

@@ -1,0 +1,21 @@
+// The buildpack model: descriptors, package.toml, per-target dependencies and their resolver.
+export * from "./descriptor-types.js";
+export {
+  checkDescriptor,
+  parseBuildpackToml,
+  parseExtensionToml,
+  type DescriptorCheck,
+  type DescriptorOptions,
+} from "./descriptor.js";
+export { RESERVED_IDS, SUPPORTED_BUILDPACK_APIS, SUPPORTED_EXTENSION_APIS } from "./descriptor-validate.js";
+export * from "./targets.js";
+export * from "./target-env.js";
+export * from "./package-config.js";
+export { parseChecksum, parseDependencies, type Dependency } from "./dependencies.js";
+export { purlArchitecture, type ArchitectureSource, type DependencyPlatform } from "./dependency-platform.js";
+export * from "./dependencies-filter.js";
+export * from "./dependencies-coverage.js";
+export * from "./dependencies-rewrite.js";
+export * from "./constraint.js";
+export * from "./resolve.js";
+export { formatKeyPath, type KeyPath } from "./toml-document.js";

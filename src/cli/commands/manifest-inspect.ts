@@ -1,0 +1,63 @@
+import type { Command } from "commander";
+import { inspect, type InspectResult } from "../../inspect/inspect.js";
+import { parseEndpoint } from "../../copy/endpoint.js";
+import { formatBytes, renderTable, shortDigest } from "../table.js";
+import { openSource, type CliContext } from "../context.js";
+
+/** `polypack manifest inspect LOCATION`: prints an index or image with its platforms. */
+export function registerManifestInspect(manifest: Command, context: () => CliContext): void {
+  manifest
+    .command("inspect")
+    .description("print an image index or image manifest with its platforms (registry, OCI layout or .cnb)")
+    .argument("<location>", "registry reference, OCI layout directory (oci:DIR[:REF]) or .cnb file")
+    .option("--raw", "print the manifest bytes exactly as stored")
+    .action(async (location: string, options: { raw?: boolean }) => {
+      const ctx = context();
+      const source = await openSource(parseEndpoint(location), ctx);
+      try {
+        const result = await inspect(source);
+        if (options.raw) {
+          process.stdout.write(JSON.stringify(result.raw) + "\n");
+          return;
+        }
+        ctx.output.result(result, renderInspect);
+      } finally {
+        await source.close?.();
+      }
+    });
+}
+
+/** The text form of an inspect result. */
+export function renderInspect(result: InspectResult): string {
+  const head = [
+    `Name:       ${result.name}`,
+    `Digest:     ${result.digest}`,
+    `Media type: ${result.mediaType}`,
+    `Size:       ${result.size}`,
+  ];
+  if (result.kind === "index") {
+    const rows = result.manifests.map((m) => [m.platform || "(none)", m.digest, String(m.size), m.mediaType]);
+    return [
+      ...head,
+      `Manifests:  ${result.manifests.length}`,
+      "",
+      renderTable(["PLATFORM", "DIGEST", "SIZE", "MEDIA TYPE"], rows),
+    ].join("\n");
+  }
+  const layers = result.layers.map((l, i) => [
+    String(i),
+    shortDigest(l.digest),
+    formatBytes(l.size),
+    l.mediaType,
+  ]);
+  const labels = Object.keys(result.labels).sort();
+  return [
+    ...head,
+    `Platform:   ${result.platform || "(none)"}`,
+    `Config:     ${result.config.digest}`,
+    ...(result.created ? [`Created:    ${result.created}`] : []),
+    `Labels:     ${labels.length ? labels.join(", ") : "(none)"}`,
+    "",
+    renderTable(["#", "LAYER", "SIZE", "MEDIA TYPE"], layers),
+  ].join("\n");
+}

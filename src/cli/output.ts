@@ -1,0 +1,66 @@
+import { PolypackError } from "../errors.js";
+import { ProgressReporter } from "./progress.js";
+
+/** How a command reports: human text or JSON, and whether progress bars are drawn. */
+export class Output {
+  constructor(
+    /** Print JSON on stdout instead of text. */
+    readonly json: boolean,
+    private readonly stdout: NodeJS.WriteStream = process.stdout,
+    private readonly stderr: NodeJS.WriteStream = process.stderr,
+  ) {}
+
+  /** Whether progress should be drawn as bars: a terminal on stderr, not CI, not JSON. */
+  get interactive(): boolean {
+    return !this.json && this.stderr.isTTY && !process.env["CI"];
+  }
+
+  /** A progress reporter writing to stderr (bars on a terminal, plain lines elsewhere, nothing for --json). */
+  progress(): ProgressReporter {
+    const stderr = this.stderr;
+    const quiet = this.json;
+    return new ProgressReporter({
+      isTTY: this.interactive,
+      write: (text) => {
+        if (!quiet) stderr.write(text);
+      },
+    });
+  }
+
+  /** Prints the command's result: `value` as JSON, or the text that `render` makes of it. */
+  result<T>(value: T, render: (value: T) => string): void {
+    if (this.json) this.stdout.write(JSON.stringify(value, null, 2) + "\n");
+    else this.stdout.write(render(value) + "\n");
+  }
+
+  /** Prints a note or warning for people on stderr (in JSON mode too, since stdout stays JSON). */
+  note(text: string): void {
+    this.stderr.write(text + "\n");
+  }
+
+  /** Prints an error once, the way the command line shows every error. */
+  error(error: unknown): number {
+    if (error instanceof PolypackError) {
+      if (this.json) {
+        this.stdout.write(JSON.stringify({ error: error.toJSON() }, null, 2) + "\n");
+      }
+      this.stderr.write(`error[${error.code}]: ${error.message}\n`);
+      if (error.hint) this.stderr.write(`hint: ${error.hint}\n`);
+      if (!error.userError) {
+        this.stderr.write("this is a bug in polypack; please report it with the command you ran\n");
+        if (error.cause instanceof Error && error.cause.stack) this.stderr.write(`${error.cause.stack}\n`);
+      }
+      return error.userError ? 1 : 70;
+    }
+    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    if (this.json) {
+      this.stdout.write(
+        JSON.stringify({ error: { code: "INTERNAL", message: String(error) } }, null, 2) + "\n",
+      );
+    }
+    this.stderr.write(
+      `error[INTERNAL]: ${message}\nthis is a bug in polypack; please report it with the command you ran\n`,
+    );
+    return 70;
+  }
+}

@@ -1,0 +1,133 @@
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { pipeline as pipelineCallback, type Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { isPolypackError } from "../errors.js";
+import type { Digest } from "../oci/digest.js";
+import { tempPathBeside } from "../util/fs.js";
+import { defaultDependencyCacheDir } from "./cache-dir.js";
+import { checksumStream, type ChecksumStreamOptions } from "./checksum-stream.js";
+import { failure, reason } from "./failure.js";
+
+/** A complete, verified file in the cache. */
+export interface CacheEntry {
+  path: string;
+  size: number;
+}
+
+/** Options of `DependencyCache.put`. */
+export type PutOptions = Pick<ChecksumStreamOptions, "expectedSize" | "onBytes">;
+
+// Keyed by the entry's absolute path, so that two cache objects on one directory share downloads too.
+const inflight = new Map<string, Promise<unknown>>();
+
+/**
+ * Downloaded dependencies stored by checksum, at `<dir>/<algorithm>/<hex>`. An entry is written to a
+ * temporary file beside it, verified while it streams, fsynced and renamed into place only when
+ * complete, so a file under its final name is always whole and correct; the rename also makes
+ * processes that store the same entry at once safe.
+ */
+export class DependencyCache {
+  /** The absolute directory holding `<algorithm>/<hex>` files. */
+  readonly dir: string;
+
+  constructor(dir: string = defaultDependencyCacheDir()) {
+    this.dir = resolve(dir);
+  }
+
+  /** Where the entry for `digest` is (or would be). */
+  path(digest: Digest): string {
+    return join(this.dir, digest.algorithm, digest.hex);
+  }
+
+  /** The stored entry for `digest`, or undefined; its content was verified when it was stored. */
+  async entry(digest: Digest): Promise<CacheEntry | undefined> {
+    const path = this.path(digest);
+    const info = await stat(path).catch(() => undefined);
+    return info?.isFile() ? { path, size: info.size } : undefined;
+  }
+
+  /** Whether an entry for `digest` is stored. */
+  async has(digest: Digest): Promise<boolean> {
+    return (await this.entry(digest)) !== undefined;
+  }
+
+  /**
+   * Reads an entry back, verifying it again as it streams; a file changed since it was stored fails
+   * with DEPENDENCY_CACHE_CORRUPT and is removed so the next run downloads it afresh.
+   */
+  async open(digest: Digest): Promise<Readable> {
+    const entry = await this.entry(digest);
+    if (entry === undefined) {
+      throw failure("DEPENDENCY_NOT_CACHED", `${digest.toString()} is not in the cache at ${this.dir}`);
+    }
+    const verify = checksumStream(digest, {
+      expectedSize: entry.size,
+      mismatchCode: "DEPENDENCY_CACHE_CORRUPT",
+    });
+    return pipelineCallback(createReadStream(entry.path), verify, (error) => {
+      if (isPolypackError(error)) void rm(entry.path, { force: true });
+    });
+  }
+
+  /**
+   * Streams `source` into the entry for `digest`. Fails, leaving nothing behind, when the content
+   * does not match; errors of `source` itself are passed through unchanged for the caller to judge.
+   */
+  async put(digest: Digest, source: Readable, options: PutOptions = {}): Promise<CacheEntry> {
+    const path = this.path(digest);
+    const temp = tempPathBeside(path);
+    let sourceError: unknown;
+    source.once("error", (error) => (sourceError ??= error));
+    let size = 0;
+    const onBytes = (bytes: number): void => {
+      size = bytes;
+      options.onBytes?.(bytes);
+    };
+    try {
+      await mkdir(dirname(path), { recursive: true });
+      await pipeline(
+        source,
+        checksumStream(digest, { ...options, onBytes }),
+        createWriteStream(temp, { flags: "wx" }),
+      );
+      await syncFile(temp);
+      await rename(temp, path);
+    } catch (error) {
+      await rm(temp, { force: true });
+      if (isPolypackError(error) || error === sourceError) throw error;
+      throw failure("DEPENDENCY_CACHE_WRITE_FAILED", `cannot write ${path}: ${reason(error)}`, {
+        cause: error,
+        hint: "check that the cache directory is writable, or set POLYPACK_CACHE_DIR",
+      });
+    } finally {
+      source.destroy();
+    }
+    await syncFile(dirname(path)).catch(() => undefined);
+    return { path, size };
+  }
+
+  /**
+   * Runs `task` for `digest` unless one is already running in this process, in which case its
+   * result is shared: concurrent requests for one checksum cause one download.
+   */
+  share<T>(digest: Digest, task: () => Promise<T>): Promise<T> {
+    const key = this.path(digest);
+    const running = inflight.get(key);
+    if (running !== undefined) return running as Promise<T>;
+    const started = task().finally(() => inflight.delete(key));
+    inflight.set(key, started);
+    return started;
+  }
+}
+
+/** Flushes a file (or directory) to disk, so a rename never publishes data still in the page cache. */
+async function syncFile(path: string): Promise<void> {
+  const handle = await open(path, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

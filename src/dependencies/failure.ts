@@ -1,0 +1,69 @@
+import { PolypackError } from "../errors.js";
+
+/** The stable codes of dependency download failures. */
+export type DependencyErrorCode =
+  | "DEPENDENCY_DOWNLOAD_FAILED"
+  | "DEPENDENCY_CHECKSUM_MISMATCH"
+  | "DEPENDENCY_TRUNCATED"
+  | "DEPENDENCY_CHECKSUM_MISSING"
+  | "DEPENDENCY_URI_MISSING"
+  | "DEPENDENCY_URI_UNSUPPORTED"
+  | "DEPENDENCY_CACHE_WRITE_FAILED"
+  | "DEPENDENCY_CACHE_CORRUPT"
+  | "DEPENDENCY_NOT_CACHED";
+
+/** What a message needs to name a dependency: which one, for which target(s), from where. */
+export interface DependencyLabel {
+  id: string;
+  version: string;
+  /** One target such as `linux/arm64`, or several joined with `, `. */
+  target: string;
+  /** The URI, already redacted (see `displayUri`). */
+  url: string;
+}
+
+/** `hello-runtime 1.0.0 for linux/arm64`. */
+export function nameDependency(label: DependencyLabel): string {
+  return `${label.id} ${label.version} for ${label.target}`;
+}
+
+// Transience is a property of one failure, decided where it is detected and read by the retry loop;
+// a set keeps it off the shared error class.
+const transientFailures = new WeakSet<PolypackError>();
+
+/** A failure without the dependency's name yet (the retry loop adds it); `transient` allows a retry. */
+export function failure(
+  code: DependencyErrorCode,
+  detail: string,
+  options: { transient?: boolean; cause?: unknown; hint?: string } = {},
+): PolypackError {
+  const error = new PolypackError(code, detail, { cause: options.cause, hint: options.hint });
+  if (options.transient === true) transientFailures.add(error);
+  return error;
+}
+
+/** Whether a failure may go away when tried again (connection reset, 5xx, cut-short body). */
+export function isTransient(error: unknown): boolean {
+  return error instanceof PolypackError && transientFailures.has(error);
+}
+
+/**
+ * The error the user sees: same code and hint, with a message that names the dependency, its
+ * target and its (redacted) URL in front of what went wrong.
+ */
+export function labelled(error: PolypackError, label: DependencyLabel): PolypackError {
+  return new PolypackError(
+    error.code,
+    `cannot download ${nameDependency(label)} from ${label.url}: ${error.message}`,
+    { cause: error.cause ?? error, hint: error.hint, userError: error.userError },
+  );
+}
+
+/** A short reason from any thrown value, for the detail part of a message. */
+export function reason(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" && !error.message.includes(code)
+    ? `${error.message} (${code})`
+    : error.message;
+}

@@ -1,0 +1,16 @@
+/**
+ * polypack's library API: OCI values (digests, platforms, descriptors, manifests), deterministic
+ * layers, OCI layouts and .cnb files, the registry client and the generic copy between them.
+ */
+export { PolypackError, isPolypackError } from "./errors.js";
+export { Digest, Digester, type DigestAlgorithm } from "./oci/digest.js";
+export * from "./oci/media-types.js";
+export { type Descriptor, REF_NAME_ANNOTATION, descriptorFor, validateDescriptor } from "./oci/descriptor.js";
+export { Platform, normalizeArchitecture, type PlatformJSON } from "./oci/platform.js";
+export * from "./oci/manifest.js";
+export type * from "./oci/content.js";
+export { verifyingStream, verifyBytes } from "./oci/verify.js";
+export { copy, type CopyEvent, type CopyOptions, type CopyReport } from "./copy/copy.js";
+export { planGraph, type CopyGraph, type PlannedManifest } from "./copy/plan.js";
+export { parseEndpoint, formatEndpoint, type Endpoint } from "./copy/endpoint.js";
+export { inspect, type InspectResult } from "./inspect/inspect.js";

@@ -1,0 +1,92 @@
+import type { Header } from "tar-stream";
+import { PolypackError } from "../errors.js";
+import { fileSize, type LayerEntry } from "./entry.js";
+
+/** The mtime pack gives every entry: 1980-01-01T00:00:01Z, the earliest time zip and tar agree on. */
+export const DEFAULT_LAYER_MTIME = new Date("1980-01-01T00:00:01Z");
+
+/** What tar-stream's pack accepts, plus the PAX records it writes when `pax` is set. */
+export type TarHeader = Partial<Header> & { name: string; pax?: Record<string, string> };
+
+/** How headers are written. */
+export interface HeaderOptions {
+  /** Whether names begin with `/` (pack writes `/cnb/buildpacks/...`). */
+  absoluteNames: boolean;
+  /** The mtime of every entry. */
+  mtime: Date;
+}
+
+// tar-stream stores the mtime through a 32-bit integer, and ustar's octal size field ends at 8 GiB.
+const MAX_MTIME_SECONDS = 2 ** 31 - 1;
+const MAX_USTAR_SIZE = 8 ** 11 - 1;
+const USTAR_NAME_BYTES = 100;
+
+/**
+ * The mtime for layer entries: SOURCE_DATE_EPOCH (seconds since 1970) when set, as reproducible
+ * builds expect, else DEFAULT_LAYER_MTIME.
+ */
+export function layerMtime(env: NodeJS.ProcessEnv = process.env): Date {
+  const raw = env["SOURCE_DATE_EPOCH"]?.trim();
+  if (raw === undefined || raw === "") return DEFAULT_LAYER_MTIME;
+  const seconds = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!(seconds <= MAX_MTIME_SECONDS)) {
+    throw new PolypackError("SOURCE_DATE_EPOCH_INVALID", `SOURCE_DATE_EPOCH=${JSON.stringify(raw)} is invalid`, {
+      hint: `set it to whole seconds since 1970-01-01, at most ${MAX_MTIME_SECONDS}, or unset it`,
+    });
+  }
+  return new Date(seconds * 1000);
+}
+
+/**
+ * The permission bits written for an entry, as pack writes them: directories 0755, anything with an
+ * execute bit 0755, everything else 0644, unless the caller fixed the mode with `exactMode`.
+ */
+export function normalizeMode(entry: LayerEntry): number {
+  if (entry.exactMode !== undefined) return entry.exactMode & 0o7777;
+  if (entry.type === "directory") return 0o755;
+  const onDisk = entry.mode ?? (entry.type === "symlink" ? 0o777 : 0o644);
+  return onDisk & 0o111 ? 0o755 : 0o644;
+}
+
+/**
+ * The tar header of an entry whose path (and hard link target) is already clean and relative.
+ * Ownership is root, names are empty, the mtime fixed. PAX records appear only where a ustar
+ * header cannot hold the entry: tar-stream adds them itself for long or non-ASCII names; here they
+ * are forced for sizes beyond 8 GiB and for long absolute names, because tar-stream drops the
+ * leading `/` when it splits a name into ustar's prefix field.
+ */
+export function tarHeaderFor(entry: LayerEntry, path: string, options: HeaderOptions): TarHeader {
+  const name = options.absoluteNames ? `/${path}` : path;
+  const header: TarHeader = {
+    name,
+    mode: normalizeMode(entry),
+    uid: 0,
+    gid: 0,
+    uname: "",
+    gname: "",
+    mtime: options.mtime,
+    size: 0,
+  };
+  let pax: Record<string, string> | undefined;
+  if (options.absoluteNames && Buffer.byteLength(name) > USTAR_NAME_BYTES) pax = {};
+  switch (entry.type) {
+    case "directory":
+      header.type = "directory";
+      break;
+    case "symlink":
+      header.type = "symlink";
+      header.linkname = entry.linkname;
+      break;
+    case "hardlink":
+      header.type = "link";
+      header.linkname = options.absoluteNames ? `/${entry.linkname}` : entry.linkname;
+      break;
+    case "file":
+      header.type = "file";
+      header.size = fileSize(entry);
+      if (header.size > MAX_USTAR_SIZE) pax = { ...pax, size: String(header.size) };
+      break;
+  }
+  if (pax) header.pax = pax;
+  return header;
+}

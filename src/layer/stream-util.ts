@@ -1,0 +1,62 @@
+import { Transform, type TransformCallback } from "node:stream";
+import type { Digester } from "../oci/digest.js";
+
+/** The writable side of a Node or streamx stream, as far as feeding it by hand needs. */
+export interface FeedableStream {
+  write(chunk: Buffer): boolean;
+  end(chunk?: undefined): unknown;
+  destroy(error?: Error): unknown;
+  once(event: "drain" | "close" | "error", listener: (error?: unknown) => void): unknown;
+  off(event: "drain" | "close" | "error", listener: (error?: unknown) => void): unknown;
+}
+
+/** Resolves when `stream` wants more data; rejects if it closes or fails first. */
+export function drained(stream: FeedableStream): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const cleanup = (): void => {
+      stream.off("drain", onDrain);
+      stream.off("close", onClose);
+      stream.off("error", onError);
+    };
+    const onDrain = (): void => {
+      cleanup();
+      resolve();
+    };
+    const onClose = (): void => {
+      cleanup();
+      reject(new Error("stream closed before it drained"));
+    };
+    const onError = (error: unknown): void => {
+      cleanup();
+      reject(error instanceof Error ? error : new Error(String(error)));
+    };
+    stream.once("drain", onDrain);
+    stream.once("close", onClose);
+    stream.once("error", onError);
+  });
+}
+
+/**
+ * Writes every chunk of `source` into `sink`, waiting whenever the sink asks to, then ends it.
+ * tar-stream's streamx streams do not plug into node:stream's pipeline, hence this small loop.
+ */
+export async function feed(source: AsyncIterable<Uint8Array>, sink: FeedableStream): Promise<void> {
+  try {
+    for await (const chunk of source) {
+      if (!sink.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))) await drained(sink);
+    }
+    sink.end(undefined);
+  } catch (error) {
+    sink.destroy(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+/** A pass-through stream that feeds everything it sees into a digester. */
+export function hashingTap(digester: Digester): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+      digester.update(chunk);
+      callback(null, chunk);
+    },
+  });
+}

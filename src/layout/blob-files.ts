@@ -1,0 +1,83 @@
+import { createReadStream, createWriteStream } from "node:fs";
+import { open, rename, rm } from "node:fs/promises";
+import { pipeline as pipelineCallback, Readable, Transform, type TransformCallback } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { PolypackError } from "../errors.js";
+import type { Descriptor } from "../oci/descriptor.js";
+import { verifyingStream } from "../oci/verify.js";
+import { tempPathBeside } from "../util/fs.js";
+
+/**
+ * Streams a blob into `path` through a temporary file beside it: the bytes are verified against
+ * the descriptor (digest and size) before the rename, so a wrong or partial blob never appears.
+ */
+export async function writeVerifiedFile(
+  path: string,
+  descriptor: Descriptor,
+  source: Readable,
+  context: string,
+  onProgress?: (bytesDone: number) => void,
+): Promise<void> {
+  const temp = tempPathBeside(path);
+  try {
+    const stages = [source, verifyingStream(descriptor, context), ...(onProgress ? [progressTap(onProgress)] : [])];
+    await pipeline([...stages, createWriteStream(temp, { mode: 0o644 })]);
+    await rename(temp, path);
+  } catch (error) {
+    source.destroy();
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+/**
+ * A stream over a file (or a byte range of it, for blobs inside a `.cnb` archive) that fails with
+ * DIGEST_MISMATCH or SIZE_MISMATCH instead of ending when the bytes do not match the descriptor.
+ */
+export function openVerifiedFile(
+  path: string,
+  descriptor: Descriptor,
+  context: string,
+  range?: { start: number; length: number },
+): Readable {
+  const verifier = verifyingStream(descriptor, context);
+  const file =
+    range === undefined
+      ? createReadStream(path)
+      : range.length === 0
+        ? Readable.from([])
+        : createReadStream(path, { start: range.start, end: range.start + range.length - 1 });
+  pipelineCallback(file, verifier, () => undefined);
+  return verifier;
+}
+
+/** A small file read whole, or undefined when it does not exist; larger than `maxBytes` is an error. */
+export async function readFileCapped(path: string, maxBytes: number, what: string): Promise<Buffer | undefined> {
+  let handle;
+  try {
+    handle = await open(path, "r");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+  try {
+    const { size } = await handle.stat();
+    if (size > maxBytes) {
+      throw new PolypackError("FILE_TOO_LARGE", `${what} ${path} has ${size} bytes, more than ${maxBytes}`);
+    }
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}
+
+function progressTap(onProgress: (bytesDone: number) => void): Transform {
+  let done = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+      done += chunk.length;
+      onProgress(done);
+      callback(null, chunk);
+    },
+  });
+}

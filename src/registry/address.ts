@@ -1,0 +1,76 @@
+import { isIP } from "node:net";
+
+/** A host with optional port, split; IPv6 literals lose their brackets. */
+export function splitHostPort(host: string): { hostname: string; port: string | undefined } {
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(host);
+  if (bracketed) return { hostname: bracketed[1]!.toLowerCase(), port: bracketed[2] };
+  const colon = host.lastIndexOf(":");
+  if (colon !== -1 && host.indexOf(":") === colon) {
+    return { hostname: host.slice(0, colon).toLowerCase(), port: host.slice(colon + 1) };
+  }
+  return { hostname: host.toLowerCase(), port: undefined };
+}
+
+function ipv4Parts(address: string): number[] | undefined {
+  if (isIP(address) !== 4) return undefined;
+  return address.split(".").map(Number);
+}
+
+/** The IPv4 address inside an IPv4-mapped IPv6 address such as `::ffff:127.0.0.1`. */
+function mappedIPv4(address: string): string | undefined {
+  const match = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  return match?.[1];
+}
+
+/** Whether a host name (no port) is `localhost`, a name under it, or a loopback address. */
+export function isLoopbackHostname(hostname: string): boolean {
+  const name = hostname.toLowerCase().replace(/\.$/, "");
+  if (name === "localhost" || name.endsWith(".localhost")) return true;
+  const v4 = ipv4Parts(mappedIPv4(name) ?? name);
+  if (v4) return v4[0] === 127;
+  return isIP(name) === 6 && /^(0*:)*:?0*1$/.test(name);
+}
+
+/**
+ * Whether a host name is a literal address that only makes sense inside a network: private,
+ * unique-local, link-local or unspecified. Names are not resolved; loopback is reported separately.
+ */
+export function isPrivateHostname(hostname: string): boolean {
+  const name = hostname.toLowerCase();
+  const v4 = ipv4Parts(mappedIPv4(name) ?? name);
+  if (v4) {
+    const [a, b] = v4 as [number, number];
+    return (
+      a === 10 ||
+      a === 0 ||
+      (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168) ||
+      (a === 169 && b === 254)
+    );
+  }
+  if (isIP(name) !== 6) return false;
+  return /^f[cd][0-9a-f]{0,2}:/.test(name) || /^fe[89ab][0-9a-f]?:/.test(name) || /^(0*:)*:?0*$/.test(name);
+}
+
+/** Whether plain HTTP may be used for a registry: loopback hosts and hosts the user named insecure. */
+export function allowsPlainHttp(registryHost: string, insecure: readonly string[] = []): boolean {
+  if (insecure.some((h) => h.toLowerCase() === registryHost.toLowerCase())) return true;
+  return isLoopbackHostname(splitHostPort(registryHost).hostname);
+}
+
+/** The base URL of a registry's API: http for loopback and insecure registries, https otherwise. */
+export function registryBaseUrl(apiHost: string, insecure: readonly string[] = []): URL {
+  return new URL(`${allowsPlainHttp(apiHost, insecure) ? "http" : "https"}://${apiHost}/`);
+}
+
+/**
+ * Whether a token realm may be contacted. A remote registry must not send us to a loopback or
+ * private address, which could reach services the registry itself cannot see.
+ */
+export function isRealmAllowed(registryHostname: string, realm: URL): boolean {
+  if (isLoopbackHostname(registryHostname)) return true;
+  const realmHost = realm.hostname.replace(/^\[|\]$/g, "");
+  if (isLoopbackHostname(realmHost)) return false;
+  // A registry addressed by a private address is already inside that network.
+  return !isPrivateHostname(realmHost) || isPrivateHostname(registryHostname);
+}

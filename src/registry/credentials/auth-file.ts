@@ -1,0 +1,127 @@
+import { credentialsInvalid } from "./errors.js";
+import { normalizeRegistryHost, parseAuthKey } from "./host.js";
+import type { Credential } from "./types.js";
+
+/** One `auths` entry of a Docker config or containers auth file. */
+export interface AuthEntry {
+  /** The key exactly as written in the file, for messages. */
+  key: string;
+  /** Normalised registry host the entry belongs to. */
+  host: string;
+  /** Repository path the entry is limited to ("" for the whole registry). */
+  path: string;
+  /** The credential, or undefined for placeholder entries such as `{}` written next to a credsStore. */
+  credential: Credential | undefined;
+}
+
+/** What a Docker config.json or containers auth.json says about registry credentials. */
+export interface AuthFileContents {
+  auths: AuthEntry[];
+  /** Per-host credential helper names (`credHelpers`), keyed by normalised host. */
+  credHelpers: Map<string, string>;
+  /** Default credential helper name (`credsStore`). */
+  credsStore: string | undefined;
+}
+
+type JsonObject = Record<string, unknown>;
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+function decodeBasicAuth(encoded: string, file: string, key: string): { username: string; password: string } {
+  // Buffer.from silently skips invalid characters, which would turn a corrupt entry into wrong credentials.
+  if (!STRICT_BASE64.test(encoded)) {
+    throw credentialsInvalid(file, `auths["${key}"].auth`, "is not valid base64");
+  }
+  const decoded = Buffer.from(encoded, "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  if (colon === -1) {
+    throw credentialsInvalid(file, `auths["${key}"].auth`, 'does not decode to "username:password"');
+  }
+  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+function optionalString(entry: JsonObject, field: string, file: string, key: string): string | undefined {
+  const value = entry[field];
+  if (value === undefined || value === null || value === "") return undefined;
+  if (typeof value !== "string") {
+    throw credentialsInvalid(file, `auths["${key}"].${field}`, `must be a string, not ${typeof value}`);
+  }
+  return value;
+}
+
+function parseEntry(key: string, value: unknown, file: string): AuthEntry {
+  if (!isObject(value)) {
+    throw credentialsInvalid(file, `auths["${key}"]`, "must be an object");
+  }
+  const auth = optionalString(value, "auth", file, key);
+  const basic = auth === undefined ? undefined : decodeBasicAuth(auth, file, key);
+  const credential: Credential = {};
+  const username = basic?.username ?? optionalString(value, "username", file, key);
+  const password = basic?.password ?? optionalString(value, "password", file, key);
+  const identityToken = optionalString(value, "identitytoken", file, key);
+  const registryToken = optionalString(value, "registrytoken", file, key);
+  if (username !== undefined) credential.username = username;
+  if (password !== undefined) credential.password = password;
+  if (identityToken !== undefined) credential.identityToken = identityToken;
+  if (registryToken !== undefined) credential.registryToken = registryToken;
+  const { host, path } = parseAuthKey(key);
+  return { key, host, path, credential: Object.keys(credential).length === 0 ? undefined : credential };
+}
+
+function parseHelperMap(value: unknown, file: string): Map<string, string> {
+  const helpers = new Map<string, string>();
+  if (value === undefined || value === null) return helpers;
+  if (!isObject(value)) throw credentialsInvalid(file, "credHelpers", "must be an object");
+  for (const [key, name] of Object.entries(value)) {
+    if (typeof name !== "string" || name === "") {
+      throw credentialsInvalid(file, `credHelpers["${key}"]`, "must be a helper name");
+    }
+    helpers.set(parseAuthKey(key).host, name);
+  }
+  return helpers;
+}
+
+/** Parses the text of a Docker config.json or containers auth.json; `file` names it in errors. */
+export function parseAuthFile(text: string, file: string): AuthFileContents {
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    throw credentialsInvalid(file, undefined, `is not valid JSON: ${(error as Error).message}`);
+  }
+  if (!isObject(document)) throw credentialsInvalid(file, undefined, "must contain a JSON object");
+  const auths = document["auths"] ?? {};
+  if (!isObject(auths)) throw credentialsInvalid(file, "auths", "must be an object");
+  const credsStore = document["credsStore"];
+  if (credsStore !== undefined && credsStore !== "" && typeof credsStore !== "string") {
+    throw credentialsInvalid(file, "credsStore", "must be a helper name");
+  }
+  return {
+    auths: Object.entries(auths).map(([key, value]) => parseEntry(key, value, file)),
+    credHelpers: parseHelperMap(document["credHelpers"], file),
+    credsStore: credsStore === "" ? undefined : credsStore,
+  };
+}
+
+/**
+ * The entry that applies to a host and, when given, a repository on it: the longest matching repository
+ * path wins, then the whole-registry entry. Entries without a credential never match.
+ */
+export function findAuthEntry(
+  entries: readonly AuthEntry[],
+  registryHost: string,
+  repository = "",
+): AuthEntry | undefined {
+  const host = normalizeRegistryHost(registryHost);
+  let best: AuthEntry | undefined;
+  for (const entry of entries) {
+    if (entry.host !== host || entry.credential === undefined) continue;
+    const covers = entry.path === "" || repository === entry.path || repository.startsWith(`${entry.path}/`);
+    if (covers && (best === undefined || entry.path.length > best.path.length)) best = entry;
+  }
+  return best;
+}

@@ -1,0 +1,46 @@
+import { homedir } from "node:os";
+import { ChainCredentialProvider } from "./chain.js";
+import { ContainersAuthProvider, containersAuthFilePaths } from "./containers-auth.js";
+import { DockerConfigProvider, dockerConfigPath } from "./docker-config.js";
+import { bindExplicitCredentials, credentialFromEnvironment, StaticCredentialProvider } from "./explicit.js";
+import type { ExplicitCredential } from "./explicit.js";
+import type { ReadTextFile } from "./files.js";
+import { runCredentialHelper, type CredentialHelperRunner } from "./helper.js";
+import type { CredentialProvider } from "./types.js";
+
+/** Options for {@link defaultCredentialProvider}; everything defaults to the real environment. */
+export interface DefaultCredentialProviderOptions {
+  /** Credentials from command line flags; they win over the environment. */
+  explicit?: ExplicitCredential;
+  /** Host that explicit credentials without a registry belong to, normally the push target's. */
+  defaultRegistry?: string;
+  env?: NodeJS.ProcessEnv;
+  homeDir?: string;
+  readFile?: ReadTextFile;
+  /** Replaces running `docker-credential-*` programs. */
+  runHelper?: CredentialHelperRunner;
+  helperTimeoutMs?: number;
+}
+
+/**
+ * The provider the command line uses: flags, then POLYPACK_REGISTRY_* variables, then Docker's
+ * config.json (credHelpers, credsStore, auths), then containers auth files.
+ */
+export function defaultCredentialProvider(
+  options: DefaultCredentialProviderOptions = {},
+): CredentialProvider {
+  const env = options.env ?? process.env;
+  const homeDir = options.homeDir ?? homedir();
+  const fromEnv = credentialFromEnvironment(env);
+  const explicit = [options.explicit, fromEnv].filter((c): c is ExplicitCredential => c !== undefined);
+  const runHelper =
+    options.runHelper ??
+    ((helper: string, serverUrl: string) =>
+      runCredentialHelper(helper, serverUrl, { env, timeoutMs: options.helperTimeoutMs }));
+  const fileOptions = options.readFile === undefined ? {} : { readFile: options.readFile };
+  return new ChainCredentialProvider([
+    new StaticCredentialProvider(bindExplicitCredentials(explicit, options.defaultRegistry)),
+    new DockerConfigProvider({ file: dockerConfigPath(env, homeDir), runHelper, ...fileOptions }),
+    new ContainersAuthProvider({ files: containersAuthFilePaths(env, homeDir), ...fileOptions }),
+  ]);
+}

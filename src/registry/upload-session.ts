@@ -1,0 +1,141 @@
+import { Transform, type Readable, type TransformCallback } from "node:stream";
+import { pipeline } from "node:stream";
+import type { RegistryLocation } from "../oci/content.js";
+import type { Descriptor } from "../oci/descriptor.js";
+import { verifyingStream } from "../oci/verify.js";
+import { chunksOf } from "./chunks.js";
+import { pushScope } from "./endpoint.js";
+import { errorFromResponse, RegistryError } from "./errors.js";
+import { discard, header, type RegistryRequest, type RegistryResponse } from "./http.js";
+import { redactUrl } from "./redact.js";
+import type { Transport } from "./transport.js";
+
+/** An open upload: where to send the next bytes, and the smallest chunk the registry accepts. */
+export interface UploadSession {
+  url: URL;
+  minChunkLength: number;
+}
+
+/** Reads the session a 202 answer opened (Location may be relative or absolute). */
+export function sessionFrom(response: RegistryResponse, request: RegistryRequest): UploadSession {
+  const location = header(response, "location");
+  if (!location) {
+    throw new RegistryError(
+      "REGISTRY_ERROR",
+      `the registry opened an upload without a Location (${redactUrl(request.url)})`,
+      {
+        url: redactUrl(request.url),
+        status: response.status,
+      },
+    );
+  }
+  const minChunk = Number(header(response, "oci-chunk-min-length"));
+  return {
+    url: new URL(location, response.url),
+    minChunkLength: Number.isSafeInteger(minChunk) && minChunk > 0 ? minChunk : 0,
+  };
+}
+
+/** The blob's bytes as they should leave: verified against the descriptor and counted for progress. */
+export async function uploadBody(
+  descriptor: Descriptor,
+  open: () => Promise<Readable>,
+  what: string,
+  onProgress?: (bytesDone: number) => void,
+): Promise<Readable> {
+  let done = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+      done += chunk.length;
+      onProgress?.(done);
+      callback(null, chunk);
+    },
+  });
+  return pipeline(await open(), verifyingStream(descriptor, what), counter, () => undefined);
+}
+
+function writeRequest(
+  location: RegistryLocation,
+  method: "PUT" | "PATCH",
+  url: URL,
+  body: Readable | Buffer,
+  length: number,
+): RegistryRequest {
+  return {
+    method,
+    url,
+    headers: { "content-type": "application/octet-stream", "content-length": String(length) },
+    body,
+    scopes: [pushScope(location)],
+    // Bytes sent into a session cannot be taken back; a failure restarts the whole upload instead.
+    retryable: false,
+  };
+}
+
+/** Whether a refused single PUT suggests trying chunks: too large, unsupported, or a bad request. */
+function suggestsChunks(error: RegistryError): boolean {
+  if (error.status === 413 || error.status === 415) return true;
+  return (
+    error.status === 400 && !error.registryCodes.some((c) => c === "DIGEST_INVALID" || c === "SIZE_INVALID")
+  );
+}
+
+/**
+ * Sends the whole blob with one PUT. Returns "refused" when the registry turned the single request
+ * down in a way that suggests chunks; other failures throw.
+ */
+export async function putWhole(
+  transport: Transport,
+  location: RegistryLocation,
+  session: UploadSession,
+  descriptor: Descriptor,
+  body: Readable,
+  what: string,
+): Promise<"done" | "refused"> {
+  const url = new URL(session.url);
+  url.searchParams.set("digest", descriptor.digest);
+  const request = writeRequest(location, "PUT", url, body, descriptor.size);
+  const response = await transport.send(request);
+  if (response.status === 201) {
+    await discard(response);
+    return "done";
+  }
+  body.destroy();
+  const error = await errorFromResponse(response, request, what, transport.clock.now());
+  if (suggestsChunks(error)) return "refused";
+  throw error;
+}
+
+/** Sends the blob as PATCH chunks of at least the registry's minimum length, then closes with PUT. */
+export async function putChunks(
+  transport: Transport,
+  location: RegistryLocation,
+  session: UploadSession,
+  descriptor: Descriptor,
+  body: Readable,
+  chunkSize: number,
+  what: string,
+): Promise<void> {
+  let url = session.url;
+  let offset = 0;
+  try {
+    for await (const chunk of chunksOf(body, Math.max(chunkSize, session.minChunkLength))) {
+      const request = writeRequest(location, "PATCH", url, chunk, chunk.length);
+      request.headers!["content-range"] = `${offset}-${offset + chunk.length - 1}`;
+      const response = await transport.send(request);
+      if (response.status !== 202)
+        throw await errorFromResponse(response, request, what, transport.clock.now());
+      url = sessionFrom(response, request).url;
+      await discard(response);
+      offset += chunk.length;
+    }
+  } finally {
+    body.destroy();
+  }
+  const close = new URL(url);
+  close.searchParams.set("digest", descriptor.digest);
+  const request = writeRequest(location, "PUT", close, Buffer.alloc(0), 0);
+  const response = await transport.send(request);
+  if (response.status !== 201) throw await errorFromResponse(response, request, what, transport.clock.now());
+  await discard(response);
+}

@@ -1,0 +1,125 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { parse, TomlDate, type TomlTable } from "smol-toml";
+import { offlineDependencyUri, rewriteBuildpackToml } from "../../../src/buildpack/dependencies-rewrite.js";
+import { parseBuildpackToml } from "../../../src/buildpack/descriptor.js";
+import { makeTarget, targetKey } from "../../../src/buildpack/targets.js";
+import { PAKETO_FIXTURES, paketo } from "./paketo.js";
+
+function exact(text: string): TomlTable {
+  return parse(text, { integersAsBigInt: true });
+}
+
+function dependenciesOf(document: TomlTable): TomlTable[] {
+  const metadata = document["metadata"] as TomlTable;
+  return metadata["dependencies"] as TomlTable[];
+}
+
+function withoutDependencies(document: TomlTable): TomlTable {
+  return {
+    ...document,
+    metadata: { ...(document["metadata"] as TomlTable), dependencies: "(compared apart)" },
+  };
+}
+
+/** The architecture an entry names, read independently of the code under test. */
+function archOf(entry: TomlTable): string | undefined {
+  if (typeof entry["arch"] === "string") return entry["arch"];
+  const purl = entry["purl"];
+  return typeof purl === "string" ? /[?&]arch=([^&#]+)/.exec(purl)?.[1] : undefined;
+}
+
+for (const name of PAKETO_FIXTURES) {
+  test(`rewrite keeps everything but the other targets' dependencies: ${name}`, () => {
+    const text = paketo(name);
+    const input = exact(text);
+    const descriptor = parseBuildpackToml(text, { version: "1.0.0" });
+    for (const target of descriptor.targets) {
+      const output = exact(rewriteBuildpackToml(text, { target }));
+      const expected = dependenciesOf(input).filter(
+        (entry) => archOf(entry) === target.platform.architecture,
+      );
+      assert.deepStrictEqual(dependenciesOf(output), expected, targetKey(target));
+      assert.deepStrictEqual(withoutDependencies(output), withoutDependencies(input), targetKey(target));
+    }
+    // Without a target nothing is dropped: the whole document survives a round trip.
+    assert.deepStrictEqual(exact(rewriteBuildpackToml(text)), input);
+  });
+}
+
+test("the leading licence comment survives", () => {
+  assert.ok(rewriteBuildpackToml(paketo("bellsoft-liberica")).startsWith("# Copyright 2018-2020"));
+});
+
+const TYPED = `api = "0.10"
+[buildpack]
+id = "a/b"
+version = "1.0.0"
+[metadata]
+ratio = 1.0
+released = 2024-01-02
+[metadata.nested]
+note = """
+two
+lines"""
+inline = { a = 1, b = [1, 2] }
+[[metadata.dependencies]]
+id = "x"
+version = "1.0.0"
+arch = "amd64"
+deprecation_date = 2026-04-30T00:00:00Z
+eol-date = 2027-01-01
+strip-components = 1
+[[metadata.dependencies]]
+id = "x"
+version = "1.0.0"
+arch = "arm64"
+deprecation_date = 2026-04-30T00:00:00Z
+`;
+
+test("datetimes stay datetimes, floats stay floats", () => {
+  const out = rewriteBuildpackToml(TYPED, { target: makeTarget({ os: "linux", arch: "amd64" }) });
+  assert.match(out, /^deprecation_date = 2026-04-30T00:00:00(\.000)?Z$/m);
+  assert.match(out, /^eol-date = 2027-01-01$/m);
+  assert.match(out, /^released = 2024-01-02$/m);
+  assert.match(out, /^ratio = 1\.0$/m);
+  const reparsed = exact(out);
+  const [dep] = dependenciesOf(reparsed);
+  assert.equal(dependenciesOf(reparsed).length, 1);
+  assert.ok(dep?.["deprecation_date"] instanceof TomlDate && dep["deprecation_date"].isDateTime());
+  assert.ok(dep["eol-date"] instanceof TomlDate && dep["eol-date"].isDate());
+  assert.equal(dep["strip-components"], 1n);
+  assert.deepStrictEqual(withoutDependencies(reparsed), withoutDependencies(exact(TYPED)));
+});
+
+test("offline packages: uri becomes file:///dependencies/<checksum hex>, added where missing", () => {
+  const text = paketo("go-dist");
+  const descriptor = parseBuildpackToml(text, { version: "1.0.0" });
+  const out = exact(
+    rewriteBuildpackToml(text, {
+      target: descriptor.targets[1],
+      uri: (d) => (d.checksum === undefined ? undefined : offlineDependencyUri(d.checksum)),
+    }),
+  );
+  const inputArm = dependenciesOf(exact(text)).filter((e) => e["arch"] === "arm64");
+  const outDeps = dependenciesOf(out);
+  assert.equal(outDeps.length, inputArm.length);
+  outDeps.forEach((entry, i) => {
+    const original = inputArm[i]!;
+    const hex = (original["checksum"] as string).replace("sha256:", "");
+    assert.equal(entry["uri"], `file:///dependencies/${hex}`);
+    assert.deepStrictEqual(Object.keys(entry), Object.keys(original));
+    assert.deepStrictEqual({ ...entry, uri: null }, { ...original, uri: null });
+  });
+
+  const added = exact(rewriteBuildpackToml(TYPED, { uri: () => "file:///dependencies/abc" }));
+  assert.deepEqual(
+    dependenciesOf(added).map((e) => e["uri"]),
+    ["file:///dependencies/abc", "file:///dependencies/abc"],
+  );
+});
+
+test("text without dependencies comes back byte for byte", () => {
+  const text = 'api = "0.10"\n# keep me\n[buildpack]\nid = "a/b"\nversion = "1"\n';
+  assert.equal(rewriteBuildpackToml(text, { uri: () => "x" }), text);
+});

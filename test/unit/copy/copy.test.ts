@@ -1,0 +1,109 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { copy, type CopyEvent } from "../../../src/copy/copy.js";
+import { descriptorFor, type Descriptor } from "../../../src/oci/descriptor.js";
+import { buildImageIndex, buildImageManifest, encodeJSON } from "../../../src/oci/manifest.js";
+import { MediaType } from "../../../src/oci/media-types.js";
+import { Platform } from "../../../src/oci/platform.js";
+import { isPolypackError } from "../../../src/errors.js";
+import { MemoryStore } from "../../support/memory-store.js";
+
+/** Puts a two-platform index into `store` whose images share one layer. */
+function seedIndex(store: MemoryStore): { index: Descriptor; children: Descriptor[]; shared: Descriptor } {
+  const put = (data: Buffer, mediaType: string): Descriptor => {
+    const descriptor = descriptorFor(mediaType, data);
+    store.blobs.set(descriptor.digest, data);
+    return descriptor;
+  };
+  const shared = put(Buffer.from("shared layer"), MediaType.ociLayerGzip);
+  const children = ["linux/amd64", "linux/arm64"].map((text) => {
+    const platform = Platform.parse(text);
+    const config = put(
+      encodeJSON({ ...platform.toJSON(), rootfs: { type: "layers", diff_ids: [] } }),
+      MediaType.ociConfig,
+    );
+    const own = put(Buffer.from(`layer for ${text}`), MediaType.ociLayerGzip);
+    const bytes = encodeJSON(buildImageManifest(config, [shared, own]));
+    const descriptor = { ...descriptorFor(MediaType.ociManifest, bytes), platform: platform.toJSON() };
+    store.manifests.set(descriptor.digest, bytes);
+    return descriptor;
+  });
+  const indexBytes = encodeJSON(buildImageIndex(children));
+  const index = descriptorFor(MediaType.ociIndex, indexBytes);
+  store.manifests.set(index.digest, indexBytes);
+  store.root = index;
+  return { index, children, shared };
+}
+
+test("writes blobs, then child manifests, then the index, then tags", async () => {
+  const source = new MemoryStore("source");
+  const { index, children } = seedIndex(source);
+  const target = new MemoryStore("target");
+  const report = await copy(source, target, { tags: ["v1", "latest"] });
+
+  const kinds = target.log.map((line) => line.split(" ")[0]);
+  const lastBlob = kinds.lastIndexOf("blob");
+  const firstManifest = kinds.indexOf("manifest");
+  assert.ok(lastBlob < firstManifest, "every blob before any manifest");
+  assert.equal(target.log.at(-3), `manifest ${index.digest}`);
+  assert.deepEqual(target.log.slice(-2), ["tag v1", "tag latest"]);
+  for (const child of children)
+    assert.ok(
+      target.log.indexOf(`manifest ${child.digest}`) < target.log.indexOf(`manifest ${index.digest}`),
+    );
+  assert.equal(report.blobs.uploaded, 5, "shared layer uploaded once: 2 configs + 2 own layers + 1 shared");
+  assert.equal(report.manifests, 3);
+  assert.equal(target.tags.get("latest")?.digest, index.digest);
+});
+
+test("a failure on a child leaves no tag and aborts", async () => {
+  const source = new MemoryStore("source");
+  const { children } = seedIndex(source);
+  const target = new MemoryStore("target");
+  target.failOn = new RegExp(`manifest ${children[1]!.digest}`);
+  let aborted = false;
+  target.abort = () => {
+    aborted = true;
+    return Promise.resolve();
+  };
+  await assert.rejects(copy(source, target, { tags: ["latest"] }), (e) => isPolypackError(e, "INJECTED"));
+  assert.equal(target.tags.size, 0);
+  assert.ok(aborted);
+});
+
+test("a target that already has the root only gets its tags", async () => {
+  const source = new MemoryStore("source");
+  seedIndex(source);
+  const target = new MemoryStore("target");
+  await copy(source, target);
+  target.log.length = 0;
+  const report = await copy(source, target, { tags: ["again"] });
+  assert.ok(report.upToDate);
+  assert.deepEqual(target.log, ["tag again"]);
+});
+
+test("mounts from a source repository on the same registry", async () => {
+  const source = new MemoryStore("source", { registry: "r.example", repository: "a" });
+  seedIndex(source);
+  const target = new MemoryStore("target", { registry: "r.example", repository: "b" });
+  const report = await copy(source, target);
+  assert.equal(report.blobs.mounted, 5);
+  assert.equal(report.blobs.uploaded, 0);
+});
+
+test("emits a plan and one done event per blob", async () => {
+  const source = new MemoryStore("source");
+  seedIndex(source);
+  const events: CopyEvent[] = [];
+  await copy(source, new MemoryStore("target"), { onEvent: (e) => events.push(e) });
+  const plan = events.find((e) => e.type === "plan");
+  assert.ok(plan && plan.type === "plan" && plan.blobs === 5 && plan.manifests === 3);
+  assert.equal(events.filter((e) => e.type === "blob-done").length, 5);
+});
+
+test("a corrupted source blob fails the copy with DIGEST_MISMATCH", async () => {
+  const source = new MemoryStore("source");
+  const { shared } = seedIndex(source);
+  source.blobs.set(shared.digest, Buffer.from("shared lazer"));
+  await assert.rejects(copy(source, new MemoryStore("target")), (e) => isPolypackError(e, "DIGEST_MISMATCH"));
+});

@@ -1,0 +1,101 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import { Platform, normalizeArchitecture } from "../../../src/oci/platform.js";
+import { isPolypackError } from "../../../src/errors.js";
+
+test("normalises architecture aliases", () => {
+  const cases: [string, string][] = [
+    ["linux/x86_64", "linux/amd64"],
+    ["linux/x64", "linux/amd64"],
+    ["linux/amd64", "linux/amd64"],
+    ["linux/aarch64", "linux/arm64"],
+    ["linux/arm64", "linux/arm64"],
+    ["linux/arm64/v8", "linux/arm64"],
+    ["linux/armhf", "linux/arm/v7"],
+    ["linux/armv7", "linux/arm/v7"],
+    ["linux/arm/v7", "linux/arm/v7"],
+    ["linux/arm", "linux/arm/v7"],
+    ["linux/arm/v6", "linux/arm/v6"],
+    ["Linux/AMD64", "linux/amd64"],
+    ["linux/ppc64le", "linux/ppc64le"],
+    ["linux/s390x", "linux/s390x"],
+  ];
+  for (const [input, expected] of cases) assert.equal(Platform.parse(input).toString(), expected, input);
+  assert.deepEqual(normalizeArchitecture("x86_64"), { architecture: "amd64", variant: "" });
+  assert.deepEqual(normalizeArchitecture("armhf"), { architecture: "arm", variant: "v7" });
+});
+
+test("refuses unknown and malformed platforms with PLATFORM_INVALID", () => {
+  for (const bad of [
+    "linux",
+    "linux/",
+    "/amd64",
+    "linux/amd64/v8/x",
+    "linux/sparc",
+    "plan10/amd64",
+    "linux/am d64",
+    "",
+  ]) {
+    assert.throws(
+      () => Platform.parse(bad, "--target"),
+      (e) => isPolypackError(e, "PLATFORM_INVALID") && e.message.includes("--target"),
+      bad,
+    );
+  }
+});
+
+test("empty fields match anything; set fields must be equal", () => {
+  const arm64 = Platform.parse("linux/arm64");
+  assert.ok(arm64.satisfies(new Platform({ os: "linux" })));
+  assert.ok(arm64.satisfies(new Platform({})));
+  assert.ok(!arm64.satisfies(Platform.parse("linux/amd64")));
+  const armv7 = Platform.parse("linux/arm/v7");
+  assert.ok(armv7.satisfies(new Platform({ os: "linux", architecture: "arm", variant: "" })));
+  assert.ok(!armv7.satisfies(Platform.parse("linux/arm/v6")));
+  const distro = new Platform({ os: "linux", architecture: "amd64", osVersion: "22.04" });
+  assert.ok(distro.satisfies(Platform.parse("linux/amd64")));
+  assert.ok(!Platform.parse("linux/amd64").satisfies(distro));
+});
+
+test("JSON round trip keeps os.version and variant, leaves out empty fields", () => {
+  const platform = new Platform({ os: "linux", architecture: "arm", variant: "v7", osVersion: "22.04" });
+  assert.deepEqual(platform.toJSON(), {
+    architecture: "arm",
+    os: "linux",
+    "os.version": "22.04",
+    variant: "v7",
+  });
+  assert.ok(Platform.fromJSON(platform.toJSON()).equals(platform));
+  assert.deepEqual(Platform.parse("linux/amd64").toJSON(), { architecture: "amd64", os: "linux" });
+});
+
+test("host platform is concrete", () => {
+  const host = Platform.host();
+  assert.notEqual(host.os, "");
+  assert.notEqual(host.architecture, "");
+  assert.equal(host.os, process.platform === "win32" ? "windows" : process.platform);
+});
+
+test("property: printing then parsing a parsed platform is the identity", () => {
+  const arch = fc.constantFrom(
+    "amd64",
+    "x86_64",
+    "aarch64",
+    "arm64",
+    "arm",
+    "armhf",
+    "ppc64le",
+    "s390x",
+    "riscv64",
+    "386",
+  );
+  const variant = fc.constantFrom("", "v5", "v6", "v7", "v8");
+  fc.assert(
+    fc.property(arch, variant, (a, v) => {
+      const text = v ? `linux/${a}/${v}` : `linux/${a}`;
+      const platform = Platform.parse(text);
+      assert.ok(Platform.parse(platform.toString()).equals(platform));
+    }),
+  );
+});

@@ -1,0 +1,144 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import { isPolypackError } from "../../../src/errors.js";
+import { findAuthEntry, parseAuthFile } from "../../../src/registry/credentials/auth-file.js";
+import { helperServerUrl, parseAuthKey } from "../../../src/registry/credentials/host.js";
+
+const FILE = "/home/me/.docker/config.json";
+
+function basic(username: string, password: string): string {
+  return Buffer.from(`${username}:${password}`).toString("base64");
+}
+
+function parse(document: unknown) {
+  return parseAuthFile(JSON.stringify(document), FILE);
+}
+
+test("auth keys fold Docker Hub aliases and URLs into hosts", () => {
+  const cases: Array<[string, string, string]> = [
+    ["https://index.docker.io/v1/", "docker.io", ""],
+    ["index.docker.io", "docker.io", ""],
+    ["registry-1.docker.io", "docker.io", ""],
+    ["docker.io", "docker.io", ""],
+    ["GHCR.io", "ghcr.io", ""],
+    ["http://localhost:5000", "localhost:5000", ""],
+    ["https://registry.example:5000/v2/", "registry.example:5000", ""],
+    ["127.0.0.1:5000", "127.0.0.1:5000", ""],
+    ["quay.io/org/app", "quay.io", "org/app"],
+    ["quay.io/org/", "quay.io", "org"],
+  ];
+  for (const [key, host, path] of cases) {
+    assert.deepEqual(parseAuthKey(key), { host, path }, key);
+  }
+  assert.equal(helperServerUrl("index.docker.io"), "https://index.docker.io/v1/");
+  assert.equal(helperServerUrl("ghcr.io"), "ghcr.io");
+});
+
+test("reads every credential form of an auths entry", () => {
+  const contents = parse({
+    auths: {
+      "https://index.docker.io/v1/": { auth: basic("hub", "p:a:ss") },
+      "ghcr.io": { username: "gh", password: "tok" },
+      "registry.example": { identitytoken: "refresh-me" },
+      "other.example": { registrytoken: "bearer-me" },
+      "placeholder.example": {},
+    },
+    credHelpers: { "https://gcr.io": "gcloud", "123.dkr.ecr.example": "ecr-login" },
+    credsStore: "desktop",
+  });
+  const byHost = Object.fromEntries(contents.auths.map((entry) => [entry.host, entry.credential]));
+  assert.deepEqual(byHost, {
+    "docker.io": { username: "hub", password: "p:a:ss" },
+    "ghcr.io": { username: "gh", password: "tok" },
+    "registry.example": { identityToken: "refresh-me" },
+    "other.example": { registryToken: "bearer-me" },
+    "placeholder.example": undefined,
+  });
+  assert.deepEqual(
+    [...contents.credHelpers],
+    [
+      ["gcr.io", "gcloud"],
+      ["123.dkr.ecr.example", "ecr-login"],
+    ],
+  );
+  assert.equal(contents.credsStore, "desktop");
+});
+
+test("an empty or absent document section means no credentials", () => {
+  const contents = parse({});
+  assert.deepEqual(contents.auths, []);
+  assert.equal(contents.credHelpers.size, 0);
+  assert.equal(contents.credsStore, undefined);
+  assert.equal(parse({ credsStore: "" }).credsStore, undefined);
+});
+
+test("malformed files fail with CREDENTIALS_INVALID naming the file and key", () => {
+  const cases: Array<[string, RegExp]> = [
+    ["{ not json", /config\.json is not valid JSON/],
+    ["[]", /config\.json must contain a JSON object/],
+    [JSON.stringify({ auths: [] }), /config\.json: auths must be an object/],
+    [JSON.stringify({ auths: { "ghcr.io": "x" } }), /auths\["ghcr\.io"\] must be an object/],
+    [
+      JSON.stringify({ auths: { "ghcr.io": { auth: "!!notbase64!!" } } }),
+      /auths\["ghcr\.io"\]\.auth is not valid base64/,
+    ],
+    [
+      JSON.stringify({ auths: { "ghcr.io": { auth: Buffer.from("nocolon").toString("base64") } } }),
+      /auths\["ghcr\.io"\]\.auth does not decode to "username:password"/,
+    ],
+    [
+      JSON.stringify({ auths: { "ghcr.io": { username: 7 } } }),
+      /auths\["ghcr\.io"\]\.username must be a string/,
+    ],
+    [JSON.stringify({ credHelpers: { "gcr.io": 1 } }), /credHelpers\["gcr\.io"\] must be a helper name/],
+    [JSON.stringify({ credsStore: true }), /credsStore must be a helper name/],
+  ];
+  for (const [text, message] of cases) {
+    assert.throws(
+      () => parseAuthFile(text, FILE),
+      (error) =>
+        isPolypackError(error, "CREDENTIALS_INVALID") &&
+        error.message.includes(FILE) &&
+        message.test(error.message),
+      text,
+    );
+  }
+});
+
+test("the most specific repository key wins, whole-registry keys serve host lookups", () => {
+  const { auths } = parse({
+    auths: {
+      "quay.io": { auth: basic("registry", "1") },
+      "quay.io/org": { auth: basic("org", "2") },
+      "quay.io/org/app": { auth: basic("app", "3") },
+      "quay.io/empty": {},
+      "ghcr.io/only/repo": { auth: basic("repo", "4") },
+    },
+  });
+  const user = (host: string, repository?: string) =>
+    findAuthEntry(auths, host, repository)?.credential?.username;
+  assert.equal(user("quay.io"), "registry");
+  assert.equal(user("quay.io", "org/app"), "app");
+  assert.equal(user("quay.io", "org/app/sub"), "app");
+  assert.equal(user("quay.io", "org/application"), "org");
+  assert.equal(user("quay.io", "org/other"), "org");
+  assert.equal(user("quay.io", "empty/thing"), "registry");
+  assert.equal(user("QUAY.IO", "elsewhere"), "registry");
+  assert.equal(user("ghcr.io"), undefined);
+  assert.equal(user("ghcr.io", "only/repo"), "repo");
+  assert.equal(user("docker.io"), undefined);
+});
+
+test("property: any username without a colon and any password survive the auth encoding", () => {
+  fc.assert(
+    fc.property(
+      fc.string({ minLength: 1 }).filter((s) => !s.includes(":")),
+      fc.string(),
+      (username, password) => {
+        const { auths } = parse({ auths: { "example.test": { auth: basic(username, password) } } });
+        assert.deepEqual(auths[0]?.credential, { username, password });
+      },
+    ),
+  );
+});
