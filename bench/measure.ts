@@ -11,7 +11,11 @@ export interface Measurement {
  * Runs a command under GNU time (`/usr/bin/time -f`), which reports the peak resident set size of
  * the process tree's largest process, so polypack and its peers are measured the same way.
  */
-export async function measure(program: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Measurement> {
+export async function measure(
+  program: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Measurement> {
   const started = process.hrtime.bigint();
   const stderr = await new Promise<string>((resolve, reject) => {
     const child = spawn("/usr/bin/time", ["-f", "POLYPACK_BENCH %M", program, ...args], {
@@ -37,7 +41,8 @@ export async function best(runs: number, once: (run: number) => Promise<Measurem
   let result: Measurement | undefined;
   for (let run = 0; run < runs; run++) {
     const m = await once(run);
-    if (!result || m.seconds < result.seconds) result = { ...m, peakRssMiB: Math.max(m.peakRssMiB, result?.peakRssMiB ?? 0) };
+    if (!result || m.seconds < result.seconds)
+      result = { ...m, peakRssMiB: Math.max(m.peakRssMiB, result?.peakRssMiB ?? 0) };
   }
   return result!;
 }

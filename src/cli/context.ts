@@ -1,14 +1,7 @@
 import type { ContentSource, ContentTarget, RegistryLocation } from "../oci/content.js";
 import type { Endpoint } from "../copy/endpoint.js";
-import { CnbSource } from "../layout/cnb-source.js";
-import { CnbTarget } from "../layout/cnb-target.js";
-import { LayoutSource } from "../layout/layout-source.js";
-import { LayoutTarget } from "../layout/layout-target.js";
-import { RegistryClient } from "../registry/client.js";
-import { defaultCredentialProvider } from "../registry/credentials/default.js";
+import type { RegistryClient } from "../registry/client.js";
 import { Reference } from "../registry/reference.js";
-import { RegistrySource } from "../registry/source.js";
-import { RegistryTarget } from "../registry/target.js";
 import type { Output } from "./output.js";
 
 /** Registry settings taken from global flags. */
@@ -25,19 +18,26 @@ export interface CliContext {
   output: Output;
   registry: RegistrySettings;
   /** A registry client whose explicit credentials (if any) belong to `defaultRegistry`. */
-  client(defaultRegistry?: string): RegistryClient;
+  client(defaultRegistry?: string): Promise<RegistryClient>;
+  /** Closes every registry connection, so the process can exit at once. */
+  close(): Promise<void>;
 }
 
-/** Builds the context from global flags. */
+/**
+ * Builds the context from global flags. Backends are imported when first used, so a command that
+ * needs no registry never loads the HTTP stack, and start-up stays short.
+ */
 export function createContext(output: Output, registry: RegistrySettings): CliContext {
   const clients = new Map<string, RegistryClient>();
   return {
     output,
     registry,
-    client(defaultRegistry) {
+    async client(defaultRegistry) {
       const key = defaultRegistry ?? "";
       let client = clients.get(key);
       if (!client) {
+        const { RegistryClient } = await import("../registry/client.js");
+        const { defaultCredentialProvider } = await import("../registry/credentials/default.js");
         const explicit =
           registry.username !== undefined && registry.password !== undefined
             ? { username: registry.username, password: registry.password }
@@ -55,6 +55,10 @@ export function createContext(output: Output, registry: RegistrySettings): CliCo
       }
       return client;
     },
+    async close() {
+      await Promise.all([...clients.values()].map((client) => client.close()));
+      clients.clear();
+    },
   };
 }
 
@@ -63,12 +67,17 @@ export async function openSource(endpoint: Endpoint, ctx: CliContext): Promise<C
   switch (endpoint.kind) {
     case "registry": {
       const reference = Reference.parse(endpoint.reference);
-      return new RegistrySource(ctx.client(reference.registry), reference);
+      const { RegistrySource } = await import("../registry/source.js");
+      return new RegistrySource(await ctx.client(reference.registry), reference);
     }
-    case "layout":
+    case "layout": {
+      const { LayoutSource } = await import("../layout/layout-source.js");
       return LayoutSource.open(endpoint.path, endpoint.ref);
-    case "cnb":
+    }
+    case "cnb": {
+      const { CnbSource } = await import("../layout/cnb-source.js");
       return CnbSource.open(endpoint.path, endpoint.ref);
+    }
   }
 }
 
@@ -84,12 +93,17 @@ export async function openTarget(
   switch (endpoint.kind) {
     case "registry": {
       const reference = Reference.parse(endpoint.reference);
-      const client = ctx.client(reference.registry);
+      const { RegistryTarget } = await import("../registry/target.js");
+      const client = await ctx.client(reference.registry);
       return { target: new RegistryTarget(client, reference), tags: reference.tag ? [reference.tag] : [] };
     }
-    case "layout":
+    case "layout": {
+      const { LayoutTarget } = await import("../layout/layout-target.js");
       return { target: await LayoutTarget.create(endpoint.path), tags: endpoint.ref ? [endpoint.ref] : [] };
-    case "cnb":
+    }
+    case "cnb": {
+      const { CnbTarget } = await import("../layout/cnb-target.js");
       return { target: await CnbTarget.create(endpoint.path), tags: endpoint.ref ? [endpoint.ref] : [] };
+    }
   }
 }

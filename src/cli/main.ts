@@ -1,5 +1,8 @@
 import { Command, CommanderError } from "commander";
+import { registerBuildpackPackage } from "./commands/buildpack-package.js";
 import { registerCopy } from "./commands/copy.js";
+import { registerDependencyResolve } from "./commands/dependency-resolve.js";
+import { registerManifestCreate } from "./commands/manifest-create.js";
 import { registerManifestInspect } from "./commands/manifest-inspect.js";
 import { createContext, type CliContext } from "./context.js";
 import { Output } from "./output.js";
@@ -13,9 +16,8 @@ interface GlobalOptions {
   password?: string;
 }
 
-
 /** Builds the command tree. Exported for tests. */
-export function buildProgram(): Command {
+export function buildProgram(contexts: CliContext[] = []): Command {
   const program = new Command("polypack")
     .description("package and publish multi-architecture Cloud Native Buildpacks without a Docker daemon")
     .version(polypackVersion())
@@ -29,17 +31,24 @@ export function buildProgram(): Command {
 
   const context = (): CliContext => {
     const options = program.opts<GlobalOptions>();
-    return createContext(new Output(options.json ?? false), {
+    const ctx = createContext(new Output(options.json ?? false), {
       insecure: options.insecureRegistry,
       ...(options.caFile ? { caFile: options.caFile } : {}),
       ...(options.username ? { username: options.username } : {}),
       ...(options.password ? { password: options.password } : {}),
     });
+    contexts.push(ctx);
+    return ctx;
   };
 
   const manifest = program.command("manifest").description("inspect and create image indexes");
   registerManifestInspect(manifest, context);
+  registerManifestCreate(manifest, context);
   registerCopy(program, context);
+  const buildpack = program.command("buildpack").description("package buildpacks");
+  registerBuildpackPackage(buildpack, context);
+  const dependency = program.command("dependency").description("work with a buildpack's dependencies");
+  registerDependencyResolve(dependency, context);
   return program;
 }
 
@@ -49,7 +58,8 @@ function collect(value: string, previous: string[]): string[] {
 
 /** Runs the command line and returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
+  const contexts: CliContext[] = [];
+  const program = buildProgram(contexts);
   try {
     await program.parseAsync(argv, { from: "user" });
     return 0;
@@ -59,5 +69,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     const json = program.opts<GlobalOptions>().json ?? false;
     return new Output(json).error(error);
+  } finally {
+    await Promise.all(contexts.map((ctx) => ctx.close()));
   }
 }

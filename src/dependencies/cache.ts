@@ -1,7 +1,7 @@
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
 import { mkdir, open, rename, rm, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { pipeline as pipelineCallback, type Readable } from "node:stream";
+import { pipeline as pipelineCallback, Readable, type Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { isPolypackError } from "../errors.js";
 import type { Digest } from "../oci/digest.js";
@@ -20,7 +20,7 @@ export interface CacheEntry {
 export type PutOptions = Pick<ChecksumStreamOptions, "expectedSize" | "onBytes">;
 
 // Keyed by the entry's absolute path, so that two cache objects on one directory share downloads too.
-const inflight = new Map<string, Promise<unknown>>();
+const inflight = new Map<string, Promise<CacheEntry>>();
 
 /**
  * Downloaded dependencies stored by checksum, at `<dir>/<algorithm>/<hex>`. An entry is written to a
@@ -66,9 +66,7 @@ export class DependencyCache {
       expectedSize: entry.size,
       mismatchCode: "DEPENDENCY_CACHE_CORRUPT",
     });
-    return pipelineCallback(createReadStream(entry.path), verify, (error) => {
-      if (isPolypackError(error)) void rm(entry.path, { force: true });
-    });
+    return Readable.from(verifiedChunks(entry.path, verify), { objectMode: false });
   }
 
   /**
@@ -79,23 +77,24 @@ export class DependencyCache {
     const path = this.path(digest);
     const temp = tempPathBeside(path);
     let sourceError: unknown;
-    source.once("error", (error) => (sourceError ??= error));
+    source.on("error", (error) => (sourceError ??= error));
     let size = 0;
+    let file: WriteStream | undefined;
     const onBytes = (bytes: number): void => {
       size = bytes;
       options.onBytes?.(bytes);
     };
     try {
       await mkdir(dirname(path), { recursive: true });
-      await pipeline(
-        source,
-        checksumStream(digest, { ...options, onBytes }),
-        createWriteStream(temp, { flags: "wx" }),
-      );
+      file = createWriteStream(temp, { flags: "wx" });
+      await pipeline(source, checksumStream(digest, { ...options, onBytes }), file);
       await syncFile(temp);
       await rename(temp, path);
     } catch (error) {
-      await rm(temp, { force: true });
+      // The file may still be opening when the pipeline fails; removing it before it is closed
+      // would let the open recreate it afterwards.
+      if (file !== undefined) await closed(file);
+      await rm(temp, { force: true }).catch(() => undefined);
       if (isPolypackError(error) || error === sourceError) throw error;
       throw failure("DEPENDENCY_CACHE_WRITE_FAILED", `cannot write ${path}: ${reason(error)}`, {
         cause: error,
@@ -109,17 +108,33 @@ export class DependencyCache {
   }
 
   /**
-   * Runs `task` for `digest` unless one is already running in this process, in which case its
-   * result is shared: concurrent requests for one checksum cause one download.
+   * Runs `task` (which finds or stores the entry for `digest`) unless one is already running in this
+   * process, in which case its result is shared: concurrent requests for one checksum cause one
+   * download.
    */
-  share<T>(digest: Digest, task: () => Promise<T>): Promise<T> {
+  share(digest: Digest, task: () => Promise<CacheEntry>): Promise<CacheEntry> {
     const key = this.path(digest);
     const running = inflight.get(key);
-    if (running !== undefined) return running as Promise<T>;
+    if (running !== undefined) return running;
     const started = task().finally(() => inflight.delete(key));
     inflight.set(key, started);
     return started;
   }
+}
+
+/** The chunks of a cache file through its verifier; a corrupt file is removed before the error surfaces. */
+async function* verifiedChunks(path: string, verify: Transform): AsyncGenerator<Buffer> {
+  const stream = pipelineCallback(createReadStream(path), verify, () => undefined);
+  try {
+    for await (const chunk of stream) yield chunk as Buffer;
+  } catch (error) {
+    if (isPolypackError(error, "DEPENDENCY_CACHE_CORRUPT")) await rm(path, { force: true });
+    throw error;
+  }
+}
+
+function closed(stream: WriteStream): Promise<void> {
+  return new Promise((resolve) => (stream.closed ? resolve() : stream.once("close", () => resolve())));
 }
 
 /** Flushes a file (or directory) to disk, so a rename never publishes data still in the page cache. */

@@ -1,5 +1,5 @@
 import { setTimeout as delay } from "node:timers/promises";
-import { Agent, type Dispatcher } from "undici";
+import type { Agent, Dispatcher } from "undici";
 import type { Dependency } from "../buildpack/dependencies.js";
 import type { Digest } from "../oci/digest.js";
 import { defaultUserAgent } from "../registry/logging.js";
@@ -79,7 +79,7 @@ export async function downloadDependencies(
 ): Promise<DownloadedDependency[]> {
   const jobs = planDownloads(requests, options.baseDir);
   const cache = options.cache ?? new DependencyCache();
-  const dispatcher = options.dispatcher ?? createDispatcher(options);
+  const dispatcher = options.dispatcher ?? (await createDispatcher(options));
   const fetchOptions: FetchOptions = {
     http: {
       dispatcher,
@@ -133,8 +133,10 @@ async function bringIn(
   };
 }
 
-function createDispatcher(options: DownloadOptions): Agent {
+async function createDispatcher(options: DownloadOptions): Promise<Agent> {
   const idle = options.idleTimeoutMs ?? 60_000;
+  // Loaded on first download only: commands that download nothing start faster without it.
+  const { Agent } = await import("undici");
   return new Agent({
     connect: { timeout: options.connectTimeoutMs ?? 30_000 },
     headersTimeout: idle,

@@ -1,5 +1,5 @@
 import type { Readable } from "node:stream";
-import { request, type Dispatcher } from "undici";
+import type { Dispatcher } from "undici";
 import { isNetworkError } from "../registry/errors.js";
 import { redactUrl } from "../registry/redact.js";
 import { failure, reason } from "./failure.js";
@@ -78,6 +78,8 @@ async function send(
   options: HttpSourceOptions,
 ): Promise<Dispatcher.ResponseData> {
   try {
+    // Loaded on first download only: commands that download nothing start faster without it.
+    const { request } = await import("undici");
     return await request(url, {
       method: "GET",
       headers,

@@ -8,5 +8,5 @@ export {
   type DownloadedDependency,
 } from "./download.js";
 export { isTransient, nameDependency, type DependencyErrorCode, type DependencyLabel } from "./failure.js";
-export { planDownloads, type DependencyRequest, type DownloadJob } from "./plan.js";
+export { planDownloads, requestsForTargets, type DependencyRequest, type DownloadJob } from "./plan.js";
 export { displayUri, resolveDependencyUri, type DependencySource } from "./source-uri.js";

@@ -1,4 +1,7 @@
 import type { Dependency } from "../buildpack/dependencies.js";
+import { dependencyMatchesTarget } from "../buildpack/dependencies-filter.js";
+import type { Target } from "../buildpack/descriptor-types.js";
+import { targetKey } from "../buildpack/targets.js";
 import { PolypackError, isPolypackError } from "../errors.js";
 import type { Digest } from "../oci/digest.js";
 import { nameDependency, type DependencyLabel } from "./failure.js";
@@ -19,6 +22,18 @@ export interface DownloadJob {
   targets: string[];
   source: DependencySource;
   label: DependencyLabel;
+}
+
+/** For each target, the dependencies that apply to it, named by `targetKey` (`linux/arm64`). */
+export function requestsForTargets(
+  dependencies: readonly Dependency[],
+  targets: readonly Target[],
+): DependencyRequest[] {
+  return targets.flatMap((target) =>
+    dependencies
+      .filter((dependency) => dependencyMatchesTarget(dependency, target))
+      .map((dependency) => ({ dependency, target: targetKey(target) })),
+  );
 }
 
 /**

@@ -27,7 +27,10 @@ export interface CollectOptions {
 export async function collectDirectory(root: string, options: CollectOptions): Promise<LayerEntry[]> {
   const prefix = cleanArchivePath(options.prefix);
   if (prefix === undefined) {
-    throw new PolypackError("LAYER_PATH_INVALID", `layer prefix ${JSON.stringify(options.prefix)} escapes the root`);
+    throw new PolypackError(
+      "LAYER_PATH_INVALID",
+      `layer prefix ${JSON.stringify(options.prefix)} escapes the root`,
+    );
   }
   const rootStats = await stat(root).catch((error: unknown) => {
     throw new PolypackError("DIRECTORY_NOT_FOUND", `cannot read directory ${root}`, { cause: error });

@@ -30,9 +30,13 @@ export function layerMtime(env: NodeJS.ProcessEnv = process.env): Date {
   if (raw === undefined || raw === "") return DEFAULT_LAYER_MTIME;
   const seconds = /^\d+$/.test(raw) ? Number(raw) : NaN;
   if (!(seconds <= MAX_MTIME_SECONDS)) {
-    throw new PolypackError("SOURCE_DATE_EPOCH_INVALID", `SOURCE_DATE_EPOCH=${JSON.stringify(raw)} is invalid`, {
-      hint: `set it to whole seconds since 1970-01-01, at most ${MAX_MTIME_SECONDS}, or unset it`,
-    });
+    throw new PolypackError(
+      "SOURCE_DATE_EPOCH_INVALID",
+      `SOURCE_DATE_EPOCH=${JSON.stringify(raw)} is invalid`,
+      {
+        hint: `set it to whole seconds since 1970-01-01, at most ${MAX_MTIME_SECONDS}, or unset it`,
+      },
+    );
   }
   return new Date(seconds * 1000);
 }

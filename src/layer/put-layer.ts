@@ -27,7 +27,11 @@ export async function putLayer(
   try {
     const file = join(dir, "layer");
     const layer = await writeLayerFile(entries, file, options);
-    const result = await target.putBlob(layer.descriptor, () => Promise.resolve(createReadStream(file)), options.put);
+    const result = await target.putBlob(
+      layer.descriptor,
+      () => Promise.resolve(createReadStream(file)),
+      options.put,
+    );
     return { ...layer, result };
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -1,9 +1,7 @@
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream";
-import { createGunzip } from "node:zlib";
 import { extract as createExtract, type Header } from "tar-stream";
 import { PolypackError } from "../errors.js";
 import type { LayerEntryType } from "./entry.js";
+import { decompressed } from "./decompress.js";
 import { readArchivePath } from "./paths.js";
 import { feed } from "./stream-util.js";
 
@@ -62,7 +60,9 @@ export async function* readLayer(
   } catch (error) {
     throw asLayerError(error, context);
   } finally {
+    // Stopping early must not wait for a source that may never send another chunk.
     extract.destroy();
+    (source as { destroy?: () => void }).destroy?.();
     await feeding;
   }
 }
@@ -73,13 +73,18 @@ function asLayerError(error: unknown, context: string): unknown {
   if (error instanceof PolypackError || !(error instanceof Error)) return error;
   const code = (error as { code?: unknown }).code;
   if (typeof code === "string" && !code.startsWith("Z_")) return error;
-  return new PolypackError("LAYER_INVALID", `${context} is not a valid tar archive: ${error.message}`, { cause: error });
+  return new PolypackError("LAYER_INVALID", `${context} is not a valid tar archive: ${error.message}`, {
+    cause: error,
+  });
 }
 
 /** Reads an entry's content into memory, refusing more than `maxBytes`. */
 export async function readEntryContent(entry: LayerReadEntry, maxBytes: number): Promise<Buffer> {
   if (entry.size > maxBytes) {
-    throw new PolypackError("ENTRY_TOO_LARGE", `${entry.path} has ${entry.size} bytes, more than ${maxBytes}`);
+    throw new PolypackError(
+      "ENTRY_TOO_LARGE",
+      `${entry.path} has ${entry.size} bytes, more than ${maxBytes}`,
+    );
   }
   const chunks: Buffer[] = [];
   for await (const chunk of entry.content) chunks.push(chunk);
@@ -139,54 +144,4 @@ function skippableContent(entry: TarSource, context: string): AsyncIterable<Buff
       };
     },
   };
-}
-
-async function decompressed(
-  source: AsyncIterable<Uint8Array>,
-  compression: "gzip" | "none" | "auto",
-): Promise<AsyncIterable<Uint8Array>> {
-  let stream = source;
-  if (compression === "auto") {
-    const { head, rest } = await peek(source, 2);
-    stream = rest;
-    compression = head[0] === 0x1f && head[1] === 0x8b ? "gzip" : "none";
-  }
-  if (compression === "none") return stream;
-  const gunzip = createGunzip();
-  pipeline(Readable.from(stream, { objectMode: false }), gunzip, () => undefined);
-  return gunzip;
-}
-
-/** The first `count` bytes of a stream (fewer if it is shorter) and the whole stream again. */
-async function peek(
-  source: AsyncIterable<Uint8Array>,
-  count: number,
-): Promise<{ head: Buffer; rest: AsyncIterable<Uint8Array> }> {
-  const iterator = source[Symbol.asyncIterator]();
-  const seen: Uint8Array[] = [];
-  let length = 0;
-  let done = false;
-  while (length < count) {
-    const next = await iterator.next();
-    if (next.done) {
-      done = true;
-      break;
-    }
-    seen.push(next.value);
-    length += next.value.byteLength;
-  }
-  async function* replay(): AsyncGenerator<Uint8Array> {
-    try {
-      yield* seen;
-      while (!done) {
-        const next = await iterator.next();
-        done = next.done === true;
-        if (next.done) return;
-        yield next.value;
-      }
-    } finally {
-      if (!done) await iterator.return?.();
-    }
-  }
-  return { head: Buffer.concat(seen).subarray(0, count), rest: replay() };
 }

@@ -3,6 +3,9 @@ import type { Digester } from "../oci/digest.js";
 
 /** The writable side of a Node or streamx stream, as far as feeding it by hand needs. */
 export interface FeedableStream {
+  readonly destroyed: boolean;
+  /** streamx's flag for a destroy in progress. */
+  readonly destroying?: boolean;
   write(chunk: Buffer): boolean;
   end(chunk?: undefined): unknown;
   destroy(error?: Error): unknown;
@@ -12,6 +15,9 @@ export interface FeedableStream {
 
 /** Resolves when `stream` wants more data; rejects if it closes or fails first. */
 export function drained(stream: FeedableStream): Promise<void> {
+  if (stream.destroyed || stream.destroying === true) {
+    return Promise.reject(new Error("stream was destroyed"));
+  }
   return new Promise((resolve, reject) => {
     const cleanup = (): void => {
       stream.off("drain", onDrain);

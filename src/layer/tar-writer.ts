@@ -45,7 +45,10 @@ export function prepareEntries(entries: Iterable<LayerEntry>): PreparedEntry[] {
       return type !== undefined && type !== "directory";
     });
     if (blocker !== undefined) {
-      throw new PolypackError("LAYER_ENTRY_INVALID", `${path} is inside ${blocker}, which is not a directory`);
+      throw new PolypackError(
+        "LAYER_ENTRY_INVALID",
+        `${path} is inside ${blocker}, which is not a directory`,
+      );
     }
     if (entry.type === "hardlink" && seen.get(entry.linkname)?.type !== "file") {
       throw new PolypackError(
@@ -68,7 +71,10 @@ function ancestorsOf(path: string): string[] {
  * normalised modes. File contents are opened one at a time as the consumer reads, so memory stays
  * flat whatever the sizes. Stopping early closes any open file.
  */
-export async function* tarStream(entries: Iterable<LayerEntry>, options: TarOptions = {}): AsyncGenerator<Buffer> {
+export async function* tarStream(
+  entries: Iterable<LayerEntry>,
+  options: TarOptions = {},
+): AsyncGenerator<Buffer> {
   const headerOptions: HeaderOptions = {
     absoluteNames: options.absoluteNames ?? false,
     mtime: options.mtime ?? layerMtime(),
@@ -108,7 +114,12 @@ function addEntry(pack: Pack, header: TarHeader, content?: Buffer): Promise<void
   });
 }
 
-async function addStreamedEntry(pack: Pack, header: TarHeader, entry: StreamedFileEntry, path: string) {
+async function addStreamedEntry(
+  pack: Pack,
+  header: TarHeader,
+  entry: StreamedFileEntry,
+  path: string,
+): Promise<void> {
   let sink!: ReturnType<Pack["entry"]>;
   const finished = new Promise<void>((resolve, reject) => {
     sink = pack.entry(header, (error) => (error ? reject(error) : resolve()));

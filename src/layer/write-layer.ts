@@ -62,7 +62,11 @@ export async function writeLayer(
   const blob = new Digester();
   const gzip = (options.compression ?? "gzip") === "gzip";
   const compress = gzip
-    ? [createLayerGzip(options.compressionLevel ?? DEFAULT_GZIP_LEVEL), gzipHeaderNormalizer(), hashingTap(blob)]
+    ? [
+        createLayerGzip(options.compressionLevel ?? DEFAULT_GZIP_LEVEL),
+        gzipHeaderNormalizer(),
+        hashingTap(blob),
+      ]
     : [];
   await pipeline([Readable.from(tarStream(entries, options)), hashingTap(tar), ...compress, sink]);
   const diffID = tar.digest().toString();

@@ -4,7 +4,9 @@ import { pipeline as pipelineCallback, Readable, Transform, type TransformCallba
 import { pipeline } from "node:stream/promises";
 import { PolypackError } from "../errors.js";
 import type { Descriptor } from "../oci/descriptor.js";
-import { verifyingStream } from "../oci/verify.js";
+import { checkedStream, STREAM_CHUNK_BYTES, verifyingStream } from "../oci/verify.js";
+import { Digest } from "../oci/digest.js";
+import { hashFileRange } from "../util/file-hash.js";
 import { tempPathBeside } from "../util/fs.js";
 
 /**
@@ -20,7 +22,11 @@ export async function writeVerifiedFile(
 ): Promise<void> {
   const temp = tempPathBeside(path);
   try {
-    const stages = [source, verifyingStream(descriptor, context), ...(onProgress ? [progressTap(onProgress)] : [])];
+    const stages = [
+      source,
+      verifyingStream(descriptor, context),
+      ...(onProgress ? [progressTap(onProgress)] : []),
+    ];
     await pipeline([...stages, createWriteStream(temp, { mode: 0o644 })]);
     await rename(temp, path);
   } catch (error) {
@@ -30,9 +36,14 @@ export async function writeVerifiedFile(
   }
 }
 
+/** Blobs this large are hashed on a worker thread while the main thread streams them. */
+const OFF_THREAD_HASH_BYTES = 1024 * 1024;
+
 /**
  * A stream over a file (or a byte range of it, for blobs inside a `.cnb` archive) that fails with
  * DIGEST_MISMATCH or SIZE_MISMATCH instead of ending when the bytes do not match the descriptor.
+ * Large blobs are hashed by a worker thread reading the same range, so the main thread only moves
+ * bytes; the stream still does not end before that digest has been compared.
  */
 export function openVerifiedFile(
   path: string,
@@ -40,19 +51,45 @@ export function openVerifiedFile(
   context: string,
   range?: { start: number; length: number },
 ): Readable {
-  const verifier = verifyingStream(descriptor, context);
+  const start = range?.start ?? 0;
+  const length = range?.length ?? descriptor.size;
+  const verifier =
+    descriptor.size >= OFF_THREAD_HASH_BYTES
+      ? offThreadVerifier(path, descriptor, context, start, length)
+      : verifyingStream(descriptor, context);
   const file =
-    range === undefined
-      ? createReadStream(path)
-      : range.length === 0
-        ? Readable.from([])
-        : createReadStream(path, { start: range.start, end: range.start + range.length - 1 });
+    length === 0
+      ? Readable.from([])
+      : createReadStream(path, { start, end: start + length - 1, highWaterMark: STREAM_CHUNK_BYTES });
   pipelineCallback(file, verifier, () => undefined);
   return verifier;
 }
 
+function offThreadVerifier(
+  path: string,
+  descriptor: Descriptor,
+  context: string,
+  start: number,
+  length: number,
+) {
+  const algorithm = Digest.parse(descriptor.digest, context).algorithm;
+  const hashed = hashFileRange(path, algorithm, start, length);
+  // Attach a handler now so a failure before the stream ends is not reported as unhandled.
+  hashed.catch(() => undefined);
+  return checkedStream(
+    descriptor,
+    context,
+    () => undefined,
+    async () => Digest.parse(`${algorithm}:${(await hashed).hex}`),
+  );
+}
+
 /** A small file read whole, or undefined when it does not exist; larger than `maxBytes` is an error. */
-export async function readFileCapped(path: string, maxBytes: number, what: string): Promise<Buffer | undefined> {
+export async function readFileCapped(
+  path: string,
+  maxBytes: number,
+  what: string,
+): Promise<Buffer | undefined> {
   let handle;
   try {
     handle = await open(path, "r");

@@ -7,7 +7,14 @@ import { Digest } from "../oci/digest.js";
 import { MAX_MANIFEST_BYTES, type ImageIndex } from "../oci/manifest.js";
 import { readLayer } from "../layer/read-layer.js";
 import { openVerifiedFile } from "./blob-files.js";
-import { blobRelativePath, checkOciLayoutFile, INDEX_FILE, layoutInvalid, OCI_LAYOUT_FILE, parseIndexFile } from "./layout-files.js";
+import {
+  blobRelativePath,
+  checkOciLayoutFile,
+  INDEX_FILE,
+  layoutInvalid,
+  OCI_LAYOUT_FILE,
+  parseIndexFile,
+} from "./layout-files.js";
 import type { LayoutReader } from "./layout-reader.js";
 
 /** Where a file's bytes sit inside the archive. */
@@ -43,13 +50,16 @@ export class CnbArchive implements LayoutReader {
       }
     } catch (error) {
       if (error instanceof PolypackError && error.code === "LAYER_INVALID") {
-        throw new PolypackError("CNB_INVALID", `${path} is not a .cnb file (an uncompressed tar)`, { cause: error });
+        throw new PolypackError("CNB_INVALID", `${path} is not a .cnb file (an uncompressed tar)`, {
+          cause: error,
+        });
       }
       throw error;
     }
     const archive = new CnbArchive(path, members);
     const marker = await archive.readMember(OCI_LAYOUT_FILE, 64 * 1024);
-    if (marker === undefined) throw layoutInvalid(`${path} has no ${OCI_LAYOUT_FILE} file; it is not an OCI layout`);
+    if (marker === undefined)
+      throw layoutInvalid(`${path} has no ${OCI_LAYOUT_FILE} file; it is not an OCI layout`);
     checkOciLayoutFile(marker, `${path}:${OCI_LAYOUT_FILE}`);
     await archive.readIndex();
     return archive;
@@ -67,10 +77,15 @@ export class CnbArchive implements LayoutReader {
     const name = blobRelativePath(Digest.parse(descriptor.digest, this.path));
     const member = this.members.get(name);
     if (member === undefined) {
-      return Promise.reject(new PolypackError("BLOB_NOT_FOUND", `blob ${descriptor.digest} is missing from ${this.path}`));
+      return Promise.reject(
+        new PolypackError("BLOB_NOT_FOUND", `blob ${descriptor.digest} is missing from ${this.path}`),
+      );
     }
     return Promise.resolve(
-      openVerifiedFile(this.path, descriptor, `${this.path}:${name}`, { start: member.offset, length: member.size }),
+      openVerifiedFile(this.path, descriptor, `${this.path}:${name}`, {
+        start: member.offset,
+        length: member.size,
+      }),
     );
   }
 
@@ -83,7 +98,8 @@ export class CnbArchive implements LayoutReader {
     if (member.size === 0) return Buffer.alloc(0);
     const chunks: Buffer[] = [];
     const end = member.offset + member.size - 1;
-    for await (const chunk of createReadStream(this.path, { start: member.offset, end })) chunks.push(chunk as Buffer);
+    for await (const chunk of createReadStream(this.path, { start: member.offset, end }))
+      chunks.push(chunk as Buffer);
     return Buffer.concat(chunks);
   }
 }

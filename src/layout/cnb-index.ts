@@ -11,9 +11,14 @@ export const PACK_DEFAULT_PLATFORM = new Platform({ os: "linux", architecture: "
  * The child of a multi-arch index that pack should read from a `.cnb`: the first image manifest
  * whose platform satisfies `preferred` (default linux/amd64), else the first image manifest.
  */
-export function choosePackManifest(index: ImageIndex, preferred: Platform = PACK_DEFAULT_PLATFORM) {
+export function choosePackManifest(
+  index: ImageIndex,
+  preferred: Platform = PACK_DEFAULT_PLATFORM,
+): Descriptor | undefined {
   const images = index.manifests.filter((child) => isImageMediaType(child.mediaType));
-  const matching = images.find((child) => child.platform && Platform.fromJSON(child.platform).satisfies(preferred));
+  const matching = images.find(
+    (child) => child.platform && Platform.fromJSON(child.platform).satisfies(preferred),
+  );
   return matching ?? images[0];
 }
 
@@ -25,7 +30,10 @@ export function choosePackManifest(index: ImageIndex, preferred: Platform = PACK
  * reads it, skopeo (looking up REF) and polypack (preferring the only index) ignore it.
  * Entries are returned unchanged when one already has an image manifest media type.
  */
-export function withPackManifest(manifests: readonly Descriptor[], packManifest: Descriptor | undefined): Descriptor[] {
+export function withPackManifest(
+  manifests: readonly Descriptor[],
+  packManifest: Descriptor | undefined,
+): Descriptor[] {
   if (packManifest === undefined || manifests.some((entry) => isImageMediaType(entry.mediaType))) {
     return [...manifests];
   }

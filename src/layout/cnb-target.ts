@@ -50,7 +50,11 @@ export class CnbTarget implements ContentTarget {
   }
 
   /** Streams a blob into the working layout, verified. */
-  putBlob(descriptor: Descriptor, open: () => Promise<Readable>, options?: PutBlobOptions): Promise<PutBlobResult> {
+  putBlob(
+    descriptor: Descriptor,
+    open: () => Promise<Readable>,
+    options?: PutBlobOptions,
+  ): Promise<PutBlobResult> {
     return this.work.putBlob(descriptor, open, options);
   }
 

@@ -68,10 +68,17 @@ export function withoutRefName(descriptor: Descriptor): Descriptor {
  * index.json entries after naming `descriptor` with each ref: an entry that already has the ref is
  * replaced in place, new refs are appended, other entries are kept.
  */
-export function withRefs(manifests: readonly Descriptor[], descriptor: Descriptor, refs: readonly string[]) {
+export function withRefs(
+  manifests: readonly Descriptor[],
+  descriptor: Descriptor,
+  refs: readonly string[],
+): Descriptor[] {
   const result = [...manifests];
   for (const ref of refs) {
-    const named = { ...descriptor, annotations: { ...withoutRefName(descriptor).annotations, [REF_NAME_ANNOTATION]: ref } };
+    const named = {
+      ...descriptor,
+      annotations: { ...withoutRefName(descriptor).annotations, [REF_NAME_ANNOTATION]: ref },
+    };
     const at = result.findIndex((entry) => refNameOf(entry) === ref);
     if (at >= 0) result[at] = named;
     else result.push(named);

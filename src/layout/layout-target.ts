@@ -36,7 +36,11 @@ export class LayoutTarget implements ContentTarget {
   }
 
   /** Streams a blob into place, verified; an existing blob is not rewritten. */
-  putBlob(descriptor: Descriptor, open: () => Promise<Readable>, options: PutBlobOptions = {}): Promise<PutBlobResult> {
+  putBlob(
+    descriptor: Descriptor,
+    open: () => Promise<Readable>,
+    options: PutBlobOptions = {},
+  ): Promise<PutBlobResult> {
     return this.layout.putBlob(descriptor, open, options.onProgress);
   }
 
@@ -48,7 +52,10 @@ export class LayoutTarget implements ContentTarget {
   /** Stores a manifest or index under its digest, after checking size cap, digest and size. */
   async putManifest(descriptor: Descriptor, bytes: Buffer): Promise<void> {
     if (bytes.length > MAX_MANIFEST_BYTES) {
-      throw new PolypackError("MANIFEST_TOO_LARGE", `manifest ${descriptor.digest} exceeds ${MAX_MANIFEST_BYTES} bytes`);
+      throw new PolypackError(
+        "MANIFEST_TOO_LARGE",
+        `manifest ${descriptor.digest} exceeds ${MAX_MANIFEST_BYTES} bytes`,
+      );
     }
     await this.layout.putBytes(bytes, descriptor);
     this.lastManifest = descriptor;
@@ -57,7 +64,10 @@ export class LayoutTarget implements ContentTarget {
   /** Names a stored manifest with each ref (replacing entries that had the ref), in one atomic write. */
   async tag(descriptor: Descriptor, tags: readonly string[]): Promise<void> {
     if (!(await this.layout.hasBlob(descriptor))) {
-      throw new PolypackError("BLOB_NOT_FOUND", `cannot name ${descriptor.digest} in ${this.layout.path}: it is not stored there`);
+      throw new PolypackError(
+        "BLOB_NOT_FOUND",
+        `cannot name ${descriptor.digest} in ${this.layout.path}: it is not stored there`,
+      );
     }
     await this.layout.updateIndex((manifests) =>
       tags.length > 0 ? withRefs(manifests, descriptor, tags) : withUnnamed(manifests, descriptor),

@@ -54,7 +54,10 @@ export class OciLayout implements LayoutReader {
   static async create(path: string): Promise<OciLayout> {
     await mkdir(path, { recursive: true });
     const layout = new OciLayout(path);
-    if ((await readFileCapped(layout.file(OCI_LAYOUT_FILE), MAX_OCI_LAYOUT_BYTES, "layout marker")) === undefined) {
+    if (
+      (await readFileCapped(layout.file(OCI_LAYOUT_FILE), MAX_OCI_LAYOUT_BYTES, "layout marker")) ===
+      undefined
+    ) {
       await writeFileAtomic(layout.file(OCI_LAYOUT_FILE), encodeOciLayoutFile());
     }
     if ((await readFileCapped(layout.file(INDEX_FILE), MAX_MANIFEST_BYTES, "layout index")) === undefined) {
@@ -108,7 +111,10 @@ export class OciLayout implements LayoutReader {
     const path = this.blobPath(descriptor.digest);
     const info = await stat(path).catch(() => undefined);
     if (!info?.isFile()) {
-      throw new PolypackError("BLOB_NOT_FOUND", `blob ${descriptor.digest} is missing from ${this.path} (${path})`);
+      throw new PolypackError(
+        "BLOB_NOT_FOUND",
+        `blob ${descriptor.digest} is missing from ${this.path} (${path})`,
+      );
     }
     return openVerifiedFile(path, descriptor, `blob ${path}`);
   }

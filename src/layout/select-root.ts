@@ -8,7 +8,11 @@ import { refNameOf, withoutRefName } from "./layout-files.js";
  * ref name. Without: the only entry, else the only index entry (a multi-arch `.cnb` also lists one
  * platform's manifest for pack), else an error listing the refs to choose from.
  */
-export function selectRoot(manifests: readonly Descriptor[], ref: string | undefined, where: string): Descriptor {
+export function selectRoot(
+  manifests: readonly Descriptor[],
+  ref: string | undefined,
+  where: string,
+): Descriptor {
   if (manifests.length === 0) {
     throw new PolypackError("LAYOUT_EMPTY", `${where} holds no images`);
   }

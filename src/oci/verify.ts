@@ -3,18 +3,42 @@ import { PolypackError } from "../errors.js";
 import { Digest, Digester } from "./digest.js";
 import type { Descriptor } from "./descriptor.js";
 
+/** Buffer size for streaming blobs: big enough to amortise per-chunk work, small enough to stay flat. */
+export const STREAM_CHUNK_BYTES = 1024 * 1024;
+
 /**
  * A pass-through stream that counts and hashes what flows through it, and fails with
  * SIZE_EXCEEDED as soon as more than `descriptor.size` bytes arrive, or with DIGEST_MISMATCH /
  * SIZE_MISMATCH at the end. Nothing downstream sees the end of a stream that did not verify.
  */
 export function verifyingStream(descriptor: Descriptor, context: string): Transform {
+  const digester = new Digester(Digest.parse(descriptor.digest, context).algorithm);
+  return checkedStream(
+    descriptor,
+    context,
+    (chunk) => digester.update(chunk),
+    () => Promise.resolve(digester.digest()),
+  );
+}
+
+/**
+ * The checks of `verifyingStream` with the hashing left to the caller: `onChunk` sees every chunk
+ * and `finalDigest` supplies the digest once the stream has ended (for example from a worker
+ * thread that hashed the same file).
+ */
+export function checkedStream(
+  descriptor: Descriptor,
+  context: string,
+  onChunk: (chunk: Buffer) => void,
+  finalDigest: () => Promise<Digest>,
+): Transform {
   const expected = Digest.parse(descriptor.digest, context);
-  const digester = new Digester(expected.algorithm);
+  let size = 0;
   return new Transform({
+    highWaterMark: STREAM_CHUNK_BYTES,
     transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
-      digester.update(chunk);
-      if (digester.size > descriptor.size) {
+      size += chunk.length;
+      if (size > descriptor.size) {
         callback(
           new PolypackError(
             "SIZE_EXCEEDED",
@@ -23,31 +47,32 @@ export function verifyingStream(descriptor: Descriptor, context: string): Transf
         );
         return;
       }
+      onChunk(chunk);
       callback(null, chunk);
     },
     flush(callback: TransformCallback) {
-      if (digester.size !== descriptor.size) {
+      if (size !== descriptor.size) {
         callback(
           new PolypackError(
             "SIZE_MISMATCH",
-            `${context}: ${descriptor.digest} has ${digester.size} bytes, expected ${descriptor.size}`,
+            `${context}: ${descriptor.digest} has ${size} bytes, expected ${descriptor.size}`,
           ),
         );
         return;
       }
-      const actual = digester.digest();
-      if (!actual.equals(expected)) {
-        callback(
-          new PolypackError(
-            "DIGEST_MISMATCH",
-            `${context}: content has digest ${actual.toString()}, expected ${expected.toString()}`,
-          ),
-        );
-        return;
-      }
-      callback();
+      finalDigest().then(
+        (actual) => callback(actual.equals(expected) ? null : mismatch(context, actual, expected)),
+        (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
+      );
     },
   });
+}
+
+function mismatch(context: string, actual: Digest, expected: Digest): PolypackError {
+  return new PolypackError(
+    "DIGEST_MISMATCH",
+    `${context}: content has digest ${actual.toString()}, expected ${expected.toString()}`,
+  );
 }
 
 /** Checks bytes held in memory against a descriptor. */
@@ -64,10 +89,5 @@ export function verifyBytes(
     );
   }
   const actual = Digest.of(bytes, expected.algorithm);
-  if (!actual.equals(expected)) {
-    throw new PolypackError(
-      "DIGEST_MISMATCH",
-      `${context}: content has digest ${actual.toString()}, expected ${expected.toString()}`,
-    );
-  }
+  if (!actual.equals(expected)) throw mismatch(context, actual, expected);
 }

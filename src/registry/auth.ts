@@ -30,7 +30,7 @@ type Scheme =
  */
 export function withAuth(send: Send, options: AuthOptions): Send {
   const schemes = new Map<string, Scheme>();
-  const tokens = new Map<string, Token>();
+  const tokens = new Map<string, Promise<Token>>();
   const credentials = new Map<string, Promise<Credential | undefined>>();
 
   const credentialFor = (host: string): Promise<Credential | undefined> => {
@@ -60,18 +60,22 @@ export function withAuth(send: Send, options: AuthOptions): Send {
     if (credential?.registryToken) return `Bearer ${credential.registryToken}`;
     const scopes = mergeScopes(request.scopes ?? []);
     const key = `${request.url.origin}|${scheme.realm.href}|${scheme.service ?? ""}|${scopes.join(" ")}`;
-    const cached = tokens.get(key);
-    if (cached && !refresh && cached.expiresAt > options.now()) return `Bearer ${cached.value}`;
+    // No await unless a token is on its way, so that racing requests see each other's fetch.
+    const entry = refresh ? undefined : tokens.get(key);
+    const cached = entry ? await entry.catch(() => undefined) : undefined;
+    if (cached && cached.expiresAt > options.now()) return `Bearer ${cached.value}`;
     checkRealm(request.url, scheme.realm, credential, options.insecure);
-    const token = await fetchToken(
+    // Concurrent requests for the same scopes share one token request.
+    const fetching = fetchToken(
       options.tokenSend,
       { realm: scheme.realm, service: scheme.service, scopes },
       credential,
       request.url.host,
       options.now,
     );
-    tokens.set(key, token);
-    return `Bearer ${token.value}`;
+    tokens.set(key, fetching);
+    fetching.catch(() => tokens.get(key) === fetching && tokens.delete(key));
+    return `Bearer ${(await fetching).value}`;
   };
 
   const exchange: Send = async (request) => {

@@ -2,7 +2,7 @@ import { Transform, type Readable, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream";
 import type { RegistryLocation } from "../oci/content.js";
 import type { Descriptor } from "../oci/descriptor.js";
-import { verifyingStream } from "../oci/verify.js";
+import { STREAM_CHUNK_BYTES } from "../oci/verify.js";
 import { chunksOf } from "./chunks.js";
 import { pushScope } from "./endpoint.js";
 import { errorFromResponse, RegistryError } from "./errors.js";
@@ -36,22 +36,23 @@ export function sessionFrom(response: RegistryResponse, request: RegistryRequest
   };
 }
 
-/** The blob's bytes as they should leave: verified against the descriptor and counted for progress. */
+/** The blob's bytes as they should leave, counted for progress. */
 export async function uploadBody(
-  descriptor: Descriptor,
   open: () => Promise<Readable>,
-  what: string,
   onProgress?: (bytesDone: number) => void,
 ): Promise<Readable> {
   let done = 0;
   const counter = new Transform({
+    highWaterMark: STREAM_CHUNK_BYTES,
     transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
       done += chunk.length;
       onProgress?.(done);
       callback(null, chunk);
     },
   });
-  return pipeline(await open(), verifyingStream(descriptor, what), counter, () => undefined);
+  // Not hashed again here: every ContentSource stream verifies itself, and the registry checks the
+  // `digest` parameter of the closing PUT, so a third pass over the bytes would only cost time.
+  return pipeline(await open(), counter, () => undefined);
 }
 
 function writeRequest(

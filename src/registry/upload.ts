@@ -98,12 +98,12 @@ export async function pushBlob(
     let current = session ?? (await startUpload(transport, location, what));
     session = undefined;
     if (!chunked) {
-      const body = await uploadBody(descriptor, open, what, options.onProgress);
+      const body = await uploadBody(open, options.onProgress);
       if ((await putWhole(transport, location, current, descriptor, body, what)) === "done") return;
       chunked = true;
       current = await startUpload(transport, location, what);
     }
-    const body = await uploadBody(descriptor, open, what, options.onProgress);
+    const body = await uploadBody(open, options.onProgress);
     await putChunks(transport, location, current, descriptor, body, chunkSize, what);
   });
   return "uploaded";

@@ -78,19 +78,32 @@ export function randomLayerEntries(seed: string, platform: Platform, i: number, 
   const name = `random/${platform.toString().replaceAll("/", "-")}-${i}.bin`;
   return [
     { path: "random", type: "directory" },
-    { path: name, type: "file", size, open: () => pseudoRandomStream(`${seed}/${platform.toString()}/${i}`, size) },
+    {
+      path: name,
+      type: "file",
+      size,
+      open: () => pseudoRandomStream(`${seed}/${platform.toString()}/${i}`, size),
+    },
   ];
 }
 
 /** Writes a single-platform image with pseudo-random layers into a target (and tags it if asked). */
-export async function writeRandomImage(target: ContentTarget, options: RandomImageOptions = {}): Promise<RandomImage> {
+export async function writeRandomImage(
+  target: ContentTarget,
+  options: RandomImageOptions = {},
+): Promise<RandomImage> {
   const platform =
-    typeof options.platform === "string" ? Platform.parse(options.platform) : (options.platform ?? Platform.parse("linux/amd64"));
+    typeof options.platform === "string"
+      ? Platform.parse(options.platform)
+      : (options.platform ?? Platform.parse("linux/amd64"));
   const seed = options.seed ?? "polypack";
   const docker = options.mediaTypes === "docker";
   const layers: WrittenLayer[] = [];
   for (const [i, size] of (options.layerSizes ?? [1024]).entries()) {
-    const layerOptions = { mediaTypes: options.mediaTypes ?? "oci", compressionLevel: options.compressionLevel ?? 6 };
+    const layerOptions = {
+      mediaTypes: options.mediaTypes ?? "oci",
+      compressionLevel: options.compressionLevel ?? 6,
+    };
     layers.push(await putLayer(target, randomLayerEntries(seed, platform, i, size), layerOptions));
   }
   const config: ImageConfig = {

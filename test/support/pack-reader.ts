@@ -6,5 +6,7 @@ import type { Descriptor } from "../../src/oci/descriptor.js";
  * first index.json entry whose media type is a Docker v2 or OCI image manifest; indexes are skipped.
  */
 export function packFirstManifest(manifests: readonly Descriptor[]): Descriptor | undefined {
-  return manifests.find((entry) => entry.mediaType === MediaType.dockerManifest || entry.mediaType === MediaType.ociManifest);
+  return manifests.find(
+    (entry) => entry.mediaType === MediaType.dockerManifest || entry.mediaType === MediaType.ociManifest,
+  );
 }

@@ -64,7 +64,9 @@ test("the layer is identical across checkout folders, umasks and mtimes", async 
   await buildpackTree(first, 0o022, new Date("2020-05-05T00:00:00Z"));
   await buildpackTree(second, 0o077, new Date("2024-12-24T12:00:00Z"));
   const layer = async (root: string) =>
-    writeLayer(await collectDirectory(root, { prefix: "/cnb/buildpacks/x/1.0" }), sink(), { absoluteNames: true });
+    writeLayer(await collectDirectory(root, { prefix: "/cnb/buildpacks/x/1.0" }), sink(), {
+      absoluteNames: true,
+    });
   const [a, b] = [await layer(first), await layer(second)];
   assert.equal(a.diffID, b.diffID);
   assert.equal(a.descriptor.digest, b.descriptor.digest);
@@ -77,13 +79,22 @@ test("the tar lists modes and links as pack writes them (checked with GNU tar)",
   const entries = await collectDirectory(root, { prefix: "/cnb/buildpacks/x/1.0" });
   await writeFile(out, Readable.from(tarStream(entries, { absoluteNames: true })));
   const listing = await run("tar", ["--numeric-owner", "-tvf", out]);
-  const lines = listing.trim().split("\n").map((line) => line.replace(/\s+/g, " "));
+  const lines = listing
+    .trim()
+    .split("\n")
+    .map((line) => line.replace(/\s+/g, " "));
   assert.match(lines[0]!, /^drwxr-xr-x 0\/0 0 1980-01-01 00:00 \/cnb\/buildpacks\/x\/1.0$/);
   assert.ok(lines.some((line) => /^-rwxr-xr-x 0\/0 \d+ .* \/cnb\/buildpacks\/x\/1.0\/bin\/run$/.test(line)));
-  assert.ok(lines.some((line) => /^-rw-r--r-- 0\/0 \d+ .* \/cnb\/buildpacks\/x\/1.0\/buildpack.toml$/.test(line)));
+  assert.ok(
+    lines.some((line) => /^-rw-r--r-- 0\/0 \d+ .* \/cnb\/buildpacks\/x\/1.0\/buildpack.toml$/.test(line)),
+  );
   assert.ok(lines.some((line) => line.endsWith("bin/build -> run")));
   // GNU tar prints hard link targets without their leading slash.
-  assert.ok(lines.some((line) => /lib\/same-data.txt link to \/?cnb\/buildpacks\/x\/1.0\/lib\/nested\/data.txt$/.test(line)));
+  assert.ok(
+    lines.some((line) =>
+      /lib\/same-data.txt link to \/?cnb\/buildpacks\/x\/1.0\/lib\/nested\/data.txt$/.test(line),
+    ),
+  );
 });
 
 test("a filter leaves out files and whole folders", async () => {
@@ -116,9 +127,13 @@ test("the collected file content is read lazily from disk and round-trips", asyn
 test("refuses special files, a missing directory and a prefix that escapes", async () => {
   const root = await tempDir();
   await run("mkfifo", [join(root, "pipe")]);
-  await assert.rejects(collectDirectory(root, { prefix: "x" }), (error) => isPolypackError(error, "LAYER_UNSUPPORTED_FILE"));
+  await assert.rejects(collectDirectory(root, { prefix: "x" }), (error) =>
+    isPolypackError(error, "LAYER_UNSUPPORTED_FILE"),
+  );
   await assert.rejects(collectDirectory(join(root, "missing"), { prefix: "x" }), (error) =>
     isPolypackError(error, "DIRECTORY_NOT_FOUND"),
   );
-  await assert.rejects(collectDirectory(root, { prefix: "../x" }), (error) => isPolypackError(error, "LAYER_PATH_INVALID"));
+  await assert.rejects(collectDirectory(root, { prefix: "../x" }), (error) =>
+    isPolypackError(error, "LAYER_PATH_INVALID"),
+  );
 });

@@ -22,17 +22,25 @@ test("archive paths are cleaned to one relative form", () => {
   );
 });
 
-const path = fc.array(fc.constantFrom("a", "b", "a-b", "a.b", "é", "Z", "a b"), { minLength: 1, maxLength: 4 }).map((s) => s.join("/"));
+const path = fc
+  .array(fc.constantFrom("a", "b", "a-b", "a.b", "é", "Z", "a b"), { minLength: 1, maxLength: 4 })
+  .map((s) => s.join("/"));
 
 test("property: sorting puts every directory right before its own contents", () => {
   fc.assert(
     fc.property(fc.uniqueArray(path, { maxLength: 20 }), (paths) => {
       const sorted = [...paths].sort(compareArchivePaths);
       for (const [i, dir] of sorted.entries()) {
-        const inside = sorted.map((other, j) => [other, j] as const).filter(([other]) => other.startsWith(`${dir}/`));
+        const inside = sorted
+          .map((other, j) => [other, j] as const)
+          .filter(([other]) => other.startsWith(`${dir}/`));
         // Everything inside `dir` follows it, with nothing from outside in between.
         const indexes = inside.map(([, j]) => j);
-        if (indexes.length > 0) assert.deepEqual(indexes, indexes.map((_, k) => i + 1 + k));
+        if (indexes.length > 0)
+          assert.deepEqual(
+            indexes,
+            indexes.map((_, k) => i + 1 + k),
+          );
       }
     }),
   );

@@ -39,9 +39,16 @@ async function tarOf(entries: LayerEntry[], absoluteNames = false): Promise<Buff
 
 test("entries whose path climbs out of the root are refused with PATH_ESCAPE", async () => {
   for (const name of ["../evil", "/../evil", "a/../../evil", "./a/../../../etc/passwd"]) {
-    await assert.rejects(readAll(await rawTar([{ name }])), (error) => isPolypackError(error, "PATH_ESCAPE"), name);
+    await assert.rejects(
+      readAll(await rawTar([{ name }])),
+      (error) => isPolypackError(error, "PATH_ESCAPE"),
+      name,
+    );
   }
-  const hardlink = await rawTar([{ name: "ok" }, { name: "link", type: "link", linkname: "../../etc/shadow" }]);
+  const hardlink = await rawTar([
+    { name: "ok" },
+    { name: "link", type: "link", linkname: "../../etc/shadow" },
+  ]);
   await assert.rejects(readAll(hardlink), (error) => isPolypackError(error, "PATH_ESCAPE"));
 });
 
@@ -89,7 +96,9 @@ test("garbage and truncated archives fail with LAYER_INVALID", async () => {
   await assert.rejects(readAll(Buffer.alloc(1024, 0x41)), (error) => isPolypackError(error, "LAYER_INVALID"));
   const tar = await tarOf([{ path: "a", type: "file", content: Buffer.alloc(5000, 1) }]);
   await assert.rejects(readAll(tar.subarray(0, 2048)), (error) => isPolypackError(error, "LAYER_INVALID"));
-  await assert.rejects(readAll(gzipSync(tar).subarray(0, 40)), (error) => isPolypackError(error, "LAYER_INVALID"));
+  await assert.rejects(readAll(gzipSync(tar).subarray(0, 40)), (error) =>
+    isPolypackError(error, "LAYER_INVALID"),
+  );
 });
 
 const segment = fc.stringMatching(/^[a-zA-Z0-9._é-]{1,40}$/).filter((s) => s !== "." && s !== "..");
@@ -137,4 +146,23 @@ test("property: any set of entries written and read back keeps names, types, mod
     }),
     { numRuns: 60 },
   );
+});
+
+test("stopping early does not wait for a source that never ends", async () => {
+  const tar = await tarOf([
+    { path: "a", type: "file", content: "first" },
+    { path: "b", type: "file", content: "second" },
+  ]);
+  let sent = false;
+  const neverEnding = new Readable({
+    read() {
+      if (!sent) this.push(tar.subarray(0, 1024));
+      sent = true;
+    },
+  });
+  for await (const entry of readLayer(neverEnding)) {
+    assert.equal(entry.path, "a");
+    break;
+  }
+  assert.ok(neverEnding.destroyed);
 });

@@ -21,9 +21,17 @@ function rawHeaders(tar: Buffer): { typeflag: string; name: string; uname: strin
   while (offset + 512 <= tar.length && tar[offset] !== 0) {
     const block = tar.subarray(offset, offset + 512);
     const field = (start: number, length: number): string =>
-      block.subarray(start, start + length).toString("latin1").replace(/\0.*$/s, "");
+      block
+        .subarray(start, start + length)
+        .toString("latin1")
+        .replace(/\0.*$/s, "");
     const size = parseInt(field(124, 12).trim() || "0", 8);
-    headers.push({ typeflag: field(156, 1), name: field(0, 100), uname: field(265, 32), magic: field(257, 6) });
+    headers.push({
+      typeflag: field(156, 1),
+      name: field(0, 100),
+      uname: field(265, 32),
+      magic: field(257, 6),
+    });
     offset += 512 + Math.ceil(size / 512) * 512;
   }
   return headers;
@@ -119,13 +127,24 @@ test("PAX headers appear only for names ustar cannot hold", async () => {
   ];
   const tar = await tarBytes(entries);
   const headers = rawHeaders(tar);
-  assert.equal(headers.filter((header) => header.typeflag === "x").length, 2, "long and non-ASCII names only");
+  assert.equal(
+    headers.filter((header) => header.typeflag === "x").length,
+    2,
+    "long and non-ASCII names only",
+  );
   const names = [];
   for await (const entry of readLayer(Readable.from([tar]))) names.push(entry.path);
   assert.deepEqual(names.sort(), [longName, splittable, "cnb/ünïcode"].sort());
 
-  const absolute = rawHeaders(await tarBytes([{ path: splittable, type: "file", content: "" }], { absoluteNames: true }));
+  const absolute = rawHeaders(
+    await tarBytes([{ path: splittable, type: "file", content: "" }], { absoluteNames: true }),
+  );
   assert.equal(absolute[0]!.typeflag, "x", "a long absolute name keeps its slash through a PAX path");
+  const tarWithSlash = await tarBytes([{ path: splittable, type: "file", content: "" }], {
+    absoluteNames: true,
+  });
+  for await (const entry of readLayer(Readable.from([tarWithSlash])))
+    assert.equal(entry.name, `/${splittable}`);
 });
 
 test("SOURCE_DATE_EPOCH sets the mtime; invalid values are refused", async () => {
@@ -181,7 +200,12 @@ test("refuses duplicate paths, escaping paths, entries inside files and dangling
 
 test("a streamed file that is shorter or longer than its size fails with LAYER_SIZE_MISMATCH", async () => {
   for (const actual of [3, 5]) {
-    const entry: LayerEntry = { path: "f", type: "file", size: 4, open: () => Readable.from([Buffer.alloc(actual)]) };
+    const entry: LayerEntry = {
+      path: "f",
+      type: "file",
+      size: 4,
+      open: () => Readable.from([Buffer.alloc(actual)]),
+    };
     await assert.rejects(tarBytes([entry]), (error) => isPolypackError(error, "LAYER_SIZE_MISMATCH"));
   }
 });
@@ -199,5 +223,25 @@ test("a failing content stream fails the tar stream and closes the source", asyn
   });
   const entries: LayerEntry[] = [{ path: "f", type: "file", size: 10, open: () => failing }];
   await assert.rejects(tarBytes(entries), /disk on fire/);
+  assert.ok(destroyed);
+});
+
+test("a consumer that stops early ends the writer and closes the open file", async () => {
+  let destroyed = false;
+  const endless = (): Readable =>
+    new Readable({
+      read() {
+        this.push(Buffer.alloc(64 * 1024));
+      },
+      destroy(error, callback) {
+        destroyed = true;
+        callback(error);
+      },
+    });
+  const entries: LayerEntry[] = [{ path: "huge", type: "file", size: 2 ** 40, open: endless }];
+  let chunks = 0;
+  for await (const _chunk of tarStream(entries)) {
+    if (++chunks === 3) break;
+  }
   assert.ok(destroyed);
 });

@@ -60,7 +60,10 @@ test("the OS byte is fixed even when the gzip header arrives one byte at a time"
   await new Promise((resolve) => normalizer.on("end", resolve));
   const result = Buffer.concat(out);
   assert.equal(result[9], GZIP_OS_UNKNOWN);
-  assert.deepEqual([...result.subarray(0, 9), ...result.subarray(10)], [...header.subarray(0, 9), ...header.subarray(10)]);
+  assert.deepEqual(
+    [...result.subarray(0, 9), ...result.subarray(10)],
+    [...header.subarray(0, 9), ...header.subarray(10)],
+  );
   assert.equal(header[9], 3, "the input buffer is not modified");
 });
 
@@ -94,8 +97,9 @@ test("levels change the blob but not the diffID; Docker and uncompressed layers 
   await assert.rejects(writeLayer(entries(), sink(), { compressionLevel: 10 }), (error) =>
     isPolypackError(error, "COMPRESSION_LEVEL_INVALID"),
   );
-  await assert.rejects(writeLayer(entries(), sink(), { compression: "none", mediaTypes: "docker" }), (error) =>
-    isPolypackError(error, "LAYER_OPTIONS_INVALID"),
+  await assert.rejects(
+    writeLayer(entries(), sink(), { compression: "none", mediaTypes: "docker" }),
+    (error) => isPolypackError(error, "LAYER_OPTIONS_INVALID"),
   );
 });
 
@@ -151,5 +155,9 @@ test("the written blob reads back with the same entries", async () => {
   await writeLayerFile(entries(), path, { absoluteNames: true });
   const names = [];
   for await (const entry of readLayer(Readable.from([await readFile(path)]))) names.push(entry.name);
-  assert.deepEqual(names, ["/cnb/buildpacks/x", "/cnb/buildpacks/x/1.0", "/cnb/buildpacks/x/1.0/buildpack.toml"]);
+  assert.deepEqual(names, [
+    "/cnb/buildpacks/x",
+    "/cnb/buildpacks/x/1.0",
+    "/cnb/buildpacks/x/1.0/buildpack.toml",
+  ]);
 });

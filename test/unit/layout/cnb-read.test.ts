@@ -53,16 +53,28 @@ test("reads pack's hello-universe.cnb: Docker media types, absolute names, three
   assert.equal(read.manifest.layers.length, 3);
   const metadata = JSON.parse(read.labels["io.buildpacks.buildpackage.metadata"]!);
   assert.equal(metadata.id, "io.buildpacks.samples.hello-universe");
-  assert.match(read.files.get("/cnb/buildpacks/io.buildpacks.samples.hello-moon/0.0.1/buildpack.toml")!, /hello-moon/);
+  assert.match(
+    read.files.get("/cnb/buildpacks/io.buildpacks.samples.hello-moon/0.0.1/buildpack.toml")!,
+    /hello-moon/,
+  );
   assert.ok(read.files.has("/cnb/buildpacks/io.buildpacks.samples.hello-world/0.0.1/bin/build"));
   assert.ok(read.files.has("/cnb/buildpacks/io.buildpacks.samples.hello-universe/0.0.1/buildpack.toml"));
 });
 
 test("reads hello-universe-oci.cnb (relative names, OCI media types) to the same buildpacks", async () => {
-  const oci = await readBuildpackage(join(fixtures, "hello-universe-oci.cnb"), "io.buildpacks.buildpack.layers");
-  const docker = await readBuildpackage(join(fixtures, "hello-universe.cnb"), "io.buildpacks.buildpack.layers");
+  const oci = await readBuildpackage(
+    join(fixtures, "hello-universe-oci.cnb"),
+    "io.buildpacks.buildpack.layers",
+  );
+  const docker = await readBuildpackage(
+    join(fixtures, "hello-universe.cnb"),
+    "io.buildpacks.buildpack.layers",
+  );
   assert.equal(oci.root.mediaType, MediaType.ociManifest);
-  assert.deepEqual(JSON.parse(oci.labels["io.buildpacks.buildpack.layers"]!), JSON.parse(docker.labels["io.buildpacks.buildpack.layers"]!));
+  assert.deepEqual(
+    JSON.parse(oci.labels["io.buildpacks.buildpack.layers"]!),
+    JSON.parse(docker.labels["io.buildpacks.buildpack.layers"]!),
+  );
   assert.deepEqual([...oci.files.keys()].sort(), [...docker.files.keys()].sort());
 });
 
@@ -87,9 +99,12 @@ test("a corrupted blob inside a .cnb fails with DIGEST_MISMATCH when read", asyn
   bytes.writeUInt8(bytes.readUInt8(offset + 100) ^ 0xff, offset + 100);
   await writeFile(copy, bytes);
   const reopened = await CnbSource.open(copy);
-  await assert.rejects(async () => {
-    for await (const _chunk of await reopened.openBlob(layer));
-  }, (error) => isPolypackError(error, "DIGEST_MISMATCH"));
+  await assert.rejects(
+    async () => {
+      for await (const _chunk of await reopened.openBlob(layer));
+    },
+    (error) => isPolypackError(error, "DIGEST_MISMATCH"),
+  );
 });
 
 async function tarFile(path: string, members: [string, string][]): Promise<void> {
@@ -108,14 +123,26 @@ test("refuses archives with escaping paths, without a layout, or that are not ta
     ["index.json", '{"schemaVersion":2,"manifests":[]}'],
   ];
   await tarFile(join(dir, "escape.cnb"), [...layoutFiles, ["blobs/../../evil", "x"]]);
-  await assert.rejects(CnbSource.open(join(dir, "escape.cnb")), (error) => isPolypackError(error, "PATH_ESCAPE"));
+  await assert.rejects(CnbSource.open(join(dir, "escape.cnb")), (error) =>
+    isPolypackError(error, "PATH_ESCAPE"),
+  );
   await tarFile(join(dir, "no-layout.cnb"), [["index.json", "{}"]]);
-  await assert.rejects(CnbSource.open(join(dir, "no-layout.cnb")), (error) => isPolypackError(error, "LAYOUT_INVALID"));
+  await assert.rejects(CnbSource.open(join(dir, "no-layout.cnb")), (error) =>
+    isPolypackError(error, "LAYOUT_INVALID"),
+  );
   await tarFile(join(dir, "twice.cnb"), [...layoutFiles, ["/index.json", "{}"]]);
-  await assert.rejects(CnbSource.open(join(dir, "twice.cnb")), (error) => isPolypackError(error, "LAYOUT_INVALID"));
+  await assert.rejects(CnbSource.open(join(dir, "twice.cnb")), (error) =>
+    isPolypackError(error, "LAYOUT_INVALID"),
+  );
   await writeFile(join(dir, "garbage.cnb"), Buffer.alloc(4096, 0x42));
-  await assert.rejects(CnbSource.open(join(dir, "garbage.cnb")), (error) => isPolypackError(error, "CNB_INVALID"));
-  await assert.rejects(CnbSource.open(join(dir, "missing.cnb")), (error) => isPolypackError(error, "CNB_NOT_FOUND"));
+  await assert.rejects(CnbSource.open(join(dir, "garbage.cnb")), (error) =>
+    isPolypackError(error, "CNB_INVALID"),
+  );
+  await assert.rejects(CnbSource.open(join(dir, "missing.cnb")), (error) =>
+    isPolypackError(error, "CNB_NOT_FOUND"),
+  );
   await tarFile(join(dir, "empty.cnb"), layoutFiles);
-  await assert.rejects((await CnbSource.open(join(dir, "empty.cnb"))).resolve(), (error) => isPolypackError(error, "LAYOUT_EMPTY"));
+  await assert.rejects((await CnbSource.open(join(dir, "empty.cnb"))).resolve(), (error) =>
+    isPolypackError(error, "LAYOUT_EMPTY"),
+  );
 });

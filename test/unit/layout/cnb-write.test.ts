@@ -20,7 +20,11 @@ test("a single-platform .cnb is written like pack's and reads back", async () =>
   const dir = await tempDir();
   const path = join(dir, "bp.cnb");
   const target = await CnbTarget.create(path);
-  const image = await writeRandomImage(target, { mediaTypes: "docker", layerSizes: [500, 700], tag: "latest" });
+  const image = await writeRandomImage(target, {
+    mediaTypes: "docker",
+    layerSizes: [500, 700],
+    tag: "latest",
+  });
   await assert.rejects(readFile(path), "nothing at the output before commit");
   await target.commit();
   assert.deepEqual(await readdir(dir), ["bp.cnb"], "no temporary files or folders are left");
@@ -33,7 +37,9 @@ test("a single-platform .cnb is written like pack's and reads back", async () =>
     assert.equal(entry.gid, 0);
     assert.equal(entry.mtime.toISOString(), "1980-01-01T00:00:01.000Z");
     if (entry.name === "/oci-layout") {
-      assert.deepEqual(JSON.parse((await readEntryContent(entry, 100)).toString()), { imageLayoutVersion: "1.0.0" });
+      assert.deepEqual(JSON.parse((await readEntryContent(entry, 100)).toString()), {
+        imageLayoutVersion: "1.0.0",
+      });
     }
   }
   assert.deepEqual(members.slice(0, 2), ["/blobs", "/blobs/sha256"]);
@@ -54,7 +60,11 @@ test("the same content gives a byte-identical .cnb on every run", async () => {
   const digests = new Set<string>();
   for (const name of ["one.cnb", "two.cnb"]) {
     const target = await CnbTarget.create(join(dir, name));
-    await writeRandomIndex(target, { platforms: ["linux/amd64", "linux/arm64"], layerSizes: [300], tag: "v1" });
+    await writeRandomIndex(target, {
+      platforms: ["linux/amd64", "linux/arm64"],
+      layerSizes: [300],
+      tag: "v1",
+    });
     await target.commit();
     digests.add(Digest.of(await readFile(join(dir, name))).toString());
   }
@@ -96,7 +106,7 @@ test("a multi-arch .cnb: skopeo's named index, plus the manifest pack reads", as
 
   // pack then reads the manifest and its config straight from the archive.
   const source = await CnbSource.open(path);
-  const image = parseManifest(await source.fetchManifest(packReads!), packReads!.mediaType, path);
+  const image = parseManifest(await source.fetchManifest(packReads), packReads.mediaType, path);
   if (image.kind !== "image") assert.fail("expected an image manifest");
   const config = JSON.parse((await source.fetchManifest(image.manifest.config)).toString());
   assert.equal(config.architecture, "amd64");
@@ -109,10 +119,17 @@ test("a multi-arch .cnb: skopeo's named index, plus the manifest pack reads", as
 test("packPlatform chooses the manifest pack reads; untagged roots are still listed", async () => {
   const path = join(await tempDir(), "v7.cnb");
   const target = await CnbTarget.create(path, { packPlatform: Platform.parse("linux/arm/v7") });
-  const written = await writeRandomIndex(target, { platforms: ["linux/amd64", "linux/arm/v7"], layerSizes: [10] });
+  const written = await writeRandomIndex(target, {
+    platforms: ["linux/amd64", "linux/arm/v7"],
+    layerSizes: [10],
+  });
   await target.commit();
   const { manifests } = await (await CnbArchive.open(path)).readIndex();
-  assert.deepEqual(manifests[0], { mediaType: MediaType.ociIndex, digest: written.descriptor.digest, size: written.descriptor.size });
+  assert.deepEqual(manifests[0], {
+    mediaType: MediaType.ociIndex,
+    digest: written.descriptor.digest,
+    size: written.descriptor.size,
+  });
   const v7 = written.images.find((image) => image.platform.variant === "v7")!;
   assert.equal(packFirstManifest(manifests)?.digest, v7.descriptor.digest);
   assert.equal((await (await CnbSource.open(path)).resolve()).digest, written.descriptor.digest);

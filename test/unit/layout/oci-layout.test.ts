@@ -26,7 +26,9 @@ const code = (expected: string) => (error: unknown) => isPolypackError(error, ex
 test("create writes oci-layout and an empty index.json; open reads them back", async () => {
   const dir = join(await tempDir(), "layout");
   await OciLayout.create(dir);
-  assert.deepEqual(JSON.parse(await readFile(join(dir, "oci-layout"), "utf8")), { imageLayoutVersion: "1.0.0" });
+  assert.deepEqual(JSON.parse(await readFile(join(dir, "oci-layout"), "utf8")), {
+    imageLayoutVersion: "1.0.0",
+  });
   const layout = await OciLayout.open(dir);
   assert.deepEqual((await layout.readIndex()).manifests, []);
 });
@@ -53,7 +55,10 @@ test("round trip: a multi-arch index written to a layout reads back blob for blo
     const image = parseManifest(await source.fetchManifest(child), child.mediaType, "test");
     if (image.kind !== "image") assert.fail("expected an image manifest");
     const config = JSON.parse((await drain(await source.openBlob(image.manifest.config))).toString());
-    assert.deepEqual(config.rootfs.diff_ids, written.images[i]!.layers.map((layer) => layer.diffID));
+    assert.deepEqual(
+      config.rootfs.diff_ids,
+      written.images[i]!.layers.map((layer) => layer.diffID),
+    );
     for (const layer of image.manifest.layers) {
       const blob = await drain(await source.openBlob(layer));
       assert.equal(Digest.of(blob).toString(), layer.digest);
@@ -108,8 +113,9 @@ test("a corrupted blob on disk fails its reader with DIGEST_MISMATCH", async () 
   const source = await LayoutSource.open(dir, "x");
   await assert.rejects(drain(await source.openBlob(layer)), code("DIGEST_MISMATCH"));
   await writeFile(target.layout.blobPath(image.descriptor.digest), "{}");
-  await assert.rejects(source.fetchManifest(image.descriptor), (error) =>
-    isPolypackError(error, "SIZE_MISMATCH") || isPolypackError(error, "DIGEST_MISMATCH"),
+  await assert.rejects(
+    source.fetchManifest(image.descriptor),
+    (error) => isPolypackError(error, "SIZE_MISMATCH") || isPolypackError(error, "DIGEST_MISMATCH"),
   );
   const huge = { ...image.descriptor, size: MAX_MANIFEST_BYTES + 1 };
   await assert.rejects(source.fetchManifest(huge), code("BLOB_TOO_LARGE"));
@@ -148,7 +154,10 @@ test("tagging an existing ref replaces that entry in place; other images stay", 
   const third = await writeRandomImage(target, { seed: "three", tag: "latest" });
   const { manifests } = await target.layout.readIndex();
   assert.deepEqual(
-    manifests.map((entry) => [entry.annotations?.[REF_NAME_ANNOTATION], entry.digest === third.descriptor.digest]),
+    manifests.map((entry) => [
+      entry.annotations?.[REF_NAME_ANNOTATION],
+      entry.digest === third.descriptor.digest,
+    ]),
     [
       ["latest", true],
       ["other", false],
@@ -167,7 +176,9 @@ test("without a tag, commit lists the root manifest without a name", async () =>
   const written = await writeRandomIndex(target, { platforms: ["linux/amd64", "linux/s390x"] });
   await target.commit();
   const { manifests } = await target.layout.readIndex();
-  assert.deepEqual(manifests, [{ mediaType: MediaType.ociIndex, digest: written.descriptor.digest, size: written.descriptor.size }]);
+  assert.deepEqual(manifests, [
+    { mediaType: MediaType.ociIndex, digest: written.descriptor.digest, size: written.descriptor.size },
+  ]);
   assert.equal((await (await LayoutSource.open(dir)).resolve()).digest, written.descriptor.digest);
 });
 
@@ -178,7 +189,10 @@ test("malformed layouts fail with typed errors that name the path", async () => 
   const noMarker = join(root, "no-marker");
   await mkdir(noMarker);
   await writeFile(join(noMarker, "index.json"), '{"schemaVersion":2,"manifests":[]}');
-  await assert.rejects(OciLayout.open(noMarker), (error) => isPolypackError(error, "LAYOUT_INVALID") && error.message.includes(noMarker));
+  await assert.rejects(
+    OciLayout.open(noMarker),
+    (error) => isPolypackError(error, "LAYOUT_INVALID") && error.message.includes(noMarker),
+  );
 
   const badVersion = join(root, "bad-version");
   await mkdir(badVersion);
@@ -188,8 +202,14 @@ test("malformed layouts fail with typed errors that name the path", async () => 
   for (const [name, index] of [
     ["bad-json", "{nope"],
     ["no-index", undefined],
-    ["bad-digest", '{"schemaVersion":2,"manifests":[{"mediaType":"x","digest":"sha256:../../etc","size":1}]}'],
-    ["bad-size", `{"schemaVersion":2,"manifests":[{"mediaType":"x","digest":"${Digest.of("").toString()}","size":-1}]}`],
+    [
+      "bad-digest",
+      '{"schemaVersion":2,"manifests":[{"mediaType":"x","digest":"sha256:../../etc","size":1}]}',
+    ],
+    [
+      "bad-size",
+      `{"schemaVersion":2,"manifests":[{"mediaType":"x","digest":"${Digest.of("").toString()}","size":-1}]}`,
+    ],
   ] as const) {
     const dir = join(root, name);
     await mkdir(dir);
@@ -208,9 +228,13 @@ test("malformed layouts fail with typed errors that name the path", async () => 
   await writeRandomImage(target, { tag: "b", seed: "b" });
   const source = await LayoutSource.open(dir, "a");
   const missing = { ...image.layers[0]!.descriptor, digest: Digest.of("not there").toString() };
-  await assert.rejects(source.openBlob(missing), (error) => isPolypackError(error, "BLOB_NOT_FOUND") && error.message.includes(dir));
-  await assert.rejects((await LayoutSource.open(dir, "c")).resolve(), (error) =>
-    isPolypackError(error, "REF_NOT_FOUND") && error.hint!.includes("a, b"),
+  await assert.rejects(
+    source.openBlob(missing),
+    (error) => isPolypackError(error, "BLOB_NOT_FOUND") && error.message.includes(dir),
+  );
+  await assert.rejects(
+    (await LayoutSource.open(dir, "c")).resolve(),
+    (error) => isPolypackError(error, "REF_NOT_FOUND") && error.hint!.includes("a, b"),
   );
   await assert.rejects((await LayoutSource.open(dir)).resolve(), code("REF_REQUIRED"));
 });

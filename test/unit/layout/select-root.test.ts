@@ -27,7 +27,8 @@ test("a ref picks its entry; the ref name is dropped from the result", () => {
   assert.deepEqual(selectRoot(manifests, "b", "L"), index("b"));
   assert.throws(
     () => selectRoot(manifests, "c", "L"),
-    (error) => isPolypackError(error, "REF_NOT_FOUND") && error.hint === "add :REF to the path; refs present: a, b",
+    (error) =>
+      isPolypackError(error, "REF_NOT_FOUND") && error.hint === "add :REF to the path; refs present: a, b",
   );
   assert.throws(
     () => selectRoot([named(image("a"), "x"), named(image("b"), "x")], "x", "L"),
@@ -38,8 +39,14 @@ test("a ref picks its entry; the ref name is dropped from the result", () => {
 test("without a ref: the only entry, else the only index, else REF_REQUIRED", () => {
   assert.deepEqual(selectRoot([image("pack")], undefined, "L"), image("pack"));
   assert.deepEqual(selectRoot([named(index("i"), "latest"), image("amd64")], undefined, "L"), index("i"));
-  assert.throws(() => selectRoot([image("a"), image("b")], undefined, "L"), (error) => isPolypackError(error, "REF_REQUIRED"));
-  assert.throws(() => selectRoot([], undefined, "L"), (error) => isPolypackError(error, "LAYOUT_EMPTY"));
+  assert.throws(
+    () => selectRoot([image("a"), image("b")], undefined, "L"),
+    (error) => isPolypackError(error, "REF_REQUIRED"),
+  );
+  assert.throws(
+    () => selectRoot([], undefined, "L"),
+    (error) => isPolypackError(error, "LAYOUT_EMPTY"),
+  );
 });
 
 test("ref edits replace in place, append new refs, and never duplicate unnamed entries", () => {
@@ -54,11 +61,18 @@ test("ref edits replace in place, append new refs, and never duplicate unnamed e
 });
 
 test("pack gets linux/amd64 when present, else the preferred platform, else the first image", () => {
-  const children = [image("arm64", "linux/arm64"), image("amd64", "linux/amd64"), image("v7", "linux/arm/v7")];
+  const children = [
+    image("arm64", "linux/arm64"),
+    image("amd64", "linux/amd64"),
+    image("v7", "linux/arm/v7"),
+  ];
   const multi = buildImageIndex(children);
   assert.equal(choosePackManifest(multi)?.digest, image("amd64").digest);
   assert.equal(choosePackManifest(multi, Platform.parse("linux/arm/v7"))?.digest, image("v7").digest);
-  assert.equal(choosePackManifest(buildImageIndex([children[0]!, children[2]!]))?.digest, image("arm64").digest);
+  assert.equal(
+    choosePackManifest(buildImageIndex([children[0]!, children[2]!]))?.digest,
+    image("arm64").digest,
+  );
   assert.equal(choosePackManifest(buildImageIndex([index("nested")])), undefined);
 });
 
@@ -68,7 +82,9 @@ test("the pack manifest is appended after the named index, once", () => {
   assert.deepEqual(withPack, [...entries, image("amd64", "linux/amd64")]);
   assert.deepEqual(withPackManifest(withPack, image("other")), withPack);
   // pack's rule, applied to the result: the first entry with an image manifest media type.
-  const packReads = withPack.find((entry) => entry.mediaType === MediaType.ociManifest || entry.mediaType === MediaType.dockerManifest);
+  const packReads = withPack.find(
+    (entry) => entry.mediaType === MediaType.ociManifest || entry.mediaType === MediaType.dockerManifest,
+  );
   assert.equal(packReads?.digest, image("amd64").digest);
   assert.deepEqual(selectRoot(withPack, "latest", "L"), index("i"));
   assert.deepEqual(selectRoot(withPack, undefined, "L"), index("i"));

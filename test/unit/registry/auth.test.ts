@@ -206,3 +206,17 @@ test("a refusing token server becomes REGISTRY_UNAUTHORIZED naming the registry"
       !e.message.includes("wrong"),
   );
 });
+
+test("concurrent requests for the same scopes share one token request", async () => {
+  const registry = bearerRegistry();
+  const tokens = tokenServer();
+  const send = withAuth(registry, { tokenSend: tokens, now: Date.now });
+  await send(get("/v2/", []));
+  const before = tokens.seen.length;
+  const scopes = ["repository:org/new:pull"];
+  const answers = await Promise.all(
+    Array.from({ length: 5 }, () => send(get("/v2/org/new/manifests/x", scopes))),
+  );
+  assert.ok(answers.every((r) => r.status === 200));
+  assert.equal(tokens.seen.length, before + 1);
+});

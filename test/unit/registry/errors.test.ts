@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import { test } from "node:test";
 import fc from "fast-check";
-import { PolypackError } from "../../../src/errors.js";
+import { isPolypackError, PolypackError } from "../../../src/errors.js";
+import { createConnection } from "../../../src/registry/connection.js";
 import { chunksOf } from "../../../src/registry/chunks.js";
 import { errorFromResponse, RegistryError } from "../../../src/registry/errors.js";
 import { redactHeaders, redactUrl } from "../../../src/registry/redact.js";
@@ -89,5 +90,12 @@ test("property: chunksOf regroups any stream into exact chunks with the same byt
         if (chunks.length > 0) assert.ok(chunks.at(-1)!.length > 0 && chunks.at(-1)!.length <= size);
       },
     ),
+  );
+});
+
+test("an unreadable CA bundle is a typed error naming the file", () => {
+  assert.throws(
+    () => createConnection({ caFile: "/nonexistent/polypack-ca.pem" }),
+    (e) => isPolypackError(e, "CA_FILE_UNREADABLE") && e.message.includes("/nonexistent/polypack-ca.pem"),
   );
 });

@@ -1,0 +1,62 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+import { renderTable } from "../src/cli/table.js";
+import { copyBench } from "./copy-bench.js";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const cli = join(root, "dist", "src", "cli", "bin.js");
+const runs = Number(process.env["POLYPACK_BENCH_RUNS"] ?? "2");
+
+interface Row {
+  benchmark: string;
+  polypack: string;
+  peer: string;
+  ratio: string;
+  goal: string;
+  met: boolean;
+}
+
+const rows: Row[] = [];
+const results: Record<string, unknown> = { runs, date: new Date().toISOString() };
+
+const copy = await copyBench(cli, runs);
+results["copy"] = copy;
+rows.push(
+  {
+    benchmark: "copy 2-platform index, 400 MiB, layout → registry",
+    polypack: `${copy.polypack.seconds.toFixed(2)} s`,
+    peer: `skopeo copy --all ${copy.skopeo.seconds.toFixed(2)} s`,
+    ratio: copy.timeRatio.toFixed(2),
+    goal: "ratio ≤ 1.00",
+    met: copy.timeRatio <= 1,
+  },
+  {
+    benchmark: "re-copy when everything is present",
+    polypack: `${copy.recopy.seconds.toFixed(2)} s`,
+    peer: "-",
+    ratio: "-",
+    goal: "< 0.5 s",
+    met: copy.recopy.seconds < 0.5,
+  },
+  {
+    benchmark: "peak memory during copy",
+    polypack: `${copy.polypack.peakRssMiB.toFixed(0)} MiB`,
+    peer: `skopeo ${copy.skopeo.peakRssMiB.toFixed(0)} MiB`,
+    ratio: (copy.polypack.peakRssMiB / copy.skopeo.peakRssMiB).toFixed(2),
+    goal: "< 200 MiB",
+    met: copy.polypack.peakRssMiB < 200,
+  },
+);
+
+console.log(
+  renderTable(
+    ["BENCHMARK", "POLYPACK", "PEER (SAME RUN)", "RATIO", "GOAL", "MET"],
+    rows.map((r) => [r.benchmark, r.polypack, r.peer, r.ratio, r.goal, r.met ? "yes" : "NO"]),
+  ),
+);
+results["rows"] = rows;
+const outDir = join(root, "bench-results");
+await mkdir(outDir, { recursive: true });
+await writeFile(join(outDir, "bench.json"), JSON.stringify(results, null, 2) + "\n");
+console.log(`\n${JSON.stringify(results)}`);

@@ -1,0 +1,148 @@
+import type { Command } from "commander";
+import { chooseOutput, type OutputChoice } from "../../package/output-choice.js";
+import type { PackageDestination } from "../../package/deliver.js";
+import { packageBuildpack, type PackageEvent, type PackageResult } from "../../package/package.js";
+import { includeCompositeLayers } from "../../package/composite.js";
+import { RegistryTarget } from "../../registry/target.js";
+import { openSource, type CliContext } from "../context.js";
+import { renderTable, shortDigest } from "../table.js";
+import { renderPlan } from "./buildpack-package-render.js";
+
+interface PackageFlags {
+  path?: string;
+  config?: string;
+  target: string[];
+  format?: string;
+  output?: string;
+  publish?: boolean;
+  tag: string[];
+  byDigest?: boolean;
+  archTags?: boolean;
+  offline?: boolean;
+  strict?: boolean;
+  dryRun?: boolean;
+  prePackage: boolean;
+  cacheDir?: string;
+}
+
+/** `polypack buildpack package NAME`: one buildpack source in, one multi-arch buildpackage out. */
+export function registerBuildpackPackage(buildpack: Command, context: () => CliContext): void {
+  buildpack
+    .command("package")
+    .description("package a buildpack for each of its targets as one multi-arch image, OCI layout or .cnb")
+    .argument("<name>", "image reference to push to, or the .cnb file to write (--format file)")
+    .option("-p, --path <dir>", "the buildpack's folder (default: the working directory)")
+    .option("-c, --config <package.toml>", "a package.toml naming the buildpack and its dependencies")
+    .option(
+      "-t, --target <os/arch[/variant]>",
+      "a target to package (repeatable; default: the declared targets)",
+      collect,
+      [],
+    )
+    .option("-f, --format <format>", "file (.cnb), layout (OCI image layout) or image (registry)")
+    .option("-o, --output <path>", "where the .cnb file or layout directory goes")
+    .option("--publish", "push the package to the registry NAME names")
+    .option("--tag <tag>", "another tag (or layout ref name) for the package (repeatable)", collect, [])
+    .option("--by-digest", "push without any tag and print the digest")
+    .option("--arch-tags", "also tag each platform's image <tag>-<os>-<arch>")
+    .option("--offline", "put each target's dependencies into its layer")
+    .option("--strict", "fail when a target lacks a dependency another target has")
+    .option("--dry-run", "print the plan without running or writing anything")
+    .option("--no-pre-package", "do not run [metadata] pre-package")
+    .option("--cache-dir <dir>", "where offline dependencies are cached")
+    .action(async (name: string, flags: PackageFlags) => {
+      const ctx = context();
+      const choice = flags.dryRun ? undefined : chooseOutput(name, { ...flags, tags: flags.tag });
+      const progress = ctx.output.progress();
+      let result: PackageResult;
+      try {
+        result = await packageBuildpack({
+          ...(flags.path !== undefined ? { path: flags.path } : {}),
+          ...(flags.config !== undefined ? { config: flags.config } : {}),
+          ...(flags.target.length > 0 ? { targets: flags.target } : {}),
+          offline: flags.offline ?? false,
+          strict: flags.strict ?? false,
+          dryRun: flags.dryRun ?? false,
+          prePackage: flags.prePackage,
+          ...(flags.cacheDir !== undefined ? { cacheDir: flags.cacheDir } : {}),
+          ...(choice ? { destination: await openDestination(choice, ctx, flags.archTags ?? false) } : {}),
+          include: (source, plan) =>
+            includeCompositeLayers(source, plan, {
+              openSource: (endpoint) => openSource(endpoint, ctx),
+              onWarning: (message) => ctx.output.note(`warning: ${message}`),
+            }),
+          onEvent: (event: PackageEvent) => {
+            if (event.type === "copy") progress.onEvent(event.event);
+            else if (event.type === "pre-package")
+              ctx.output.note(`running pre-package ${event.command} for ${event.targets}`);
+          },
+        });
+      } finally {
+        progress.finish();
+      }
+      for (const warning of result.plan.warnings) ctx.output.note(`warning: ${warning}`);
+      if (result.dryRun) {
+        ctx.output.result(result.plan, renderPlan);
+        return;
+      }
+      ctx.output.result(packageReport(name, choice!, result), renderReport);
+    });
+}
+
+/** The `--json` shape of a finished package run. */
+export interface PackageReport {
+  name: string;
+  destination: string;
+  format: "file" | "layout" | "image";
+  digest: string;
+  mediaType: string;
+  tags: string[];
+  targets: { target: string; platform: string; digest: string; layerDiffID: string; dependencies: number }[];
+}
+
+function packageReport(name: string, choice: OutputChoice, result: PackageResult): PackageReport {
+  return {
+    name,
+    destination: choice.kind === "registry" ? choice.reference.name : choice.path,
+    format: choice.kind === "registry" ? "image" : choice.kind,
+    digest: result.root!.digest,
+    mediaType: result.root!.mediaType,
+    tags: result.tags,
+    targets: result.images.map((image) => ({
+      target: image.key,
+      platform: [image.platform.os, image.platform.architecture, image.platform.variant]
+        .filter(Boolean)
+        .join("/"),
+      digest: image.manifest.digest,
+      layerDiffID: image.layerDiffID,
+      dependencies: image.dependencies,
+    })),
+  };
+}
+
+function renderReport(report: PackageReport): string {
+  const table = renderTable(
+    ["TARGET", "DIGEST", "DEPENDENCIES"],
+    report.targets.map((t) => [t.target, shortDigest(t.digest), String(t.dependencies)]),
+  );
+  const at =
+    report.format === "image"
+      ? `${report.destination}@${report.digest}`
+      : `${report.destination} (${report.digest})`;
+  const tags = report.tags.length > 0 ? `, tagged ${report.tags.join(", ")}` : "";
+  return `${table}\n\n${report.targets.length > 1 ? "index" : "image"} ${at}${tags}`;
+}
+
+async function openDestination(
+  choice: OutputChoice,
+  ctx: CliContext,
+  archTags: boolean,
+): Promise<PackageDestination> {
+  if (choice.kind !== "registry") return { kind: choice.kind, path: choice.path, refs: choice.refs };
+  const target = new RegistryTarget(await ctx.client(choice.reference.registry), choice.reference);
+  return { kind: "target", target, tags: choice.tags, archTags };
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}

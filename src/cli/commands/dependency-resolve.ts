@@ -1,0 +1,78 @@
+import { readFile } from "node:fs/promises";
+import type { Command } from "commander";
+import { checkDescriptor, resolveDependency, selectTarget, targetKey } from "../../buildpack/index.js";
+import { PolypackError } from "../../errors.js";
+import { Platform } from "../../oci/platform.js";
+import type { CliContext } from "../context.js";
+import { renderTable } from "../table.js";
+
+interface ResolveFlags {
+  buildpack: string;
+  id: string;
+  version?: string;
+  stack?: string;
+}
+
+/** The `--json` shape of a resolution. */
+export interface ResolveReport {
+  id: string;
+  version: string;
+  uri?: string;
+  checksum?: string;
+  constraint: string;
+  target: string;
+  targetSource: string;
+  warnings: string[];
+}
+
+/**
+ * `polypack dependency resolve`: the `[[metadata.dependencies]]` entry packit would install, for the
+ * target named by CNB_TARGET_* (else BP_ARCH, else this machine).
+ */
+export function registerDependencyResolve(dependency: Command, context: () => CliContext): void {
+  dependency
+    .command("resolve")
+    .description("pick the dependency a buildpack would install for the current target, as packit does")
+    .requiredOption("--buildpack <buildpack.toml>", "the buildpack.toml to read")
+    .requiredOption("--id <id>", "the dependency id")
+    .option("--version <constraint>", "a version constraint (default: [metadata.default-versions], else any)")
+    .option("--stack <id>", "the stack id to match (buildpacks that still use stacks)")
+    .action(async (flags: ResolveFlags) => {
+      const ctx = context();
+      const text = await readFile(flags.buildpack, "utf8").catch((error: unknown) => {
+        throw new PolypackError("BUILDPACK_TOML_NOT_FOUND", `cannot read ${flags.buildpack}`, {
+          cause: error,
+        });
+      });
+      // A source buildpack.toml may lack a version or hold a template; only its dependencies matter here.
+      const check = checkDescriptor(text, "buildpack", { file: flags.buildpack });
+      const fatal = check.problems.find((p) => /^(BUILDPACK_TOML_INVALID|DEPENDENCY_)/.test(p.code));
+      if (fatal !== undefined || check.descriptor === undefined) throw fatal ?? check.problems[0]!;
+      const { target, source } = selectTarget(process.env, Platform.host());
+      const resolution = resolveDependency(check.descriptor.metadata.dependencies, {
+        id: flags.id,
+        ...(flags.version !== undefined ? { version: flags.version } : {}),
+        ...(flags.stack !== undefined ? { stack: flags.stack } : {}),
+        target,
+        defaultVersions: check.descriptor.metadata.defaultVersions,
+      });
+      const { dependency } = resolution;
+      for (const warning of resolution.warnings) ctx.output.note(`warning: ${warning.message}`);
+      const report: ResolveReport = {
+        id: dependency.id,
+        version: dependency.version,
+        ...(dependency.uri !== undefined ? { uri: dependency.uri } : {}),
+        ...(dependency.checksum ? { checksum: dependency.checksum.toString() } : {}),
+        constraint: resolution.constraint,
+        target: targetKey(target),
+        targetSource: source,
+        warnings: resolution.warnings.map((w) => w.message),
+      };
+      ctx.output.result(report, (r) =>
+        renderTable(
+          ["ID", "VERSION", "TARGET", "URI", "CHECKSUM"],
+          [[r.id, r.version, `${r.target} (${r.targetSource})`, r.uri ?? "", r.checksum ?? ""]],
+        ),
+      );
+    });
+}

@@ -1,0 +1,49 @@
+import type { Command } from "commander";
+import { parseEndpoint } from "../../copy/endpoint.js";
+import type { ContentSource } from "../../oci/content.js";
+import { Platform } from "../../oci/platform.js";
+import { joinImages, type JoinResult } from "../../package/join-images.js";
+import { openSource, openTarget, type CliContext } from "../context.js";
+import { renderTable } from "../table.js";
+
+/**
+ * `polypack manifest create TARGET SRC...`: joins single-platform images (pushed by digest on
+ * separate machines, say) into one multi-arch index, pushed by digest first and tagged last.
+ */
+export function registerManifestCreate(manifest: Command, context: () => CliContext): void {
+  manifest
+    .command("create")
+    .description(
+      "join per-platform images into one multi-arch index (children and index by digest, tags last)",
+    )
+    .argument(
+      "<target>",
+      "where the index goes: registry reference (its tag is written last), oci:DIR[:REF] or .cnb",
+    )
+    .argument(
+      "<sources...>",
+      "images to join, e.g. registry/repo@sha256:...; an index contributes its children",
+    )
+    .action(async (targetText: string, sourceTexts: string[]) => {
+      const ctx = context();
+      const destination = parseEndpoint(targetText);
+      const sources: ContentSource[] = [];
+      try {
+        for (const text of sourceTexts) sources.push(await openSource(parseEndpoint(text), ctx));
+        const { target, tags } = await openTarget(destination, ctx, sources[0]?.location);
+        const result = await joinImages(sources, target, tags);
+        ctx.output.result({ target: targetText, ...result }, renderJoin);
+      } finally {
+        for (const source of sources) await source.close?.();
+      }
+    });
+}
+
+function renderJoin(result: JoinResult & { target: string }): string {
+  const rows = result.manifests.map((m) => [
+    m.platform ? Platform.fromJSON(m.platform).toString() : "",
+    m.digest,
+  ]);
+  const tags = result.tags.length > 0 ? `, tagged ${result.tags.join(", ")}` : " (no tag)";
+  return `${renderTable(["PLATFORM", "DIGEST"], rows)}\n\nindex ${result.index.digest}${tags}`;
+}

@@ -1,0 +1,44 @@
+import { isPolypackError, PolypackError } from "../errors.js";
+import type { OciLayout } from "../layout/oci-layout.js";
+import type { Platform } from "../oci/platform.js";
+import type { DependencyLayers } from "./composite-image.js";
+import { storeLayer } from "./image-writer.js";
+import { labelStacks } from "./labels.js";
+import { targetLayerEntries } from "./layer-entries.js";
+import { planPackage } from "./plan.js";
+import { selectTargets } from "./plan-targets.js";
+import { hasRootBin, readBuildpackSource } from "./source.js";
+import { scanSourceTree } from "./source-tree.js";
+
+/**
+ * Packages a buildpack folder named by a package.toml dependency for one platform, the same way
+ * the top buildpack is packaged (per-target folders, include-files, only that target's
+ * dependencies), and stores its layer in `layout`. Its pre-package is not run, as pack does not.
+ */
+export async function layersFromFolder(
+  dir: string,
+  platform: Platform,
+  layout: OciLayout,
+): Promise<DependencyLayers> {
+  const { descriptor } = await readBuildpackSource({ path: dir });
+  const flag = platform.with({ osVersion: "" }).toString();
+  let selection;
+  try {
+    selection = selectTargets(descriptor, { flags: [flag], hasRootBin: await hasRootBin(dir) });
+  } catch (error) {
+    if (!isPolypackError(error, "TARGET_NOT_DECLARED")) throw error;
+    throw new PolypackError("COMPOSITE_PLATFORM_MISSING", `${descriptor.file} does not support ${flag}`, {
+      cause: error,
+      hint: "add the target to that buildpack, or leave the target out",
+    });
+  }
+  const plan = planPackage(descriptor, selection, await scanSourceTree(dir));
+  const target = plan.targets[0]!;
+  const written = await storeLayer(layout, await targetLayerEntries(plan, target, { buildpackDir: dir }));
+  return {
+    layers: [{ descriptor: written.descriptor, diffID: written.diffID }],
+    moduleLayers: { [plan.id]: { [plan.version]: { ...plan.layerInfo, layerDiffID: written.diffID } } },
+    stacks: labelStacks(descriptor),
+    warnings: plan.warnings,
+  };
+}

@@ -1,0 +1,145 @@
+import { existsSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { isImageDependency, type PackageDependency } from "../buildpack/index.js";
+import type { Endpoint } from "../copy/endpoint.js";
+import { PolypackError } from "../errors.js";
+import type { ContentSource } from "../oci/content.js";
+import { Platform } from "../oci/platform.js";
+import type { IncludedLayers } from "./build.js";
+import { layersFromFolder } from "./composite-folder.js";
+import { layersFromImage, type DependencyLayers } from "./composite-image.js";
+import { buildpackageMetadataLabel, labelStacks, type ModuleLayers } from "./labels.js";
+import type { PackagePlan, TargetPlan } from "./plan.js";
+import type { BuildpackSource } from "./source.js";
+import { resolvedStacks } from "./stacks.js";
+import type { OciLayout } from "../layout/oci-layout.js";
+
+/** How a composite package reaches the buildpacks its package.toml names. */
+export interface CompositeOptions {
+  /** Opens a registry image, OCI layout or `.cnb` file. */
+  openSource: (endpoint: Endpoint) => Promise<ContentSource>;
+  /** Receives warnings (for example an included image that names no architecture). */
+  onWarning?: (message: string) => void;
+}
+
+/** Where a package.toml dependency lives. */
+export type DependencyLocation = { kind: "folder"; path: string } | Endpoint;
+
+/** A function giving each target the other buildpacks' layers, as `buildPackage` takes it. */
+export type IncludeLayers = (target: TargetPlan, layout: OciLayout) => Promise<IncludedLayers>;
+
+/**
+ * For a package.toml with `[[dependencies]]`: per target, the layers of every dependency for that
+ * target's platform (folders packaged like the top buildpack, buildpackages from `.cnb` files,
+ * layouts and registries taking the matching platform), their labels merged as pack merges them,
+ * the stacks narrowed to what all support, and every `[[order.group]]` entry checked to be
+ * present. Undefined for a package without dependencies.
+ */
+export function includeCompositeLayers(
+  source: BuildpackSource,
+  plan: PackagePlan,
+  options: CompositeOptions,
+): Promise<IncludeLayers | undefined> {
+  const config = source.packageConfig;
+  if (config === undefined || config.dependencies.length === 0) return Promise.resolve(undefined);
+  const base = source.configPath ? resolve(source.configPath, "..") : source.dir;
+  const locations = config.dependencies.map((dependency) =>
+    dependencyLocation(dependency, base, config.file),
+  );
+  const sources = new Map<number, Promise<ContentSource>>();
+  const open = (i: number, endpoint: Endpoint): Promise<ContentSource> => {
+    let opened = sources.get(i);
+    if (opened === undefined) {
+      opened = options.openSource(endpoint);
+      sources.set(i, opened);
+    }
+    return opened;
+  };
+  return Promise.resolve(async (target: TargetPlan, layout: OciLayout) => {
+    const platform = Platform.fromJSON(target.platform);
+    const parts: DependencyLayers[] = [];
+    for (const [i, location] of locations.entries()) {
+      parts.push(
+        location.kind === "folder"
+          ? await layersFromFolder(location.path, platform, layout)
+          : await layersFromImage(await open(i, location), platform, layout),
+      );
+    }
+    for (const part of parts) for (const warning of part.warnings) options.onWarning?.(warning);
+    const moduleLayers: ModuleLayers = {};
+    const seen = new Set<string>();
+    const layers = parts
+      .flatMap((part) => part.layers)
+      .filter((layer) => !seen.has(layer.diffID) && seen.add(layer.diffID));
+    for (const part of parts) {
+      for (const [id, versions] of Object.entries(part.moduleLayers))
+        moduleLayers[id] = { ...moduleLayers[id], ...versions };
+    }
+    checkOrder(source, plan, moduleLayers, target.key);
+    const stacks = resolvedStacks(
+      labelStacks(source.descriptor),
+      parts.map((part) => part.stacks),
+    );
+    return { layers, moduleLayers, metadataLabel: buildpackageMetadataLabel(source.descriptor, stacks) };
+  });
+}
+
+/**
+ * Reads a package.toml dependency: `image` is a registry reference; `uri` is a `docker://`
+ * reference, or a local path or `file://` URL naming a buildpack folder, an OCI layout or a `.cnb`.
+ */
+export function dependencyLocation(
+  dependency: PackageDependency,
+  base: string,
+  file: string,
+): DependencyLocation {
+  if (isImageDependency(dependency)) return { kind: "registry", reference: dependency.image };
+  const { uri } = dependency;
+  if (uri.startsWith("docker://")) return { kind: "registry", reference: uri.slice("docker://".length) };
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri) && !uri.startsWith("file://")) {
+    throw new PolypackError(
+      "DEPENDENCY_URI_UNSUPPORTED",
+      `${file}: dependency uri ${JSON.stringify(uri)} is not local`,
+      {
+        hint: 'download it first, or name a registry image with image = "..." or uri = "docker://..."',
+      },
+    );
+  }
+  const path = uri.startsWith("file://") ? fileURLToPath(uri) : resolve(base, uri);
+  if (!existsSync(path)) {
+    throw new PolypackError(
+      "DEPENDENCY_NOT_FOUND",
+      `${file}: dependency ${JSON.stringify(uri)} does not exist (${path})`,
+    );
+  }
+  if (!statSync(path).isDirectory()) return { kind: "cnb", path };
+  if (existsSync(join(path, "oci-layout"))) return { kind: "layout", path };
+  return { kind: "folder", path };
+}
+
+// pack refuses a composite whose order names a buildpack the package does not hold.
+function checkOrder(source: BuildpackSource, plan: PackagePlan, layers: ModuleLayers, target: string): void {
+  const groups = [
+    ...source.descriptor.order.flatMap((o) => o.group),
+    ...Object.values(layers).flatMap((versions) =>
+      Object.values(versions).flatMap((info) => (info.order ?? []).flatMap((o) => o.group)),
+    ),
+  ];
+  for (const entry of groups) {
+    const versions = layers[entry.id];
+    const present =
+      versions !== undefined && (entry.version === undefined || versions[entry.version] !== undefined);
+    if (!present) {
+      const wanted = `${entry.id}${entry.version ? `@${entry.version}` : ""}`;
+      const have = Object.entries(layers).flatMap(([id, v]) =>
+        Object.keys(v).map((version) => `${id}@${version}`),
+      );
+      throw new PolypackError(
+        "COMPOSITE_DEPENDENCY_MISSING",
+        `${plan.id}@${plan.version} for ${target}: its order names ${wanted}, which none of the package.toml dependencies holds (they hold ${have.join(", ") || "nothing"})`,
+        { hint: "add the buildpack to [[dependencies]] in package.toml" },
+      );
+    }
+  }
+}

@@ -1,0 +1,103 @@
+import { PolypackError } from "../errors.js";
+import type { LabelGroupEntry, LabelStack, LabelTarget, ModuleLayerInfo, ModuleLayers } from "./labels.js";
+
+type Json = Record<string, unknown>;
+
+/**
+ * Reads an `io.buildpacks.buildpack.layers` label the way pack decodes it into its structs: known
+ * fields are kept, unknown ones dropped, so re-encoding gives what pack itself would write.
+ * Throws LABEL_INVALID naming `where`.
+ */
+export function parseModuleLayers(text: string, where: string): ModuleLayers {
+  const root = parseObject(text, where);
+  const layers: ModuleLayers = {};
+  for (const [id, versions] of Object.entries(root)) {
+    if (!isObject(versions)) throw invalid(where, `buildpack ${id} is not an object`);
+    layers[id] = {};
+    for (const [version, info] of Object.entries(versions)) {
+      if (!isObject(info) || typeof info["layerDiffID"] !== "string") {
+        throw invalid(where, `${id}@${version} has no layerDiffID`);
+      }
+      layers[id][version] = layerInfo(info);
+    }
+  }
+  return layers;
+}
+
+/** The `stacks` of an `io.buildpacks.buildpackage.metadata` label (empty when it has none). */
+export function parseMetadataStacks(text: string, where: string): LabelStack[] {
+  const stacks = parseObject(text, where)["stacks"];
+  return Array.isArray(stacks) ? stacks.filter(isObject).map(stack) : [];
+}
+
+function layerInfo(info: Json): ModuleLayerInfo {
+  const stacks = arrayOf(info["stacks"]).map(stack);
+  const targets = arrayOf(info["targets"]).map(target);
+  const order = arrayOf(info["order"]).map((entry) => ({ group: arrayOf(entry["group"]).map(groupEntry) }));
+  return {
+    api: str(info["api"]),
+    ...(stacks.length > 0 ? { stacks } : {}),
+    ...(targets.length > 0 ? { targets } : {}),
+    ...(order.length > 0 ? { order } : {}),
+    layerDiffID: str(info["layerDiffID"]),
+    ...(str(info["homepage"]) ? { homepage: str(info["homepage"]) } : {}),
+    ...(str(info["name"]) ? { name: str(info["name"]) } : {}),
+  };
+}
+
+function stack(value: Json): LabelStack {
+  const mixins = arrayOfStrings(value["mixins"]);
+  return mixins.length > 0 ? { id: str(value["id"]), mixins } : { id: str(value["id"]) };
+}
+
+function target(value: Json): LabelTarget {
+  const distros = arrayOf(value["distros"]).map((d) => ({
+    ...(str(d["name"]) ? { name: str(d["name"]) } : {}),
+    ...(str(d["version"]) ? { version: str(d["version"]) } : {}),
+  }));
+  return {
+    os: str(value["os"]),
+    arch: str(value["arch"]),
+    ...(str(value["variant"]) ? { variant: str(value["variant"]) } : {}),
+    ...(distros.length > 0 ? { distros } : {}),
+  };
+}
+
+function groupEntry(value: Json): LabelGroupEntry {
+  return {
+    id: str(value["id"]),
+    ...(str(value["version"]) ? { version: str(value["version"]) } : {}),
+    ...(value["optional"] === true ? { optional: true } : {}),
+  };
+}
+
+function parseObject(text: string, where: string): Json {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw invalid(where, "not valid JSON", error);
+  }
+  if (!isObject(value)) throw invalid(where, "not a JSON object");
+  return value;
+}
+
+function invalid(where: string, why: string, cause?: unknown): PolypackError {
+  return new PolypackError("LABEL_INVALID", `${where}: ${why}`, { cause });
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function arrayOf(value: unknown): Json[] {
+  return Array.isArray(value) ? value.filter(isObject) : [];
+}
+
+function arrayOfStrings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+}
+
+function str(value: unknown): string {
+  return typeof value === "string" ? value : "";
+}

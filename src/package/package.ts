@@ -1,0 +1,159 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
+import type { Writable } from "node:stream";
+import type { CopyEvent } from "../copy/copy.js";
+import type { DependencyEvent } from "../dependencies/index.js";
+import { OciLayout } from "../layout/oci-layout.js";
+import type { Descriptor } from "../oci/descriptor.js";
+import { tempPathBeside } from "../util/fs.js";
+import { buildPackage, type BuildOptions, type BuiltImage } from "./build.js";
+import { deliverPackage, type PackageDestination } from "./deliver.js";
+import { fetchOfflineDependencies } from "./offline.js";
+import { planPackage, type PackagePlan } from "./plan.js";
+import { prePackageTargets, selectTargets } from "./plan-targets.js";
+import { runPrePackage } from "./pre-package.js";
+import { hasRootBin, readBuildpackSource, type BuildpackSource } from "./source.js";
+import { scanSourceTree } from "./source-tree.js";
+
+/** Progress of a package run, for logs and progress bars. */
+export type PackageEvent =
+  | { type: "pre-package"; command: string; targets: string }
+  | { type: "dependency"; event: DependencyEvent }
+  | { type: "image"; image: BuiltImage }
+  | { type: "copy"; event: CopyEvent };
+
+/** Options of `packageBuildpack`. */
+export interface PackageOptions {
+  /** The buildpack folder (default: the working directory); ignored when `config` is given. */
+  path?: string;
+  /** A package.toml naming the buildpack and, for composites, its dependencies. */
+  config?: string;
+  /** `--target` values; default: the targets the package.toml or buildpack.toml declares. */
+  targets?: readonly string[];
+  /** Put each target's dependencies into its layer. */
+  offline?: boolean;
+  /** A target lacking a dependency another target has is an error. */
+  strict?: boolean;
+  /** Plan only: run nothing, write nothing. */
+  dryRun?: boolean;
+  /** Where the package goes; required unless `dryRun`. */
+  destination?: PackageDestination;
+  /** Run `[metadata] pre-package` (default true; never in a dry run). */
+  prePackage?: boolean;
+  /** The pre-package script's environment (default: this process's). */
+  env?: NodeJS.ProcessEnv;
+  /** Where the pre-package script's output goes (default: stderr). */
+  log?: Writable;
+  /** The offline dependency cache (default: the user's polypack cache). */
+  cacheDir?: string;
+  /** Images' `created` time (default: SOURCE_DATE_EPOCH or 1980-01-01T00:00:01Z). */
+  created?: Date;
+  /** Other buildpacks' layers per target (composite packages; see `includeCompositeLayers`). */
+  include?: (source: BuildpackSource, plan: PackagePlan) => Promise<BuildOptions["include"]>;
+  onEvent?: (event: PackageEvent) => void;
+}
+
+/** What a package run did. */
+export interface PackageResult {
+  plan: PackagePlan;
+  dryRun: boolean;
+  /** The index (several targets) or image (one target) written; absent for a dry run. */
+  root?: Descriptor;
+  images: BuiltImage[];
+  /** Tags or ref names written, last. */
+  tags: string[];
+}
+
+/**
+ * Packages a buildpack for each of its targets: reads buildpack.toml (and package.toml), runs
+ * pre-package once, plans every target's layer, writes the images into a scratch layout and then
+ * delivers the whole package to the destination, tags last. Nothing appears at an output path
+ * unless every step succeeded; the scratch layout is removed either way.
+ */
+export async function packageBuildpack(options: PackageOptions): Promise<PackageResult> {
+  const source = await readBuildpackSource({
+    ...(options.path !== undefined ? { path: options.path } : {}),
+    ...(options.config !== undefined ? { config: options.config } : {}),
+  });
+  const { dir, descriptor } = source;
+  const selection = selectTargets(descriptor, {
+    ...(options.targets ? { flags: options.targets } : {}),
+    ...(source.packageConfig ? { packageConfig: source.packageConfig } : {}),
+    hasRootBin: await hasRootBin(dir),
+  });
+  const prePackage = descriptor.metadata.prePackage;
+  const runScript = prePackage !== undefined && !options.dryRun && (options.prePackage ?? true);
+  if (runScript) {
+    const targets = prePackageTargets(selection.targets);
+    options.onEvent?.({ type: "pre-package", command: prePackage, targets });
+    await runPrePackage(prePackage, {
+      buildpackDir: dir,
+      targets,
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.log ? { output: options.log } : {}),
+    });
+  }
+  const tree = await scanSourceTree(dir, { skip: outputSkipper(dir, options.destination) });
+  const plan = planPackage(descriptor, selection, tree, {
+    offline: options.offline ?? false,
+    strict: options.strict ?? false,
+    missingBinaries: options.dryRun && prePackage !== undefined ? "warn" : "error",
+  });
+  if (options.dryRun) return { plan, dryRun: true, images: [], tags: [] };
+  if (options.destination === undefined) {
+    throw new TypeError("packageBuildpack: a destination is required unless dryRun is set");
+  }
+  const include = await options.include?.(source, plan);
+
+  const dependencyFiles = options.offline
+    ? await fetchOfflineDependencies(
+        descriptor,
+        selection.targets.map((t) => t.target),
+        {
+          baseDir: dir,
+          ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+          onEvent: (event) => options.onEvent?.({ type: "dependency", event }),
+        },
+      )
+    : new Map<string, string>();
+
+  const scratchPath = await scratchDirectory(options.destination);
+  try {
+    const scratch = await OciLayout.create(scratchPath);
+    const built = await buildPackage(
+      plan,
+      scratch,
+      { buildpackDir: dir, dependencyFile: (checksum) => dependencyFiles.get(checksum) },
+      {
+        ...(options.created ? { created: options.created } : {}),
+        ...(include ? { include } : {}),
+        onImage: (image) => options.onEvent?.({ type: "image", image }),
+      },
+    );
+    const tags = await deliverPackage(scratch, built.root, built.images, options.destination, (event) =>
+      options.onEvent?.({ type: "copy", event }),
+    );
+    return { plan, dryRun: false, root: built.root, images: built.images, tags };
+  } finally {
+    // A new layout is the scratch directory renamed into place, so then there is nothing left to remove.
+    await rm(scratchPath, { recursive: true, force: true });
+  }
+}
+
+// A layout is written beside its final path so that it can be renamed into place.
+async function scratchDirectory(destination: PackageDestination): Promise<string> {
+  if (destination.kind === "layout") return `${tempPathBeside(resolve(destination.path))}.d`;
+  return mkdtemp(join(tmpdir(), "polypack-package-"));
+}
+
+// An output written inside the buildpack folder (and its temporary siblings) must not be packaged.
+function outputSkipper(dir: string, destination: PackageDestination | undefined): (path: string) => boolean {
+  if (destination === undefined || destination.kind === "target") return () => false;
+  const output = relative(dir, resolve(destination.path));
+  if (output === "" || output.startsWith("..") || output.startsWith(sep)) return () => false;
+  const outputPath = output.split(sep).join("/");
+  const parent = dirname(outputPath);
+  const tempPrefix = `${parent === "." ? "" : `${parent}/`}.${basename(outputPath)}.`;
+  return (path) => path === outputPath || (path.startsWith(tempPrefix) && /\.tmp(\.d)?$/.test(path));
+}

@@ -1,0 +1,126 @@
+import {
+  assertCoverage,
+  dependencyCoverage,
+  filterDependencies,
+  offlineDependencyUri,
+  rewriteBuildpackToml,
+  type BuildpackDescriptor,
+  type CoverageReport,
+  type ModuleKind,
+} from "../buildpack/index.js";
+import { PolypackError } from "../errors.js";
+import type { PlatformJSON } from "../oci/platform.js";
+import { compareArchivePaths } from "../layer/paths.js";
+import { buildpackageMetadataLabel, labelStacks, moduleLayerInfo, type ModuleLayerInfo } from "./labels.js";
+import { selectTargetFiles } from "./plan-files.js";
+import { missingBinariesError, planTarget, type TargetPlan } from "./plan-target.js";
+import type { TargetOrigin, TargetSelection } from "./plan-targets.js";
+import type { SourceEntry } from "./source-tree.js";
+
+/** The whole package as plain data: what `--dry-run` prints and what the executor builds. */
+export interface PackagePlan {
+  kind: ModuleKind;
+  id: string;
+  version: string;
+  name?: string;
+  /** A composite buildpack (`[[order]]`): no executables of its own. */
+  composite: boolean;
+  /** The layer's root, relative: `cnb/buildpacks/<id with / as _>/<version>`. */
+  layerRoot: string;
+  /** `[metadata] pre-package`, run once before the files are chosen. */
+  prePackage?: string;
+  targetOrigin: TargetOrigin;
+  targets: TargetPlan[];
+  coverage: CoverageReport;
+  /** Notes and warnings for people (target defaults, dependency gaps). */
+  warnings: string[];
+  /** `io.buildpacks.buildpackage.metadata`, exactly as written. */
+  metadataLabel: string;
+  /** This buildpack's entry in `io.buildpacks.buildpack.layers`; `layerDiffID` is filled in per target. */
+  layerInfo: ModuleLayerInfo;
+}
+
+/** Options that shape a plan. */
+export interface PlanOptions {
+  /** Put each target's dependencies into its layer and point their URIs there. */
+  offline?: boolean;
+  /** A target missing a dependency another target has is an error, not a warning. */
+  strict?: boolean;
+  /** `warn` lists missing executables and include-files as warnings (a dry run, before pre-package ran). */
+  missingBinaries?: "error" | "warn";
+}
+
+/**
+ * Plans a buildpackage: for each selected target the layer's files (its per-target folder over the
+ * shared files, filtered by include-files), its buildpack.toml with only its dependencies, and the
+ * labels. Pure: the source tree comes in as data. Throws BUILDPACK_TARGET_BINARIES_MISSING,
+ * BUILDPACK_INCLUDE_FILE_MISSING, DEPENDENCY_CHECKSUM_MISSING or DEPENDENCY_COVERAGE_INCOMPLETE.
+ */
+export function planPackage(
+  descriptor: BuildpackDescriptor,
+  selection: TargetSelection,
+  tree: readonly SourceEntry[],
+  options: PlanOptions = {},
+): PackagePlan {
+  const composite = descriptor.order.length > 0;
+  const warnings = [...selection.notes];
+  const coverage = dependencyCoverage(
+    descriptor.metadata.dependencies,
+    selection.targets.map((t) => t.target),
+    { strict: options.strict ?? false },
+  );
+  assertCoverage(coverage);
+  warnings.push(...coverage.issues.filter((i) => i.severity === "warning").map((i) => i.message));
+
+  const requiredBinaries = composite ? [] : requiredExecutables(descriptor.kind);
+  const targets = selection.targets.map((target) => {
+    const selected = selectTargetFiles(tree, target, selection.targets, {
+      includeFiles: descriptor.metadata.includeFiles,
+      descriptorFile: `${descriptor.kind}.toml`,
+      requiredBinaries: target.platform.os === "windows" ? [] : requiredBinaries,
+    });
+    if (selected.missingBinaries.length > 0) {
+      const error = missingBinariesError(target, selected.missingBinaries);
+      if (options.missingBinaries === "warn") warnings.push(error.message);
+      else throw error;
+    }
+    if (selected.missingIncludes.length > 0) {
+      const error = new PolypackError(
+        "BUILDPACK_INCLUDE_FILE_MISSING",
+        `include-files in ${descriptor.file} names ${selected.missingIncludes.map((p) => JSON.stringify(p)).join(", ")}, ` +
+          `which ${selected.missingIncludes.length === 1 ? "does" : "do"} not exist for target ${target.key}`,
+        {
+          hint: "create the files (is pre-package building them?) or remove them from [metadata] include-files",
+        },
+      );
+      if (options.missingBinaries === "warn") warnings.push(error.message);
+      else throw error;
+    }
+    return planTarget(descriptor, target, selected.files, selected.sourceFolder, options);
+  });
+
+  return {
+    kind: descriptor.kind,
+    id: descriptor.info.id,
+    version: descriptor.info.version,
+    ...(descriptor.info.name ? { name: descriptor.info.name } : {}),
+    composite,
+    layerRoot: `cnb/${descriptor.kind === "extension" ? "extensions" : "buildpacks"}/${escapeId(descriptor.info.id)}/${descriptor.info.version}`,
+    ...(descriptor.metadata.prePackage ? { prePackage: descriptor.metadata.prePackage } : {}),
+    targetOrigin: selection.origin,
+    targets,
+    coverage,
+    warnings,
+    metadataLabel: buildpackageMetadataLabel(descriptor, labelStacks(descriptor)),
+    layerInfo: moduleLayerInfo(descriptor, ""),
+  };
+}
+
+/** A buildpack id as the lifecycle finds it on disk: every `/` becomes `_`. */
+export function escapeId(id: string): string {
+  return id.replaceAll("/", "_");
+}
+
+function requiredExecutables(kind: ModuleKind): string[] {
+  return kind === "extension" ? [] : ["bin/build", "bin/detect"];
+}

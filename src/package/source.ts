@@ -1,0 +1,83 @@
+import { existsSync } from "node:fs";
+import { readFile, stat } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  parseBuildpackToml,
+  parseExtensionToml,
+  parsePackageToml,
+  type BuildpackDescriptor,
+  type PackageConfig,
+} from "../buildpack/index.js";
+import { PolypackError } from "../errors.js";
+
+/** A buildpack's source directory, its parsed descriptor and the package.toml that named it. */
+export interface BuildpackSource {
+  /** The absolute buildpack directory. */
+  dir: string;
+  descriptor: BuildpackDescriptor;
+  packageConfig?: PackageConfig;
+  /** The absolute package.toml path, when one was given. */
+  configPath?: string;
+}
+
+/**
+ * Reads the buildpack to package: with a package.toml, the folder its `[buildpack] uri` (or
+ * `[extension] uri`) names, relative to the package.toml; else `path` (default: the working
+ * directory). Throws BUILDPACK_TOML_NOT_FOUND, PACKAGE_TOML_NOT_FOUND, BUILDPACK_URI_UNSUPPORTED or
+ * the descriptor's own validation errors.
+ */
+export async function readBuildpackSource(options: {
+  path?: string;
+  config?: string;
+}): Promise<BuildpackSource> {
+  let packageConfig: PackageConfig | undefined;
+  let configPath: string | undefined;
+  let dir = resolve(options.path ?? ".");
+  if (options.config !== undefined) {
+    configPath = resolve(options.config);
+    const text = await readFile(configPath, "utf8").catch((error: unknown) => {
+      throw new PolypackError("PACKAGE_TOML_NOT_FOUND", `cannot read ${configPath}`, { cause: error });
+    });
+    packageConfig = parsePackageToml(text, { file: configPath });
+    dir = resolveBuildpackUri(packageConfig.uri, dirname(configPath), configPath);
+  }
+  const kind =
+    packageConfig?.kind ??
+    (existsSync(join(dir, "extension.toml")) && !existsSync(join(dir, "buildpack.toml"))
+      ? "extension"
+      : "buildpack");
+  const file = join(dir, `${kind}.toml`);
+  const text = await readFile(file, "utf8").catch((error: unknown) => {
+    throw new PolypackError("BUILDPACK_TOML_NOT_FOUND", `cannot read ${file}`, {
+      cause: error,
+      hint: `give the buildpack's folder with --path, or a package.toml with --config`,
+    });
+  });
+  const descriptor =
+    kind === "extension" ? parseExtensionToml(text, { file }) : parseBuildpackToml(text, { file });
+  return {
+    dir,
+    descriptor,
+    ...(packageConfig ? { packageConfig } : {}),
+    ...(configPath ? { configPath } : {}),
+  };
+}
+
+/** Whether the folder has a root `bin/build` (what makes pack assume linux/amd64 without targets). */
+export async function hasRootBin(dir: string): Promise<boolean> {
+  return (await stat(join(dir, "bin", "build")).catch(() => undefined)) !== undefined;
+}
+
+/** A package.toml `uri` naming a local folder: a relative or absolute path, or a `file://` URL. */
+export function resolveBuildpackUri(uri: string, base: string, where: string): string {
+  if (uri.startsWith("file://")) return fileURLToPath(uri);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri) || /\.(cnb|tgz|tar\.gz|tar)$/i.test(uri)) {
+    throw new PolypackError(
+      "BUILDPACK_URI_UNSUPPORTED",
+      `${where}: [buildpack] uri ${JSON.stringify(uri)} is not a local folder`,
+      { hint: 'point uri at the folder holding buildpack.toml, for example uri = "."' },
+    );
+  }
+  return resolve(base, uri);
+}
