@@ -14,3 +14,11 @@ export { copy, type CopyEvent, type CopyOptions, type CopyReport } from "./copy/
 export { planGraph, type CopyGraph, type PlannedManifest } from "./copy/plan.js";
 export { parseEndpoint, formatEndpoint, type Endpoint } from "./copy/endpoint.js";
 export { inspect, type InspectResult } from "./inspect/inspect.js";
+export * from "./layer/index.js";
+export * from "./layout/index.js";
+export * from "./registry/index.js";
+export * from "./registry/credentials/index.js";
+export * from "./buildpack/index.js";
+export * from "./dependencies/index.js";
+export * from "./package/index.js";
+export { polypackVersion } from "./version.js";

@@ -20,7 +20,6 @@ interface GlobalOptions {
 export function buildProgram(contexts: CliContext[] = []): Command {
   const program = new Command("polypack")
     .description("package and publish multi-architecture Cloud Native Buildpacks without a Docker daemon")
-    .version(polypackVersion())
     .option("--json", "print machine-readable JSON on stdout")
     .option("--insecure-registry <host>", "reach this registry over plain HTTP (repeatable)", collect, [])
     .option("--ca-file <pem>", "trust the certificate authorities in this PEM file")
@@ -58,6 +57,12 @@ function collect(value: string, previous: string[]): string[] {
 
 /** Runs the command line and returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
+  // Handled here rather than as a program option, so `--version` stays free for subcommands
+  // (`dependency resolve --version 1.2.*`).
+  if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
+    process.stdout.write(`${polypackVersion()}\n`);
+    return 0;
+  }
   const contexts: CliContext[] = [];
   const program = buildProgram(contexts);
   try {

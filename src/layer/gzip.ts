@@ -1,5 +1,6 @@
 import { Transform, type TransformCallback } from "node:stream";
-import { createGzip, type Gzip } from "node:zlib";
+import { promisify } from "node:util";
+import { createGzip, gzip, type Gzip } from "node:zlib";
 import { PolypackError } from "../errors.js";
 
 /** The compression level pack uses (Go's and zlib's default). */
@@ -8,14 +9,37 @@ export const DEFAULT_GZIP_LEVEL = 6;
 export const GZIP_OS_UNKNOWN = 255;
 const OS_BYTE_OFFSET = 9;
 
-/** A zlib gzip compressor at a pinned level; pair it with gzipHeaderNormalizer(). */
-export function createLayerGzip(level: number = DEFAULT_GZIP_LEVEL): Gzip {
+// zlib hands back output in chunks of this size; each chunk is one trip from the thread pool to
+// the main thread, so bigger chunks keep compressing threads busy when the main thread is not idle.
+// The compressed bytes do not depend on it.
+const MEMBER_CHUNK_SIZE = 256 * 1024;
+const gzipAsync = promisify(gzip);
+
+/** Refuses a gzip level zlib does not have. */
+export function checkGzipLevel(level: number): void {
   if (!Number.isInteger(level) || level < 0 || level > 9) {
     throw new PolypackError("COMPRESSION_LEVEL_INVALID", `gzip level ${level} is invalid`, {
       hint: "use a whole number from 0 (store) to 9 (smallest)",
     });
   }
+}
+
+/** A zlib gzip compressor at a pinned level; pair it with gzipHeaderNormalizer(). */
+export function createLayerGzip(level: number = DEFAULT_GZIP_LEVEL): Gzip {
+  checkGzipLevel(level);
   return createGzip({ level });
+}
+
+/**
+ * One complete gzip member of `input`, with the platform-independent header: the same bytes
+ * createLayerGzip and gzipHeaderNormalizer give for the same input. zlib runs it on the libuv
+ * thread pool, so several members compress at once.
+ */
+export async function gzipMember(input: Uint8Array, level: number = DEFAULT_GZIP_LEVEL): Promise<Buffer> {
+  checkGzipLevel(level);
+  const member = await gzipAsync(input, { level, chunkSize: MEMBER_CHUNK_SIZE });
+  member[OS_BYTE_OFFSET] = GZIP_OS_UNKNOWN;
+  return member;
 }
 
 /**

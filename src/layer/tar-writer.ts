@@ -66,6 +66,14 @@ function ancestorsOf(path: string): string[] {
   return segments.slice(1).map((_segment, i) => segments.slice(0, i + 1).join("/"));
 }
 
+/** The header options a tar is written with: the caller's choices with their defaults filled in. */
+export function tarHeaderOptions(options: TarOptions = {}): HeaderOptions {
+  return {
+    absoluteNames: options.absoluteNames ?? false,
+    mtime: options.mtime ?? layerMtime(),
+  };
+}
+
 /**
  * A deterministic tar stream of the entries: sorted by path, root ownership, fixed mtime,
  * normalised modes. File contents are opened one at a time as the consumer reads, so memory stays
@@ -75,25 +83,63 @@ export async function* tarStream(
   entries: Iterable<LayerEntry>,
   options: TarOptions = {},
 ): AsyncGenerator<Buffer> {
-  const headerOptions: HeaderOptions = {
-    absoluteNames: options.absoluteNames ?? false,
-    mtime: options.mtime ?? layerMtime(),
-  };
-  const prepared = prepareEntries(entries);
+  const headerOptions = tarHeaderOptions(options);
+  yield* packEntries(prepareEntries(entries), headerOptions, true);
+}
+
+/** The size of the two zero blocks tar-stream writes when an archive is finalised. */
+const END_OF_ARCHIVE_BYTES = 1024;
+
+/**
+ * The tar bytes of a run of prepared entries, in the given order. Without `endOfArchive` the two
+ * closing zero blocks are left off, so consecutive runs concatenate into exactly the archive one
+ * run over all the entries would give.
+ */
+export async function* packEntries(
+  prepared: readonly PreparedEntry[],
+  headerOptions: HeaderOptions,
+  endOfArchive: boolean,
+): AsyncGenerator<Buffer> {
   const pack = createPack();
   const producing = writeEntries(pack, prepared, headerOptions).then(
     () => pack.finalize(),
     (error: unknown) => pack.destroy(error instanceof Error ? error : new Error(String(error))),
   );
   try {
-    for await (const chunk of pack) yield chunk as Buffer;
+    const chunks = pack as AsyncIterable<Buffer>;
+    yield* endOfArchive ? chunks : withoutLastBytes(chunks, END_OF_ARCHIVE_BYTES);
   } finally {
     pack.destroy();
     await producing;
   }
 }
 
-async function writeEntries(pack: Pack, prepared: PreparedEntry[], options: HeaderOptions): Promise<void> {
+/** Everything but the last `count` bytes of a stream. */
+async function* withoutLastBytes(source: AsyncIterable<Buffer>, count: number): AsyncGenerator<Buffer> {
+  const held: Buffer[] = [];
+  let heldBytes = 0;
+  for await (const chunk of source) {
+    held.push(chunk);
+    heldBytes += chunk.length;
+    while (held.length > 1 && heldBytes - held[0]!.length >= count) {
+      const first = held.shift()!;
+      heldBytes -= first.length;
+      yield first;
+    }
+  }
+  let keep = heldBytes - count;
+  for (const chunk of held) {
+    if (keep <= 0) break;
+    yield chunk.subarray(0, keep);
+    keep -= chunk.length;
+  }
+}
+
+async function writeEntries(
+  pack: Pack,
+  prepared: readonly PreparedEntry[],
+  options: HeaderOptions,
+): Promise<void> {
   for (const { path, entry } of prepared) {
     const header = tarHeaderFor(entry, path, options);
     if (entry.type !== "file") {

@@ -9,9 +9,20 @@ import { Digester } from "../oci/digest.js";
 import { MediaType } from "../oci/media-types.js";
 import { tempPathBeside } from "../util/fs.js";
 import type { LayerEntry } from "./entry.js";
-import { createLayerGzip, DEFAULT_GZIP_LEVEL, gzipHeaderNormalizer } from "./gzip.js";
+import { checkGzipLevel, DEFAULT_GZIP_LEVEL } from "./gzip.js";
+import { MemberCache } from "./member-cache.js";
+import { memberInputs } from "./member-inputs.js";
+import {
+  checkParallelism,
+  defaultParallelism,
+  emptyMemberStats,
+  gzipMembers,
+  type MemberStats,
+} from "./parallel-gzip.js";
+import { planSegments, segmentation } from "./segment-plan.js";
 import { hashingTap } from "./stream-util.js";
-import { tarStream, type TarOptions } from "./tar-writer.js";
+import { ThreadedHash } from "./threaded-hash.js";
+import { prepareEntries, tarHeaderOptions, tarStream, type TarOptions } from "./tar-writer.js";
 
 /** How a layer blob is written. */
 export interface LayerOptions extends TarOptions {
@@ -21,6 +32,20 @@ export interface LayerOptions extends TarOptions {
   compressionLevel?: number;
   /** OCI (default) or Docker layer media types. */
   mediaTypes?: "oci" | "docker";
+  /** gzip members compressed at once (default: one per core, at least 2, at most the libuv pool). */
+  parallelism?: number;
+  /**
+   * A directory where compressed gzip members are kept between runs. Members whose uncompressed
+   * bytes are already there are copied instead of compressed again. No cache when unset.
+   */
+  memberCache?: string;
+  /**
+   * Files of at least this many bytes become gzip members of their own (default 4 MiB); a layer
+   * whose tar is smaller stays one member. Part of the layer format: changing it changes digests.
+   */
+  segmentThreshold?: number;
+  /** The most uncompressed bytes per gzip member (default 8 MiB). Part of the layer format too. */
+  memberSize?: number;
 }
 
 /** A written layer: its blob descriptor and the digest of its uncompressed tar. */
@@ -31,6 +56,8 @@ export interface WrittenLayer {
   diffID: string;
   /** Size of the uncompressed tar. */
   uncompressedSize: number;
+  /** How the gzip members were made (gzip layers only). */
+  members?: MemberStats;
 }
 
 /** The media type of a layer blob written with these options. */
@@ -48,9 +75,10 @@ export function layerMediaType(options: Pick<LayerOptions, "compression" | "medi
 }
 
 /**
- * Writes a layer blob into `sink` in one pass: the tar is hashed for the diffID, compressed, and
- * the blob hashed and counted on its way into the sink. Backpressure flows from the sink back to
- * the file reads, so memory stays flat whatever the layer's size.
+ * Writes a layer blob into `sink` in one pass. A gzip layer is a series of gzip members, one per
+ * segment piece (see README.md), compressed in parallel and emitted in order; the tar is hashed
+ * for the diffID as it is produced and the blob as it goes into the sink. Backpressure flows from
+ * the sink back to the file reads, so memory stays bounded whatever the layer's size.
  */
 export async function writeLayer(
   entries: Iterable<LayerEntry>,
@@ -58,22 +86,46 @@ export async function writeLayer(
   options: LayerOptions = {},
 ): Promise<WrittenLayer> {
   const mediaType = layerMediaType(options);
-  const tar = new Digester();
-  const blob = new Digester();
-  const gzip = (options.compression ?? "gzip") === "gzip";
-  const compress = gzip
-    ? [
-        createLayerGzip(options.compressionLevel ?? DEFAULT_GZIP_LEVEL),
-        gzipHeaderNormalizer(),
-        hashingTap(blob),
-      ]
-    : [];
-  await pipeline([Readable.from(tarStream(entries, options)), hashingTap(tar), ...compress, sink]);
-  const diffID = tar.digest().toString();
-  const descriptor = gzip
-    ? { mediaType, digest: blob.digest().toString(), size: blob.size }
-    : { mediaType, digest: diffID, size: tar.size };
-  return { descriptor, diffID, uncompressedSize: tar.size };
+  if ((options.compression ?? "gzip") === "none") {
+    const tar = new Digester();
+    await pipeline([Readable.from(tarStream(entries, options)), hashingTap(tar), sink]);
+    const diffID = tar.digest().toString();
+    return { descriptor: { mediaType, digest: diffID, size: tar.size }, diffID, uncompressedSize: tar.size };
+  }
+  const level = options.compressionLevel ?? DEFAULT_GZIP_LEVEL;
+  checkGzipLevel(level);
+  const { segmentThreshold, memberSize } = segmentation(options);
+  const parallelism = checkParallelism(options.parallelism ?? defaultParallelism());
+  const cache = options.memberCache === undefined ? undefined : new MemberCache(options.memberCache, level);
+  const prepared = prepareEntries(entries);
+  const segments = planSegments(prepared, segmentThreshold);
+  const inputs = memberInputs(prepared, segments, tarHeaderOptions(options), memberSize);
+  const diff = new ThreadedHash("sha256");
+  const blob = new ThreadedHash("sha256");
+  const members = emptyMemberStats();
+  try {
+    await pipeline(
+      hashed(gzipMembers(hashed(inputs, diff), { level, parallelism, cache }, members), blob),
+      sink,
+    );
+    return {
+      descriptor: { mediaType, digest: `sha256:${await blob.digest()}`, size: blob.size },
+      diffID: `sha256:${await diff.digest()}`,
+      uncompressedSize: diff.size,
+      members,
+    };
+  } finally {
+    diff.cancel();
+    blob.cancel();
+  }
+}
+
+/** Passes chunks through, handing each to a hash on the way. */
+async function* hashed(source: AsyncIterable<Buffer>, hash: ThreadedHash): AsyncGenerator<Buffer> {
+  for await (const chunk of source) {
+    await hash.update(chunk);
+    yield chunk;
+  }
 }
 
 /** Writes a layer blob to a file, atomically: nothing appears at `path` unless it completes. */

@@ -6,6 +6,7 @@ import type { CopyEvent } from "../copy/copy.js";
 import type { DependencyEvent } from "../dependencies/index.js";
 import { OciLayout } from "../layout/oci-layout.js";
 import type { Descriptor } from "../oci/descriptor.js";
+import { PolypackError } from "../errors.js";
 import { tempPathBeside } from "../util/fs.js";
 import { buildPackage, type BuildOptions, type BuiltImage } from "./build.js";
 import { deliverPackage, type PackageDestination } from "./deliver.js";
@@ -77,6 +78,16 @@ export async function packageBuildpack(options: PackageOptions): Promise<Package
     ...(options.config !== undefined ? { config: options.config } : {}),
   });
   const { dir, descriptor } = source;
+  if (descriptor.kind === "extension") {
+    // Extensions carry io.buildpacks.extension.* labels and live under /cnb/extensions; not written yet.
+    throw new PolypackError(
+      "EXTENSION_UNSUPPORTED",
+      `${descriptor.file}: packaging image extensions is not supported yet`,
+      {
+        hint: "package the extension with pack for now",
+      },
+    );
+  }
   const selection = selectTargets(descriptor, {
     ...(options.targets ? { flags: options.targets } : {}),
     ...(source.packageConfig ? { packageConfig: source.packageConfig } : {}),

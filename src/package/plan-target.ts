@@ -91,10 +91,7 @@ export function planTarget(
 }
 
 /** BUILDPACK_TARGET_BINARIES_MISSING, naming the target and every path looked at. */
-export function missingBinariesError(
-  target: ImageTarget,
-  missing: readonly MissingBinary[],
-): PolypackError {
+export function missingBinariesError(target: ImageTarget, missing: readonly MissingBinary[]): PolypackError {
   const details = missing
     .map(
       (m) =>

@@ -1,21 +1,18 @@
 import {
   assertCoverage,
   dependencyCoverage,
-  filterDependencies,
-  offlineDependencyUri,
-  rewriteBuildpackToml,
   type BuildpackDescriptor,
   type CoverageReport,
   type ModuleKind,
 } from "../buildpack/index.js";
 import { PolypackError } from "../errors.js";
-import type { PlatformJSON } from "../oci/platform.js";
-import { compareArchivePaths } from "../layer/paths.js";
 import { buildpackageMetadataLabel, labelStacks, moduleLayerInfo, type ModuleLayerInfo } from "./labels.js";
 import { selectTargetFiles } from "./plan-files.js";
 import { missingBinariesError, planTarget, type TargetPlan } from "./plan-target.js";
 import type { TargetOrigin, TargetSelection } from "./plan-targets.js";
 import type { SourceEntry } from "./source-tree.js";
+
+export type { PlannedDependency, TargetPlan } from "./plan-target.js";
 
 /** The whole package as plain data: what `--dry-run` prints and what the executor builds. */
 export interface PackagePlan {

@@ -52,15 +52,22 @@ export function isPrivateHostname(hostname: string): boolean {
   return /^f[cd][0-9a-f]{0,2}:/.test(name) || /^fe[89ab][0-9a-f]?:/.test(name) || /^(0*:)*:?0*$/.test(name);
 }
 
-/** Whether plain HTTP may be used for a registry: loopback hosts and hosts the user named insecure. */
-export function allowsPlainHttp(registryHost: string, insecure: readonly string[] = []): boolean {
-  if (insecure.some((h) => h.toLowerCase() === registryHost.toLowerCase())) return true;
-  return isLoopbackHostname(splitHostPort(registryHost).hostname);
+/** Whether the user named this registry host (with port, as written) insecure. */
+export function isNamedInsecure(registryHost: string, insecure: readonly string[] = []): boolean {
+  return insecure.some((h) => h.toLowerCase() === registryHost.toLowerCase());
 }
 
-/** The base URL of a registry's API: http for loopback and insecure registries, https otherwise. */
-export function registryBaseUrl(apiHost: string, insecure: readonly string[] = []): URL {
-  return new URL(`${allowsPlainHttp(apiHost, insecure) ? "http" : "https"}://${apiHost}/`);
+/**
+ * Whether plain HTTP may be used for a registry: loopback hosts and hosts the user named insecure.
+ * HTTPS is still tried first; this only permits the fallback (and credentials over it).
+ */
+export function allowsPlainHttp(registryHost: string, insecure: readonly string[] = []): boolean {
+  return isNamedInsecure(registryHost, insecure) || isLoopbackHostname(splitHostPort(registryHost).hostname);
+}
+
+/** The base URL of a registry's API. Always https: `scheme.ts` decides per host whether to fall back. */
+export function registryBaseUrl(apiHost: string): URL {
+  return new URL(`https://${apiHost}/`);
 }
 
 /**

@@ -17,7 +17,7 @@ export async function blobExists(
 ): Promise<boolean> {
   const request = {
     method: "HEAD" as const,
-    url: repositoryUrl(location, `blobs/${Digest.parse(digest).toString()}`, transport.insecure),
+    url: repositoryUrl(location, `blobs/${Digest.parse(digest).toString()}`),
     scopes: [pullScope(location)],
   };
   const response = await transport.send(request);
@@ -43,7 +43,7 @@ export async function openBlob(
   const what = `blob ${descriptor.digest} from ${locationName(location)}`;
   const request = {
     method: "GET" as const,
-    url: repositoryUrl(location, `blobs/${Digest.parse(descriptor.digest).toString()}`, transport.insecure),
+    url: repositoryUrl(location, `blobs/${Digest.parse(descriptor.digest).toString()}`),
     scopes: [pullScope(location)],
   };
   const response = await transport.send(request);

@@ -9,8 +9,11 @@ import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { pipeline } from "node:stream";
 import { rootCertificates } from "node:tls";
 import { PolypackError } from "../errors.js";
+import { isNamedInsecure } from "./address.js";
 import { isNetworkError, networkError } from "./errors.js";
 import type { RegistryRequest, Send } from "./http.js";
+import { tlsError, tlsFailureOf } from "./tls-errors.js";
+import { probeTls, type TlsProbeResult } from "./tls-probe.js";
 
 /** Options of the connection layer. */
 export interface ConnectionOptions {
@@ -18,11 +21,15 @@ export interface ConnectionOptions {
   caFile?: string;
   /** Give up on a reply that sends no headers, or pauses its body, for this long (default 5 minutes). */
   timeoutMs?: number;
+  /** Hosts named insecure: their certificates are not verified, as Docker does for such registries. */
+  insecure?: readonly string[];
 }
 
 /** The innermost request function and the connection pool behind it. */
 export interface Connection {
   send: Send;
+  /** One TLS handshake with the request's host, with the same trust settings as `send`. */
+  probeTls: (request: Pick<RegistryRequest, "method" | "url">) => Promise<TlsProbeResult>;
   close(): Promise<void>;
 }
 
@@ -43,26 +50,34 @@ function readCaFile(path: string): string {
  */
 export function createConnection(options: ConnectionOptions = {}): Connection {
   const timeout = options.timeoutMs ?? 300_000;
+  const ca = options.caFile ? [...rootCertificates, readCaFile(options.caFile)] : undefined;
   const http = new HttpAgent({ keepAlive: true, maxSockets: 16 });
-  const https = new HttpsAgent({
-    keepAlive: true,
-    maxSockets: 16,
-    ...(options.caFile ? { ca: [...rootCertificates, readCaFile(options.caFile)] } : {}),
-  });
+  const https = new HttpsAgent({ keepAlive: true, maxSockets: 16, ...(ca ? { ca } : {}) });
+  const verifies = (url: URL): boolean => !isNamedInsecure(url.host, options.insecure);
 
   const send: Send = async (req) => {
     const body = typeof req.body === "function" ? await req.body() : req.body;
+    const secure = req.url.protocol === "https:";
     try {
-      const response = await exchange(req, body, req.url.protocol === "https:" ? https : http, timeout);
+      const response = await exchange(req, body, secure ? https : http, timeout, verifies(req.url));
       return { status: response.statusCode ?? 0, headers: response.headers, body: response, url: req.url };
     } catch (error) {
       if (body && !Buffer.isBuffer(body)) body.destroy();
+      const tls = secure ? tlsFailureOf(error) : undefined;
+      if (tls) throw tlsError(tls, req, error);
       if (isNetworkError(error)) throw networkError(error, req);
       throw error;
     }
   };
   return {
     send,
+    // A handshake needs no five minutes; a stalled one should not hold the first request that long.
+    probeTls: (request) =>
+      probeTls(request, {
+        ...(ca ? { ca } : {}),
+        verify: verifies(request.url),
+        timeoutMs: Math.min(timeout, 30_000),
+      }),
     close: () => {
       http.destroy();
       https.destroy();
@@ -77,12 +92,16 @@ function exchange(
   body: Buffer | NodeJS.ReadableStream | undefined,
   agent: HttpAgent,
   timeout: number,
+  verify: boolean,
 ): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const client: ClientRequest = (req.url.protocol === "https:" ? httpsRequest : httpRequest)(req.url, {
+    const secure = req.url.protocol === "https:";
+    const client: ClientRequest = (secure ? httpsRequest : httpRequest)(req.url, {
       method: req.method,
       headers: req.headers ?? {},
       agent,
+      // The agent keeps verified and unverified connections in separate pools.
+      ...(secure ? { rejectUnauthorized: verify } : {}),
     });
     client.setTimeout(timeout, () => {
       client.destroy(Object.assign(new Error(`no answer within ${timeout} ms`), { code: "ETIMEDOUT" }));

@@ -1,6 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { polypackVersion } from "../version.js";
 import type { Send } from "./http.js";
 import { redactHeaders, redactUrl } from "./redact.js";
 
@@ -53,23 +51,7 @@ export function withUserAgent(send: Send, userAgent: string): Send {
   return (request) => send({ ...request, headers: { ...request.headers, "user-agent": userAgent } });
 }
 
-let cachedUserAgent: string | undefined;
-
-/** `polypack/<version>`, the version read once from the package's own package.json. */
+/** `polypack/<version>`. */
 export function defaultUserAgent(): string {
-  if (cachedUserAgent) return cachedUserAgent;
-  let version = "unknown";
-  let dir = dirname(fileURLToPath(import.meta.url));
-  // The compiled module sits a few folders below package.json, at a depth that depends on the build.
-  for (let depth = 0; depth < 6; depth++, dir = dirname(dir)) {
-    const candidate = join(dir, "package.json");
-    if (!existsSync(candidate)) continue;
-    const json = JSON.parse(readFileSync(candidate, "utf8")) as { name?: unknown; version?: unknown };
-    if (json.name === "polypack" && typeof json.version === "string") {
-      version = json.version;
-      break;
-    }
-  }
-  cachedUserAgent = `polypack/${version}`;
-  return cachedUserAgent;
+  return `polypack/${polypackVersion()}`;
 }

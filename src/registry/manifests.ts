@@ -27,7 +27,7 @@ function manifestRequest(
 ): RegistryRequest {
   return {
     method,
-    url: repositoryUrl(location, `manifests/${ref}`, transport.insecure),
+    url: repositoryUrl(location, `manifests/${ref}`),
     headers: { accept: ACCEPT },
     scopes: [pullScope(location)],
   };
@@ -123,7 +123,7 @@ export async function putManifest(
 ): Promise<void> {
   const request: RegistryRequest = {
     method: "PUT",
-    url: repositoryUrl(location, `manifests/${ref}`, transport.insecure),
+    url: repositoryUrl(location, `manifests/${ref}`),
     headers: { "content-type": mediaType, "content-length": String(bytes.length) },
     body: bytes,
     scopes: [pushScope(location)],

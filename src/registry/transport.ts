@@ -6,12 +6,16 @@ import { defaultUserAgent, withLogging, withUserAgent, type RequestLogEvent } fr
 import { DEFAULT_MAX_REDIRECTS, withRedirects } from "./redirect.js";
 import { withRetry } from "./retry.js";
 import { DEFAULT_RETRY_POLICY, systemClock, type Clock, type RetryPolicy } from "./retry-policy.js";
+import { withSchemeSelection } from "./scheme.js";
 
 /** Everything that shapes how requests travel. */
 export interface TransportOptions {
   /** Where credentials come from; none means anonymous. */
   credentials?: CredentialProvider;
-  /** Registry hosts (with port) to reach over plain HTTP. Loopback hosts always are. */
+  /**
+   * Registry hosts (with port) that may fall back to plain HTTP and whose certificates are not
+   * verified. Loopback hosts may fall back too, but their certificates are verified.
+   */
   insecure?: readonly string[];
   /** A PEM file of extra certificate authorities. */
   caFile?: string;
@@ -39,14 +43,15 @@ export interface Transport {
 }
 
 /**
- * Builds the request stack, outermost first: retry, redirects, auth handshake, user agent, logging,
- * connection. Token requests skip the retry, redirect and auth layers (the outer retry covers them).
+ * Builds the request stack, outermost first: retry, redirects, scheme selection, auth handshake,
+ * user agent, logging, connection. Token requests skip the retry, redirect, scheme and auth layers
+ * (the outer retry covers them, and a token realm names its own scheme).
  */
 export function createTransport(options: TransportOptions = {}): Transport {
   const clock = options.clock ?? systemClock;
   const retryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
   const insecure = options.insecure ?? [];
-  const connection = createConnection({ caFile: options.caFile, timeoutMs: options.timeoutMs });
+  const connection = createConnection({ caFile: options.caFile, timeoutMs: options.timeoutMs, insecure });
   let inner: Send = connection.send;
   if (options.log) inner = withLogging(inner, options.log, () => clock.now());
   inner = withUserAgent(inner, options.userAgent ?? defaultUserAgent());
@@ -56,8 +61,11 @@ export function createTransport(options: TransportOptions = {}): Transport {
     tokenSend: inner,
     now: () => clock.now(),
   });
+  // Above auth, so that auth sees the URL that is really used (it refuses credentials over plain
+  // HTTP to remote hosts), and below redirects, so that a redirect to another local host is probed.
+  const chosen = withSchemeSelection(authed, { insecure, probe: connection.probeTls });
   const send = withRetry(
-    withRedirects(authed, options.maxRedirects ?? DEFAULT_MAX_REDIRECTS),
+    withRedirects(chosen, options.maxRedirects ?? DEFAULT_MAX_REDIRECTS),
     retryPolicy,
     clock,
   );

@@ -33,7 +33,7 @@ async function startUpload(
 ): Promise<UploadSession> {
   const request: RegistryRequest = {
     method: "POST",
-    url: repositoryUrl(location, "blobs/uploads/", transport.insecure),
+    url: repositoryUrl(location, "blobs/uploads/"),
     headers: { "content-length": "0" },
     scopes: [pushScope(location)],
   };
@@ -51,7 +51,7 @@ async function mount(
   digest: string,
   what: string,
 ): Promise<"mounted" | UploadSession> {
-  const url = repositoryUrl(location, "blobs/uploads/", transport.insecure);
+  const url = repositoryUrl(location, "blobs/uploads/");
   url.searchParams.set("mount", digest);
   url.searchParams.set("from", from.repository);
   const request: RegistryRequest = {

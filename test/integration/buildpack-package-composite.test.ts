@@ -156,6 +156,8 @@ describe("composite buildpackages from package.toml", () => {
 
   test("a registry image dependency gives the very same package as the .cnb it was pushed from", async () => {
     await polypackOk([
+      "--insecure-registry",
+      registry.host,
       "buildpack",
       "package",
       `${registry.host}/child-b:2`,
@@ -169,7 +171,17 @@ describe("composite buildpackages from package.toml", () => {
       `[[dependencies]]\nuri = "${sharedFixture("pack/hello-universe.cnb")}"`,
     ]);
     const layout = join(work, "out-registry");
-    await polypackOk(["buildpack", "package", "composite", "--config", config, "--output", layout]);
+    await polypackOk([
+      "--insecure-registry",
+      registry.host,
+      "buildpack",
+      "package",
+      "composite",
+      "--config",
+      config,
+      "--output",
+      layout,
+    ]);
     const top = await readJSON<ImageIndex>(join(layout, "index.json"));
     assert.equal(top.manifests[0]!.digest, fromCnb.digest);
   });

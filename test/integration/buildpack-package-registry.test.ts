@@ -4,6 +4,7 @@
  * last, and `--by-digest` pushes from two "machines" are joined by `polypack manifest create`.
  */
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { ImageIndex } from "../../src/oci/manifest.js";
@@ -81,6 +82,8 @@ describe("buildpack package with a registry", () => {
     proxy.requests.length = 0;
     const name = `${proxy.host}/hello/published:1.0`;
     const outcome = await polypackOk([
+      "--insecure-registry",
+      proxy.host,
       "--json",
       "buildpack",
       "package",
@@ -112,12 +115,39 @@ describe("buildpack package with a registry", () => {
     }
   });
 
+  test("--arch-tags also tags each platform's image, after the index tag", async () => {
+    const repo = `${registry.host}/hello/arch-tags`;
+    await polypackOk([
+      "--insecure-registry",
+      registry.host,
+      "buildpack",
+      "package",
+      `${repo}:2.0`,
+      "--path",
+      bp,
+      ...TARGETS,
+      "--publish",
+      "--arch-tags",
+    ]);
+    for (const [arch, digest] of [
+      ["amd64", layoutChildren[0]],
+      ["arm64", layoutChildren[1]],
+    ] as const) {
+      const { raw } = await inspectRaw(`${repo}:2.0-linux-${arch}`);
+      assert.equal(`sha256:${createHash("sha256").update(raw).digest("hex")}`, digest);
+    }
+    const { index } = await inspectRaw(`${repo}:2.0`);
+    assert.deepEqual(platforms(index), ["linux/amd64", "linux/arm64"]);
+  });
+
   test("--by-digest on two machines, joined by manifest create, gives the same index", async () => {
     const repo = `${registry.host}/hello/joined`;
     const digests: string[] = [];
     for (const target of ["linux/amd64", "linux/arm64"]) {
       const machine = await copyExample(join(work, `machine-${target.replace("/", "-")}`));
       const outcome = await polypackOk([
+        "--insecure-registry",
+        registry.host,
         "--json",
         "buildpack",
         "package",
@@ -146,6 +176,8 @@ describe("buildpack package with a registry", () => {
     );
 
     const joined = await polypackOk([
+      "--insecure-registry",
+      registry.host,
       "--json",
       "manifest",
       "create",

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { get as httpsGet } from "node:https";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,7 +11,7 @@ import { run } from "./tools.js";
 export interface RegistryHandle {
   /** `127.0.0.1:PORT`, as written in image references. */
   host: string;
-  /** `http://127.0.0.1:PORT`. */
+  /** `http://127.0.0.1:PORT`, or `https://` when started with `tls`. */
   url: string;
   /** The registry's storage folder. */
   dataDir: string;
@@ -24,6 +25,8 @@ export interface RegistryOptions {
   auth?: Record<string, unknown>;
   /** Further top-level config.yml sections, merged over the defaults one level deep. */
   extraConfig?: Record<string, unknown>;
+  /** Serve HTTPS with this certificate and key (PEM files); `ca` is what signed it, for the readiness check. */
+  tls?: { certificate: string; key: string; ca: string };
 }
 
 const READY_TIMEOUT_MS = 20_000;
@@ -51,16 +54,38 @@ function mergeConfig(base: Record<string, unknown>, extra: Record<string, unknow
   return merged;
 }
 
-async function waitUntilReady(url: string, child: ChildProcess, output: () => string): Promise<void> {
+/** The status `/v2/` answers with over HTTPS, trusting only `ca`. */
+function httpsStatus(url: string, ca: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    httpsGet(url, { ca, agent: false }, (response) => {
+      response.resume();
+      response.once("end", () => resolve(response.statusCode ?? 0));
+    }).once("error", reject);
+  });
+}
+
+/** The status `/v2/` answers with, over plain HTTP or, with a CA, over HTTPS. */
+async function statusOf(url: string, ca: string | undefined): Promise<number> {
+  if (ca !== undefined) return httpsStatus(url, ca);
+  const response = await fetch(url);
+  await response.arrayBuffer();
+  return response.status;
+}
+
+async function waitUntilReady(
+  url: string,
+  child: ChildProcess,
+  output: () => string,
+  ca?: string,
+): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`docker-registry exited before it was ready: ${output()}`);
     }
     try {
-      const response = await fetch(`${url}/v2/`);
-      await response.arrayBuffer();
-      if (response.status === 200 || response.status === 401) return;
+      const status = await statusOf(`${url}/v2/`, ca);
+      if (status === 200 || status === 401) return;
     } catch {
       // Not listening yet.
     }
@@ -78,7 +103,11 @@ async function startOnce(dir: string, options: RegistryOptions): Promise<Registr
       version: "0.1",
       log: { level: "error", accesslog: { disabled: true } },
       storage: { filesystem: { rootdirectory: dataDir }, delete: { enabled: true } },
-      http: { addr: host, secret: "polypack-test-secret" },
+      http: {
+        addr: host,
+        secret: "polypack-test-secret",
+        ...(options.tls ? { tls: { certificate: options.tls.certificate, key: options.tls.key } } : {}),
+      },
       ...(options.auth ? { auth: options.auth } : {}),
     },
     options.extraConfig ?? {},
@@ -90,7 +119,7 @@ async function startOnce(dir: string, options: RegistryOptions): Promise<Registr
   running.add(child);
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-  const url = `http://${host}`;
+  const url = `${options.tls ? "https" : "http"}://${host}`;
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopped ??= (async () => {
@@ -104,7 +133,8 @@ async function startOnce(dir: string, options: RegistryOptions): Promise<Registr
       running.delete(child);
     })());
   try {
-    await waitUntilReady(url, child, () => stderr);
+    const ca = options.tls ? await readFile(options.tls.ca, "utf8") : undefined;
+    await waitUntilReady(url, child, () => stderr, ca);
   } catch (error) {
     await stop();
     throw error;

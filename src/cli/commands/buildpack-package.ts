@@ -1,9 +1,7 @@
 import type { Command } from "commander";
 import { chooseOutput, type OutputChoice } from "../../package/output-choice.js";
 import type { PackageDestination } from "../../package/deliver.js";
-import { packageBuildpack, type PackageEvent, type PackageResult } from "../../package/package.js";
-import { includeCompositeLayers } from "../../package/composite.js";
-import { RegistryTarget } from "../../registry/target.js";
+import type { PackageEvent, PackageResult } from "../../package/package.js";
 import { openSource, type CliContext } from "../context.js";
 import { renderTable, shortDigest } from "../table.js";
 import { renderPlan } from "./buildpack-package-render.js";
@@ -52,6 +50,9 @@ export function registerBuildpackPackage(buildpack: Command, context: () => CliC
     .option("--cache-dir <dir>", "where offline dependencies are cached")
     .action(async (name: string, flags: PackageFlags) => {
       const ctx = context();
+      // Loaded here, not at start-up, so other commands do not pay for the packaging code.
+      const { packageBuildpack } = await import("../../package/package.js");
+      const { includeCompositeLayers } = await import("../../package/composite.js");
       const choice = flags.dryRun ? undefined : chooseOutput(name, { ...flags, tags: flags.tag });
       const progress = ctx.output.progress();
       let result: PackageResult;
@@ -139,6 +140,7 @@ async function openDestination(
   archTags: boolean,
 ): Promise<PackageDestination> {
   if (choice.kind !== "registry") return { kind: choice.kind, path: choice.path, refs: choice.refs };
+  const { RegistryTarget } = await import("../../registry/target.js");
   const target = new RegistryTarget(await ctx.client(choice.reference.registry), choice.reference);
   return { kind: "target", target, tags: choice.tags, archTags };
 }

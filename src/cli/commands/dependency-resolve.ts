@@ -1,6 +1,5 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { checkDescriptor, resolveDependency, selectTarget, targetKey } from "../../buildpack/index.js";
 import { PolypackError } from "../../errors.js";
 import { Platform } from "../../oci/platform.js";
 import type { CliContext } from "../context.js";
@@ -38,6 +37,8 @@ export function registerDependencyResolve(dependency: Command, context: () => Cl
     .option("--version <constraint>", "a version constraint (default: [metadata.default-versions], else any)")
     .option("--stack <id>", "the stack id to match (buildpacks that still use stacks)")
     .action(async (flags: ResolveFlags) => {
+      const { checkDescriptor, resolveDependency, selectTarget, targetKey } =
+        await import("../../buildpack/index.js");
       const ctx = context();
       const text = await readFile(flags.buildpack, "utf8").catch((error: unknown) => {
         throw new PolypackError("BUILDPACK_TOML_NOT_FOUND", `cannot read ${flags.buildpack}`, {

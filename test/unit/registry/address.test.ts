@@ -61,7 +61,7 @@ test("plain http only for loopback registries and those named insecure", () => {
   assert.equal(allowsPlainHttp("registry.lan:5000"), false);
   assert.equal(allowsPlainHttp("registry.lan:5000", ["registry.lan:5000"]), true);
   assert.equal(registryBaseUrl("ghcr.io").href, "https://ghcr.io/");
-  assert.equal(registryBaseUrl("127.0.0.1:5000").href, "http://127.0.0.1:5000/");
+  assert.equal(registryBaseUrl("127.0.0.1:5000").href, "https://127.0.0.1:5000/", "scheme.ts may fall back");
   assert.deepEqual(splitHostPort("[::1]:5000"), { hostname: "::1", port: "5000" });
   assert.deepEqual(splitHostPort("Host.io"), { hostname: "host.io", port: undefined });
 });

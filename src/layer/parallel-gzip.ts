@@ -1,0 +1,123 @@
+import { availableParallelism } from "node:os";
+import { PolypackError } from "../errors.js";
+import { gzipMember } from "./gzip.js";
+import type { MemberCache } from "./member-cache.js";
+import { hashOnThread } from "./threaded-hash.js";
+
+/** What a multi-member gzip write did, member by member. */
+export interface MemberStats {
+  /** gzip members written. */
+  members: number;
+  /** Members compressed in this write. */
+  compressed: number;
+  /** Members copied from the member cache instead. */
+  cacheHits: number;
+  /** Damaged cache entries found; their members were compressed again and the entries replaced. */
+  cacheRepaired: number;
+}
+
+/** How members are compressed. */
+export interface ParallelGzipOptions {
+  /** zlib level of every member. */
+  level: number;
+  /** Members compressed at once. */
+  parallelism: number;
+  /** Where members are looked up before compressing and stored after. */
+  cache?: MemberCache | undefined;
+}
+
+const MAX_PARALLELISM = 64;
+/** The hash that names a member in the cache, over its uncompressed bytes. */
+export const CACHE_KEY_ALGORITHM = "blake2b512";
+
+/**
+ * Members compressed at once by default: one per core, at least two (so reading, hashing and
+ * compressing overlap even on one core) and at most the libuv thread pool, which zlib and file
+ * reads share.
+ */
+export function defaultParallelism(): number {
+  const pool = Number(process.env["UV_THREADPOOL_SIZE"] ?? "4") || 4;
+  return Math.max(2, Math.min(availableParallelism(), pool));
+}
+
+/** Refuses a parallelism that is not a sensible whole number. */
+export function checkParallelism(parallelism: number): number {
+  if (!Number.isInteger(parallelism) || parallelism < 1 || parallelism > MAX_PARALLELISM) {
+    throw new PolypackError("LAYER_OPTIONS_INVALID", `gzip parallelism ${parallelism} is invalid`, {
+      hint: `use a whole number from 1 to ${MAX_PARALLELISM}`,
+    });
+  }
+  return parallelism;
+}
+
+/** A fresh stats record. */
+export function emptyMemberStats(): MemberStats {
+  return { members: 0, compressed: 0, cacheHits: 0, cacheRepaired: 0 };
+}
+
+/**
+ * Compresses every input as its own gzip member and yields the members in input order. Up to
+ * `parallelism` members compress at once on zlib's thread pool; one more input is read ahead, so
+ * at most `parallelism + 1` inputs and their members are held at a time. With a cache, an input
+ * whose SHA-256 is known is not compressed: its stored member is copied. Whatever happens, every
+ * started member (and cache write) has settled before this generator returns or throws.
+ */
+export async function* gzipMembers(
+  inputs: AsyncIterable<Buffer>,
+  options: ParallelGzipOptions,
+  stats: MemberStats,
+): AsyncGenerator<Buffer> {
+  const compress = limiter(options.parallelism);
+  const memberOf = async (input: Buffer): Promise<Buffer> => {
+    const cache = options.cache;
+    const key = cache ? await hashOnThread(CACHE_KEY_ALGORITHM, input) : "";
+    if (cache) {
+      const found = await cache.get(key, input.length);
+      if (found instanceof Buffer) {
+        stats.cacheHits++;
+        return found;
+      }
+      if (found === "damaged") stats.cacheRepaired++;
+    }
+    const member = await compress(() => gzipMember(input, options.level));
+    stats.compressed++;
+    if (cache) await cache.put(key, member);
+    return member;
+  };
+  const emitted = async (member: Promise<Buffer>): Promise<Buffer> => {
+    const bytes = await member;
+    stats.members++;
+    return bytes;
+  };
+  const pending: Promise<Buffer>[] = [];
+  try {
+    for await (const input of inputs) {
+      const member = memberOf(input);
+      // Awaited in order below; this only keeps a failure from counting as unhandled meanwhile.
+      member.catch(() => undefined);
+      pending.push(member);
+      while (pending.length > options.parallelism) yield await emitted(pending.shift()!);
+    }
+    while (pending.length > 0) yield await emitted(pending.shift()!);
+  } finally {
+    await Promise.allSettled(pending);
+  }
+}
+
+/** Runs at most `limit` tasks at a time, starting waiting ones in the order they asked. */
+function limiter(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async (task) => {
+    // A finishing task hands its slot straight to the next waiter, so no newcomer can slip in.
+    if (active < limit) active++;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
+  };
+}

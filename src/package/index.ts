@@ -1,0 +1,61 @@
+// Packaging buildpacks: plan (pure), then build images into a scratch layout, then deliver.
+export { packageBuildpack, type PackageEvent, type PackageOptions, type PackageResult } from "./package.js";
+export {
+  escapeId,
+  planPackage,
+  type PackagePlan,
+  type PlanOptions,
+  type PlannedDependency,
+  type TargetPlan,
+} from "./plan.js";
+export type { FileSelection, MissingBinary, PlannedFile } from "./plan-files.js";
+export {
+  parseTargetFlag,
+  prePackageTargets,
+  selectTargets,
+  targetFolders,
+  type ImageTarget,
+  type TargetOrigin,
+  type TargetSelection as PackageTargetSelection,
+} from "./plan-targets.js";
+export { scanSourceTree, type SourceEntry } from "./source-tree.js";
+export { readBuildpackSource, type BuildpackSource } from "./source.js";
+export { runPrePackage, type PrePackageOptions } from "./pre-package.js";
+export {
+  buildPackage,
+  type BuildOptions,
+  type BuildResult,
+  type BuiltImage,
+  type IncludedLayers,
+} from "./build.js";
+export { deliverPackage, type PackageDestination } from "./deliver.js";
+export {
+  dependencyLocation,
+  includeCompositeLayers,
+  type CompositeOptions,
+  type DependencyLocation,
+  type IncludeLayers,
+} from "./composite.js";
+export { joinImages, type JoinResult } from "./join-images.js";
+export { chooseOutput, type OutputChoice, type OutputFlags } from "./output-choice.js";
+export {
+  BUILDPACK_LAYERS_LABEL,
+  BUILDPACKAGE_METADATA_LABEL,
+  addModuleLayer,
+  buildpackLayersLabel,
+  buildpackageMetadataLabel,
+  labelStacks,
+  labelTarget,
+  moduleLayerInfo,
+  type LabelGroupEntry,
+  type LabelStack,
+  type LabelTarget,
+  type ModuleLayerInfo,
+  type ModuleLayers,
+} from "./labels.js";
+export { parseMetadataStacks, parseModuleLayers } from "./label-parse.js";
+export { mergeCompatibleStacks, resolvedStacks } from "./stacks.js";
+export { encodeGoJSON, goTime, sortedByGoKey, type GoJSONValue } from "./go-json.js";
+export { encodeImageConfig } from "./image-config.js";
+export { readSourceImages, type SourceImage } from "./image-read.js";
+export { fetchOfflineDependencies, type OfflineOptions } from "./offline.js";
