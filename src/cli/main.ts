@@ -21,7 +21,12 @@ export function buildProgram(contexts: CliContext[] = []): Command {
   const program = new Command("polypack")
     .description("package and publish multi-architecture Cloud Native Buildpacks without a Docker daemon")
     .option("--json", "print machine-readable JSON on stdout")
-    .option("--insecure-registry <host>", "allow plain HTTP and unverified TLS for this registry (repeatable)", collect, [])
+    .option(
+      "--insecure-registry <host>",
+      "allow plain HTTP and unverified TLS for this registry (repeatable)",
+      collect,
+      [],
+    )
     .option("--ca-file <pem>", "trust the certificate authorities in this PEM file")
     .option("--username <name>", "registry user name (or POLYPACK_REGISTRY_USERNAME)")
     .option("--password <secret>", "registry password or token (or POLYPACK_REGISTRY_PASSWORD)")

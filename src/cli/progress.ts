@@ -1,23 +1,25 @@
 import type { CopyEvent } from "../copy/copy.js";
+import type { DependencyEvent } from "../dependencies/download.js";
 import { formatBytes, shortDigest } from "./table.js";
 
 /** Where progress goes: a terminal gets redrawn bars, anything else plain lines. */
 export interface ProgressSink {
   write(text: string): void;
   readonly isTTY: boolean;
-  readonly columns?: number;
 }
 
 const BAR_WIDTH = 24;
 const REDRAW_MS = 100;
+/** Transfers smaller than this are counted but get no bar of their own. */
+const BAR_MIN_BYTES = 1024 * 1024;
 
 /**
- * Turns copy events into progress output. On a terminal it redraws one bar per blob in flight and
- * an overall bar; otherwise it prints a plain line when each blob finishes. Small blobs (under
- * 1 MiB) are counted but get no bar of their own.
+ * Turns copy and download events into progress output. On a terminal it redraws one bar per
+ * large transfer in flight and an overall bar; otherwise it prints one plain line per finished
+ * transfer, which is what CI logs want.
  */
 export class ProgressReporter {
-  private readonly active = new Map<string, { size: number; done: number }>();
+  private readonly active = new Map<string, { label: string; size: number; done: number }>();
   private total = 0;
   private done = 0;
   private drawnLines = 0;
@@ -25,48 +27,58 @@ export class ProgressReporter {
 
   constructor(private readonly sink: ProgressSink) {}
 
-  /** Handles one event. */
+  /** Handles one event of a copy. */
   readonly onEvent = (event: CopyEvent): void => {
     switch (event.type) {
       case "plan":
-        this.total = event.bytes;
-        if (!this.sink.isTTY) {
-          this.sink.write(
-            `copying ${event.manifests} manifests and ${event.blobs} blobs (${formatBytes(event.bytes)})\n`,
-          );
-        }
+        this.total += event.bytes;
+        this.line(
+          `copying ${event.manifests} manifests and ${event.blobs} blobs (${formatBytes(event.bytes)})`,
+        );
         break;
       case "blob-start":
-        if (event.descriptor.size >= 1024 * 1024) {
-          this.active.set(event.descriptor.digest, { size: event.descriptor.size, done: 0 });
-        }
+        this.start(event.descriptor.digest, shortDigest(event.descriptor.digest), event.descriptor.size);
         break;
-      case "blob-progress": {
-        const entry = this.active.get(event.descriptor.digest);
-        if (entry) {
-          this.done += event.bytesDone - entry.done;
-          entry.done = event.bytesDone;
-        }
-        this.redraw(false);
+      case "blob-progress":
+        this.advance(event.descriptor.digest, event.bytesDone);
         break;
-      }
-      case "blob-done": {
-        const entry = this.active.get(event.descriptor.digest);
-        this.done += event.descriptor.size - (entry?.done ?? 0);
-        this.active.delete(event.descriptor.digest);
-        if (!this.sink.isTTY) {
-          this.sink.write(
-            `blob ${shortDigest(event.descriptor.digest)} ${formatBytes(event.descriptor.size)} ${event.result}\n`,
-          );
-        }
-        this.redraw(true);
+      case "blob-done":
+        this.finishOne(
+          event.descriptor.digest,
+          event.descriptor.size,
+          `blob ${shortDigest(event.descriptor.digest)} ${formatBytes(event.descriptor.size)} ${event.result}`,
+        );
         break;
-      }
       case "manifest-done":
-        if (!this.sink.isTTY) this.sink.write(`manifest ${shortDigest(event.descriptor.digest)} written\n`);
+        this.line(`manifest ${shortDigest(event.descriptor.digest)} written`);
         break;
       case "tagged":
-        if (!this.sink.isTTY) this.sink.write(`tagged ${event.tags.join(", ")}\n`);
+        this.line(`tagged ${event.tags.join(", ")}`);
+        break;
+    }
+  };
+
+  /** Handles one event of an offline dependency download. */
+  readonly onDependency = (event: DependencyEvent): void => {
+    const key = `dependency ${event.digest}`;
+    const label = `${event.id} ${event.version}`;
+    switch (event.type) {
+      case "start":
+        this.total += event.size ?? 0;
+        this.start(key, label, event.size ?? 0);
+        break;
+      case "progress":
+        this.advance(key, event.bytesDone);
+        break;
+      case "done":
+        this.finishOne(
+          key,
+          event.bytesDone,
+          `downloaded ${label} for ${event.target} (${formatBytes(event.bytesDone)})`,
+        );
+        break;
+      case "cached":
+        this.line(`cached ${label} for ${event.target}`);
         break;
     }
   };
@@ -76,15 +88,37 @@ export class ProgressReporter {
     if (this.sink.isTTY) this.clear();
   }
 
+  private start(key: string, label: string, size: number): void {
+    if (size >= BAR_MIN_BYTES) this.active.set(key, { label, size, done: 0 });
+  }
+
+  private advance(key: string, bytesDone: number): void {
+    const entry = this.active.get(key);
+    if (!entry) return;
+    this.done += bytesDone - entry.done;
+    entry.done = bytesDone;
+    this.redraw(false);
+  }
+
+  private finishOne(key: string, size: number, line: string): void {
+    const entry = this.active.get(key);
+    this.done += size - (entry?.done ?? 0);
+    this.active.delete(key);
+    this.line(line);
+    this.redraw(true);
+  }
+
+  private line(text: string): void {
+    if (!this.sink.isTTY) this.sink.write(`${text}\n`);
+  }
+
   private redraw(force: boolean): void {
     if (!this.sink.isTTY) return;
     const now = Date.now();
     if (!force && now - this.lastDraw < REDRAW_MS) return;
     this.lastDraw = now;
     this.clear();
-    const lines = [...this.active.entries()].map(([digest, { size, done }]) =>
-      bar(shortDigest(digest), done, size),
-    );
+    const lines = [...this.active.values()].map(({ label, done, size }) => bar(label, done, size));
     lines.push(bar("total", this.done, this.total));
     this.sink.write(lines.join("\n") + "\n");
     this.drawnLines = lines.length;
@@ -100,5 +134,6 @@ function bar(label: string, done: number, size: number): string {
   const fraction = size > 0 ? Math.min(1, done / size) : 1;
   const filled = Math.round(fraction * BAR_WIDTH);
   const percent = `${Math.floor(fraction * 100)}%`.padStart(4);
-  return `${label.padEnd(19)} [${"=".repeat(filled)}${" ".repeat(BAR_WIDTH - filled)}] ${percent} ${formatBytes(done)} / ${formatBytes(size)}`;
+  const name = label.length > 19 ? `${label.slice(0, 18)}…` : label.padEnd(19);
+  return `${name} [${"=".repeat(filled)}${" ".repeat(BAR_WIDTH - filled)}] ${percent} ${formatBytes(done)} / ${formatBytes(size)}`;
 }

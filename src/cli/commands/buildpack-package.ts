@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { chooseOutput, type OutputChoice } from "../../package/output-choice.js";
 import type { PackageDestination } from "../../package/deliver.js";
 import type { PackageEvent, PackageResult } from "../../package/package.js";
+import type { CoverageReport } from "../../buildpack/dependencies-coverage.js";
 import { openSource, type CliContext } from "../context.js";
 import { renderTable, shortDigest } from "../table.js";
 import { renderPlan } from "./buildpack-package-render.js";
@@ -74,6 +75,7 @@ export function registerBuildpackPackage(buildpack: Command, context: () => CliC
             }),
           onEvent: (event: PackageEvent) => {
             if (event.type === "copy") progress.onEvent(event.event);
+            else if (event.type === "dependency") progress.onDependency(event.event);
             else if (event.type === "pre-package")
               ctx.output.note(`running pre-package ${event.command} for ${event.targets}`);
           },
@@ -99,6 +101,8 @@ export interface PackageReport {
   mediaType: string;
   tags: string[];
   targets: { target: string; platform: string; digest: string; layerDiffID: string; dependencies: number }[];
+  /** Which dependency versions exist for which targets, and what is missing where. */
+  coverage: CoverageReport;
 }
 
 function packageReport(name: string, choice: OutputChoice, result: PackageResult): PackageReport {
@@ -118,6 +122,7 @@ function packageReport(name: string, choice: OutputChoice, result: PackageResult
       layerDiffID: image.layerDiffID,
       dependencies: image.dependencies,
     })),
+    coverage: result.plan.coverage,
   };
 }
 
@@ -131,7 +136,12 @@ function renderReport(report: PackageReport): string {
       ? `${report.destination}@${report.digest}`
       : `${report.destination} (${report.digest})`;
   const tags = report.tags.length > 0 ? `, tagged ${report.tags.join(", ")}` : "";
-  return `${table}\n\n${report.targets.length > 1 ? "index" : "image"} ${at}${tags}`;
+  const coverage = report.coverage.dependencies.flatMap((dependency) =>
+    dependency.versions.map((v) => [dependency.id, v.version, v.targets.join(", ")]),
+  );
+  const coverageTable =
+    coverage.length > 0 ? `\n\n${renderTable(["DEPENDENCY", "VERSION", "TARGETS"], coverage)}` : "";
+  return `${table}${coverageTable}\n\n${report.targets.length > 1 ? "index" : "image"} ${at}${tags}`;
 }
 
 async function openDestination(
