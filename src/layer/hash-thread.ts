@@ -1,47 +1,66 @@
-// Runs inside a worker thread of src/layer/threaded-hash.ts: hashes streams of shared chunks.
+// Runs inside a worker thread of src/layer/threaded-hash.ts: hashes streams whose bytes the main
+// thread copies into one ring of shared memory, handed over once at start.
 import { createHash, type Hash } from "node:crypto";
-import { parentPort } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
 
-/** A message from the main thread: a chunk of a stream, its end, or both. */
+/** What the thread is started with. */
+export interface HashThreadData {
+  ring: SharedArrayBuffer;
+}
+
+/** A message from the main thread: bytes of a stream in the ring, its end, or its cancellation. */
 export interface StreamHashRequest {
   stream: number;
   algorithm: string;
-  /** A view of shared memory, hashed in place without a copy; absent for a bare end or cancel. */
-  data?: Uint8Array;
+  /** Where the next bytes of the stream lie in the ring. */
+  offset?: number;
+  length?: number;
   /** Finishes the stream and replies with its digest. */
   end?: boolean;
   /** Forgets the stream without a reply. */
   cancel?: boolean;
 }
 
-/** The answer: bytes hashed so far (after each chunk), the digest at the end, or an error. */
+/** The answer: ring bytes done with (after every chunk), the digest at the end, or an error. */
 export type StreamHashReply =
-  { stream: number; hashed: number } | { stream: number; hex: string } | { stream: number; error: string };
+  | { stream: number; released: number }
+  | { stream: number; hex: string }
+  | { stream: number; error: string };
 
-const streams = new Map<number, Hash>();
+const ring = new Uint8Array((workerData as HashThreadData).ring);
+const streams = new Map<number, Hash | Error>();
 const port = parentPort;
 
-port?.on("message", (request: StreamHashRequest) => {
-  try {
-    if (request.cancel) {
-      streams.delete(request.stream);
-      return;
-    }
-    let hash = streams.get(request.stream);
-    if (!hash) {
+function hashFor(request: StreamHashRequest): Hash | Error {
+  let hash = streams.get(request.stream);
+  if (hash === undefined) {
+    try {
       hash = createHash(request.algorithm);
-      streams.set(request.stream, hash);
+    } catch (error) {
+      hash = error instanceof Error ? error : new Error(String(error));
     }
-    if (request.data) {
-      hash.update(request.data);
-      port.postMessage({ stream: request.stream, hashed: request.data.byteLength } satisfies StreamHashReply);
-    }
-    if (request.end) {
-      streams.delete(request.stream);
-      port.postMessage({ stream: request.stream, hex: hash.digest("hex") } satisfies StreamHashReply);
-    }
-  } catch (error) {
+    streams.set(request.stream, hash);
+  }
+  return hash;
+}
+
+port?.on("message", (request: StreamHashRequest) => {
+  if (request.cancel) {
     streams.delete(request.stream);
-    port.postMessage({ stream: request.stream, error: String(error) } satisfies StreamHashReply);
+    return;
+  }
+  const hash = hashFor(request);
+  if (request.length !== undefined && request.offset !== undefined) {
+    if (!(hash instanceof Error)) hash.update(ring.subarray(request.offset, request.offset + request.length));
+    // Every chunk is released, whatever became of its stream, so the ring never leaks space.
+    port.postMessage({ stream: request.stream, released: request.length } satisfies StreamHashReply);
+  }
+  if (request.end) {
+    streams.delete(request.stream);
+    port.postMessage(
+      hash instanceof Error
+        ? { stream: request.stream, error: hash.message }
+        : { stream: request.stream, hex: hash.digest("hex") },
+    );
   }
 });

@@ -1,4 +1,4 @@
-import { open, mkdir, rename, rm } from "node:fs/promises";
+import { open, mkdir, readFile, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { crc32 } from "node:zlib";
 import { PolypackError } from "../errors.js";
@@ -77,7 +77,7 @@ export class MemberCache {
   async get(key: string, inputLength: number): Promise<Buffer | "missing" | "damaged"> {
     let entry: Buffer;
     try {
-      entry = await readShared(this.entryPath(key));
+      entry = await readFile(this.entryPath(key));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return "missing";
       return "damaged";
@@ -99,7 +99,8 @@ export class MemberCache {
       }
       await rename(temp, path);
     } catch (error) {
-      await rm(temp, { force: true });
+      // The cause that matters is the write's; a failing clean-up (say, ENOTDIR) must not hide it.
+      await rm(temp, { force: true }).catch(() => undefined);
       throw new PolypackError("LAYER_CACHE_WRITE_FAILED", `cannot write gzip member cache entry ${path}`, {
         hint: "check that the cache directory is writable and has space, or run without the member cache",
         cause: error,
@@ -108,20 +109,3 @@ export class MemberCache {
   }
 }
 
-/** A whole file read into shared memory, so hashing threads can read it without a copy. */
-async function readShared(path: string): Promise<Buffer> {
-  const handle = await open(path, "r");
-  try {
-    const { size } = await handle.stat();
-    const buffer = Buffer.from(new SharedArrayBuffer(size));
-    let at = 0;
-    while (at < size) {
-      const { bytesRead } = await handle.read(buffer, at, size - at, at);
-      if (bytesRead === 0) break;
-      at += bytesRead;
-    }
-    return buffer.subarray(0, at);
-  } finally {
-    await handle.close();
-  }
-}

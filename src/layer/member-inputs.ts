@@ -6,8 +6,7 @@ import { packEntries, type PreparedEntry } from "./tar-writer.js";
  * The uncompressed bytes of every gzip member of a layer, in archive order: each segment's tar is
  * produced on its own and cut every `memberSize` bytes. Joined, the pieces are exactly the tar one
  * pass over all entries would give. Only the piece being filled is held in memory; file contents
- * are read as the consumer asks for the next piece. Pieces live in shared memory (see
- * threaded-hash.ts).
+ * are read as the consumer asks for the next piece.
  */
 export async function* memberInputs(
   prepared: readonly PreparedEntry[],
@@ -23,7 +22,7 @@ export async function* memberInputs(
       while (length + chunk.length >= memberSize) {
         const take = memberSize - length;
         pieces.push(chunk.subarray(0, take));
-        yield joinShared(pieces, memberSize);
+        yield Buffer.concat(pieces, memberSize);
         pieces.length = 0;
         length = 0;
         chunk = chunk.subarray(take);
@@ -33,14 +32,6 @@ export async function* memberInputs(
         length += chunk.length;
       }
     }
-    if (length > 0) yield joinShared(pieces, length);
+    if (length > 0) yield Buffer.concat(pieces, length);
   }
-}
-
-/** The chunks joined in shared memory, so hashing threads can read the piece without a copy. */
-function joinShared(chunks: readonly Buffer[], length: number): Buffer {
-  const joined = Buffer.from(new SharedArrayBuffer(length));
-  let at = 0;
-  for (const chunk of chunks) at += chunk.copy(joined, at);
-  return joined;
 }

@@ -1,33 +1,64 @@
 import { Worker } from "node:worker_threads";
-import type { StreamHashReply, StreamHashRequest } from "./hash-thread.js";
+import type { HashThreadData, StreamHashReply, StreamHashRequest } from "./hash-thread.js";
 
 // Two threads: the diffID and the blob digest of a layer are each one long sequential hash, and
 // they run side by side; one-shot hashes go to whichever thread has less queued.
 const THREADS = 2;
-// How far a stream may run ahead of its thread before update() waits, so the queue stays small.
-const MAX_QUEUED_BYTES = 16 * 1024 * 1024;
+// Bytes reach a thread through one ring of shared memory, allocated once per thread. Chunks are
+// copied in (a copy costs a few percent of a hash) and released when hashed, so memory stays
+// fixed whatever the garbage collectors do; handing over fresh buffers instead left every one of
+// them alive until the thread's collector ran, which it hardly does.
+const RING_BYTES = 16 * 1024 * 1024;
+// A chunk goes in pieces of at most this size, so a big chunk never waits for the whole ring.
+const MAX_PIECE = RING_BYTES / 4;
 
-interface StreamState {
-  queued: number;
-  onHashed: (() => void)[];
-  onDigest?: { resolve: (hex: string) => void; reject: (error: Error) => void };
-  failure?: Error;
+interface PendingDigest {
+  resolve: (hex: string) => void;
+  reject: (error: Error) => void;
 }
 
-/** One worker thread and the streams it hashes. */
+/** One worker thread, its ring, and the streams it hashes. */
 class HashThread {
-  readonly worker: Worker;
-  readonly streams = new Map<number, StreamState>();
-  queued = 0;
+  private readonly worker: Worker;
+  private readonly ring = new SharedArrayBuffer(RING_BYTES);
+  private readonly view = new Uint8Array(this.ring);
+  private head = 0;
+  /** Ring bytes written and not yet released by the thread. */
+  used = 0;
+  /** Open streams, by id. */
+  readonly digests = new Map<number, PendingDigest | undefined>();
   failure: Error | undefined;
+  private spaceWaiters: (() => void)[] = [];
   private awaited = 0;
 
   constructor() {
-    this.worker = new Worker(new URL("./hash-thread.js", import.meta.url));
-    this.worker.unref();
+    this.worker = new Worker(new URL("./hash-thread.js", import.meta.url), {
+      workerData: { ring: this.ring } satisfies HashThreadData,
+    });
     this.worker.on("message", (reply: StreamHashReply) => this.settle(reply));
     this.worker.on("error", (error) => this.fail(error));
     this.worker.on("exit", (code) => this.fail(new Error(`hash thread exited with code ${code}`)));
+    // After the listeners: adding a message listener refs the thread's port again.
+    this.worker.unref();
+  }
+
+  /** Copies a chunk of a stream into the ring, piece by piece, waiting for space when it is full. */
+  async write(stream: number, algorithm: string, chunk: Uint8Array): Promise<void> {
+    let done = 0;
+    while (done < chunk.byteLength) {
+      this.check();
+      const room = this.contiguousRoom();
+      if (room === 0) {
+        await this.awaiting(new Promise<void>((resolve) => this.spaceWaiters.push(resolve)));
+        continue;
+      }
+      const length = Math.min(room, MAX_PIECE, chunk.byteLength - done);
+      this.view.set(chunk.subarray(done, done + length), this.head);
+      this.post({ stream, algorithm, offset: this.head, length });
+      this.head = (this.head + length) % RING_BYTES;
+      this.used += length;
+      done += length;
+    }
   }
 
   post(request: StreamHashRequest): void {
@@ -44,32 +75,36 @@ class HashThread {
     }
   }
 
+  check(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  /** Free bytes from the head on, before the ring wraps or meets unreleased bytes. */
+  private contiguousRoom(): number {
+    if (this.used === 0) this.head = 0;
+    const tail = (this.head - this.used + RING_BYTES) % RING_BYTES;
+    if (this.used === RING_BYTES) return 0;
+    return this.head >= tail ? RING_BYTES - this.head : tail - this.head;
+  }
+
   private settle(reply: StreamHashReply): void {
-    const state = this.streams.get(reply.stream);
-    if (!state) return;
-    if ("hashed" in reply) {
-      state.queued -= reply.hashed;
-      this.queued -= reply.hashed;
-      for (const wake of state.onHashed.splice(0)) wake();
+    if ("released" in reply) {
+      this.used -= reply.released;
+      for (const wake of this.spaceWaiters.splice(0)) wake();
       return;
     }
-    this.streams.delete(reply.stream);
-    this.queued -= state.queued;
-    if ("hex" in reply) state.onDigest?.resolve(reply.hex);
-    else state.onDigest?.reject(new Error(reply.error));
-    state.failure = "hex" in reply ? undefined : new Error(reply.error);
-    for (const wake of state.onHashed.splice(0)) wake();
+    const pending = this.digests.get(reply.stream);
+    this.digests.delete(reply.stream);
+    if ("hex" in reply) pending?.resolve(reply.hex);
+    else pending?.reject(new Error(reply.error));
   }
 
   private fail(error: Error): void {
     if (this.failure) return;
     this.failure = error;
-    for (const state of this.streams.values()) {
-      state.failure = error;
-      state.onDigest?.reject(error);
-      for (const wake of state.onHashed.splice(0)) wake();
-    }
-    this.streams.clear();
+    for (const pending of this.digests.values()) pending?.reject(error);
+    this.digests.clear();
+    for (const wake of this.spaceWaiters.splice(0)) wake();
   }
 }
 
@@ -78,7 +113,7 @@ let nextStream = 1;
 
 /**
  * The thread for a new stream: a new one while there are fewer than THREADS, else the one with the
- * fewest open streams and, among those, the least queued bytes.
+ * fewest open streams and, among those, the fewest bytes queued.
  */
 function pickThread(): HashThread {
   threads = threads.filter((thread) => !thread.failure);
@@ -87,33 +122,19 @@ function pickThread(): HashThread {
     threads.push(thread);
     return thread;
   }
-  const load = (thread: HashThread): [number, number] => [thread.streams.size, thread.queued];
-  return threads.reduce((best, thread) => {
-    const [streams, queued] = load(thread);
-    const [bestStreams, bestQueued] = load(best);
-    return streams < bestStreams || (streams === bestStreams && queued < bestQueued) ? thread : best;
-  });
-}
-
-/** A view of shared memory with the chunk's bytes: the chunk itself when it already is one. */
-function shared(chunk: Uint8Array): Uint8Array {
-  if (chunk.buffer instanceof SharedArrayBuffer) return chunk;
-  const copy = new Uint8Array(new SharedArrayBuffer(chunk.byteLength));
-  copy.set(chunk);
-  return copy;
+  const load = (thread: HashThread): number => thread.digests.size * RING_BYTES + thread.used;
+  return threads.reduce((best, thread) => (load(thread) < load(best) ? thread : best));
 }
 
 /**
  * An incremental hash computed on a worker thread, so that hashing a layer's bytes does not hold
- * up the main thread. Chunks in shared memory are hashed where they lie; others are copied once.
- * A chunk must not change after it is handed over.
+ * up the main thread. The chunk may be reused as soon as update() resolves.
  */
 export class ThreadedHash {
   /** Bytes handed over so far. */
   size = 0;
   private readonly thread: HashThread;
   private readonly id = nextStream++;
-  private readonly state: StreamState = { queued: 0, onHashed: [] };
   private finished = false;
 
   constructor(
@@ -121,27 +142,22 @@ export class ThreadedHash {
     readonly algorithm: string,
   ) {
     this.thread = pickThread();
-    this.thread.streams.set(this.id, this.state);
+    this.thread.digests.set(this.id, undefined);
   }
 
   /** Hands a chunk to the thread; waits while the thread is far behind. */
   async update(chunk: Uint8Array): Promise<void> {
-    this.check();
-    this.thread.post({ stream: this.id, algorithm: this.algorithm, data: shared(chunk) });
+    if (this.finished) throw new Error("hash stream already finished");
+    await this.thread.write(this.id, this.algorithm, chunk);
     this.size += chunk.byteLength;
-    this.state.queued += chunk.byteLength;
-    this.thread.queued += chunk.byteLength;
-    while (this.state.queued > MAX_QUEUED_BYTES && !this.state.failure) {
-      await this.thread.awaiting(new Promise<void>((resolve) => this.state.onHashed.push(resolve)));
-    }
-    this.check();
   }
 
   /** The hex digest of everything handed over; the stream is closed. */
   async digest(): Promise<string> {
-    this.check();
+    if (this.finished) throw new Error("hash stream already finished");
+    this.thread.check();
     this.finished = true;
-    const result = new Promise<string>((resolve, reject) => (this.state.onDigest = { resolve, reject }));
+    const result = new Promise<string>((resolve, reject) => this.thread.digests.set(this.id, { resolve, reject }));
     this.thread.post({ stream: this.id, algorithm: this.algorithm, end: true });
     return this.thread.awaiting(result);
   }
@@ -150,15 +166,9 @@ export class ThreadedHash {
   cancel(): void {
     if (this.finished) return;
     this.finished = true;
-    if (this.thread.streams.delete(this.id)) {
-      this.thread.queued -= this.state.queued;
+    if (this.thread.digests.delete(this.id)) {
       this.thread.post({ stream: this.id, algorithm: this.algorithm, cancel: true });
     }
-  }
-
-  private check(): void {
-    if (this.state.failure) throw this.state.failure;
-    if (this.finished) throw new Error("hash stream already finished");
   }
 }
 
