@@ -1,21 +1,13 @@
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { cp, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { polypack, type Outcome } from "../support/cli.js";
 
-/** How a command ended. */
-export interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export { polypack, type Outcome };
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-/** The compiled command line, next to this compiled test. */
-const CLI = join(HERE, "..", "..", "src", "cli", "bin.js");
-
 /** The checkout's examples/hello-multiarch, found by walking up from this file. */
 export function exampleDir(): string {
   let dir = HERE;
@@ -32,28 +24,6 @@ export async function copyExample(dir: string): Promise<string> {
   const source = exampleDir();
   await cp(source, dir, { recursive: true, filter: (path) => path !== join(source, "linux") });
   return dir;
-}
-
-/**
- * Runs `polypack ARGS` as a separate process, under a chosen umask and environment, and reports how
- * it ended instead of throwing.
- */
-export function polypack(
-  args: readonly string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; umask?: string } = {},
-): Promise<Outcome> {
-  const shell = `umask ${options.umask ?? "022"}; exec "$0" "$@"`;
-  return new Promise((resolve) => {
-    execFile(
-      "/bin/sh",
-      ["-c", shell, process.execPath, CLI, ...args],
-      { cwd: options.cwd, env: { ...process.env, ...options.env }, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
 }
 
 /** Runs polypack and fails with its output when it does not exit 0. */

@@ -1,31 +1,13 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { promisify } from "node:util";
-import { fileURLToPath } from "node:url";
 import { LayoutTarget } from "../../src/layout/layout-target.js";
 import { startRegistry, type RegistryHandle } from "../support/registry.js";
 import { writeRandomIndex, type RandomIndex } from "../support/images.js";
 import { tempDir } from "../support/tmp.js";
 import { run } from "../support/tools.js";
+import { polypack } from "../support/cli.js";
 import { Digest } from "../../src/oci/digest.js";
-
-const execFileAsync = promisify(execFile);
-const cli = join(fileURLToPath(import.meta.url), "..", "..", "..", "src", "cli", "bin.js");
-
-/** Runs the polypack command line; never throws, returns exit code and output. */
-async function polypack(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await execFileAsync("node", [cli, ...args], {
-      env: { ...process.env, CI: "true" },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 let registry: RegistryHandle;
 let layout: string;
@@ -47,7 +29,7 @@ before(async () => {
 after(() => registry.stop());
 
 test("copies a multi-arch index from a layout to a registry and skopeo sees every platform", async () => {
-  const result = await polypack("--json", "copy", `oci:${layout}:v1`, `${registry.host}/cli/app:v1`);
+  const result = await polypack(["--json", "copy", `oci:${layout}:v1`, `${registry.host}/cli/app:v1`]);
   assert.equal(result.code, 0, result.stderr);
   const report = JSON.parse(result.stdout) as {
     root: { digest: string };
@@ -80,23 +62,23 @@ test("copies a multi-arch index from a layout to a registry and skopeo sees ever
 });
 
 test("registry to registry copies mount blobs, and a second copy is up to date", async () => {
-  await polypack("copy", `oci:${layout}:v1`, `${registry.host}/cli/src:v1`);
-  const first = await polypack(
+  await polypack(["copy", `oci:${layout}:v1`, `${registry.host}/cli/src:v1`]);
+  const first = await polypack([
     "--json",
     "copy",
     `${registry.host}/cli/src:v1`,
     `${registry.host}/cli/dst:v1`,
-  );
+  ]);
   assert.equal(first.code, 0, first.stderr);
   const report = JSON.parse(first.stdout) as { blobs: { mounted: number; uploaded: number } };
   assert.equal(report.blobs.mounted, 9);
   assert.equal(report.blobs.uploaded, 0);
-  const second = await polypack(
+  const second = await polypack([
     "--json",
     "copy",
     `${registry.host}/cli/src:v1`,
     `${registry.host}/cli/dst:v2`,
-  );
+  ]);
   assert.equal((JSON.parse(second.stdout) as { upToDate: boolean }).upToDate, true);
   const raw = await run("skopeo", [
     "inspect",
@@ -108,12 +90,12 @@ test("registry to registry copies mount blobs, and a second copy is up to date",
 });
 
 test("registry → .cnb → layout round trip keeps the index digest; skopeo copies the .cnb to the registry", async () => {
-  await polypack("copy", `oci:${layout}:v1`, `${registry.host}/cli/rt:v1`);
+  await polypack(["copy", `oci:${layout}:v1`, `${registry.host}/cli/rt:v1`]);
   const cnb = join(work, "app.cnb");
-  const toFile = await polypack("copy", `${registry.host}/cli/rt:v1`, `oci-archive:${cnb}:app`);
+  const toFile = await polypack(["copy", `${registry.host}/cli/rt:v1`, `oci-archive:${cnb}:app`]);
   assert.equal(toFile.code, 0, toFile.stderr);
   const back = join(work, "back");
-  const toLayout = await polypack("--json", "copy", cnb, `oci:${back}:again`);
+  const toLayout = await polypack(["--json", "copy", cnb, `oci:${back}:again`]);
   assert.equal(toLayout.code, 0, toLayout.stderr);
   assert.equal(
     (JSON.parse(toLayout.stdout) as { root: { digest: string } }).root.digest,
@@ -141,24 +123,24 @@ test("registry → .cnb → layout round trip keeps the index digest; skopeo cop
 });
 
 test("manifest inspect prints platforms as text and JSON from registry, layout and .cnb", async () => {
-  await polypack("copy", `oci:${layout}:v1`, `${registry.host}/cli/inspect:v1`);
-  const text = await polypack("manifest", "inspect", `${registry.host}/cli/inspect:v1`);
+  await polypack(["copy", `oci:${layout}:v1`, `${registry.host}/cli/inspect:v1`]);
+  const text = await polypack(["manifest", "inspect", `${registry.host}/cli/inspect:v1`]);
   assert.equal(text.code, 0, text.stderr);
   for (const platform of ["linux/amd64", "linux/arm64", "linux/arm/v7"])
     assert.match(text.stdout, new RegExp(platform));
-  const json = await polypack("--json", "manifest", "inspect", `oci:${layout}:v1`);
+  const json = await polypack(["--json", "manifest", "inspect", `oci:${layout}:v1`]);
   const parsed = JSON.parse(json.stdout) as { kind: string; manifests: { platform: string }[] };
   assert.equal(parsed.kind, "index");
   assert.deepEqual(
     parsed.manifests.map((m) => m.platform),
     ["linux/amd64", "linux/arm64", "linux/arm/v7"],
   );
-  const image = await polypack(
+  const image = await polypack([
     "--json",
     "manifest",
     "inspect",
     join(process.cwd(), "..", "shared", "fixtures", "pack", "hello-universe.cnb"),
-  );
+  ]);
   assert.equal(image.code, 0, image.stderr);
   const parsedImage = JSON.parse(image.stdout) as { kind: string; labels: Record<string, string> };
   assert.equal(parsedImage.kind, "image");
@@ -173,11 +155,11 @@ test("bad input gives a typed error, a non-zero exit and no stack trace", async 
     [["copy", `oci:${join(work, "nowhere")}:x`, `oci:${join(work, "out")}:x`], "LAYOUT"],
   ];
   for (const [args, code] of cases) {
-    const result = await polypack(...args);
+    const result = await polypack(args);
     assert.notEqual(result.code, 0, args.join(" "));
     assert.match(result.stderr, new RegExp(`error\\[${code}`), result.stderr);
     assert.doesNotMatch(result.stderr, /\n\s+at /, "no stack trace");
   }
-  const json = await polypack("--json", "manifest", "inspect", "Bad/UPPER:ref");
+  const json = await polypack(["--json", "manifest", "inspect", "Bad/UPPER:ref"]);
   assert.equal((JSON.parse(json.stdout) as { error: { code: string } }).error.code, "REFERENCE_INVALID");
 });

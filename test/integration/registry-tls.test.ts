@@ -5,12 +5,9 @@
  * HTTP for a loopback registry without TLS.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { copyFile, mkdir } from "node:fs/promises";
 import { connect, createServer, type AddressInfo, type Socket } from "node:net";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { after, before, test } from "node:test";
 import { isPolypackError } from "../../src/errors.js";
 import { LayoutTarget } from "../../src/layout/layout-target.js";
@@ -27,10 +24,8 @@ import { writeRandomIndex } from "../support/images.js";
 import { startRegistry, type RegistryHandle } from "../support/registry.js";
 import { tempDir } from "../support/tmp.js";
 import { run } from "../support/tools.js";
+import { polypack } from "../support/cli.js";
 import { blobsOf, makeImage, makeIndex, pushIndex } from "./registry-images.js";
-
-const execFileAsync = promisify(execFile);
-const cli = join(fileURLToPath(import.meta.url), "..", "..", "..", "src", "cli", "bin.js");
 
 let certs: TestCertificates;
 let secure: RegistryHandle;
@@ -56,19 +51,6 @@ function loggedClient(options: RegistryClientOptions = {}): RegistryClient & { e
   const client = new RegistryClient({ ...options, log: (event) => events.push(event) });
   after(() => client.close());
   return Object.assign(client, { events });
-}
-
-/** Runs the polypack command line; never throws. */
-async function polypack(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await execFileAsync("node", [cli, ...args], {
-      env: { ...process.env, CI: "true" },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
 }
 
 /** Reads a whole blob stream. */
@@ -168,17 +150,17 @@ test("the CLI copies to and inspects a TLS registry with --ca-file, and fails ty
   await target.commit();
   const destination = `${secure.host}/tls/cli:v1`;
 
-  const copied = await polypack("--ca-file", certs.ca, "--json", "copy", `oci:${layout}:v1`, destination);
+  const copied = await polypack(["--ca-file", certs.ca, "--json", "copy", `oci:${layout}:v1`, destination]);
   assert.equal(copied.code, 0, copied.stderr);
   assert.equal(
     (JSON.parse(copied.stdout) as { root: { digest: string } }).root.digest,
     seeded.descriptor.digest,
   );
-  const inspected = await polypack("--ca-file", certs.ca, "manifest", "inspect", destination);
+  const inspected = await polypack(["--ca-file", certs.ca, "manifest", "inspect", destination]);
   assert.equal(inspected.code, 0, inspected.stderr);
   assert.match(inspected.stdout, /linux\/arm64/);
 
-  const refused = await polypack("manifest", "inspect", destination);
+  const refused = await polypack(["manifest", "inspect", destination]);
   assert.notEqual(refused.code, 0);
   assert.match(refused.stderr, /error\[REGISTRY_TLS_UNTRUSTED/, refused.stderr);
   assert.match(refused.stderr, /--ca-file/);
