@@ -82,7 +82,7 @@ export async function packageBench(cli: string, dependencySize = 64 * MiB): Prom
 }
 
 /** Writes the buildpack and returns its files relative to its folder (the peer's input). */
-async function writeBuildpack(dir: string, dependencySize: number): Promise<string[]> {
+export async function writeBuildpack(dir: string, dependencySize: number): Promise<string[]> {
   const files: string[] = ["buildpack.toml"];
   const dependencies: string[] = [];
   for (const arch of ARCHES) {

@@ -18,4 +18,8 @@ npx prettier --check . >/dev/null || { npx prettier --check .; exit 1; }
 mapfile -t files < <(find dist/test -name '*.test.js' | sort)
 if [ "$#" -gt 0 ]; then files=("$@"); fi
 export POLYPACK_TEST_QUICK=$quick
-exec node --test --test-concurrency=2 --test-timeout=600000 "${files[@]}"
+# Tests get their own cache home, so they neither read nor fill the user's.
+POLYPACK_CACHE_DIR=$(mktemp -d)
+export POLYPACK_CACHE_DIR
+trap 'rm -rf "$POLYPACK_CACHE_DIR"' EXIT
+node --test --test-concurrency=2 --test-timeout=600000 "${files[@]}"

@@ -23,11 +23,11 @@ export interface StreamHashRequest {
 
 /** The answer: ring bytes done with (after every chunk), the digest at the end, or an error. */
 export type StreamHashReply =
-  | { stream: number; released: number }
-  | { stream: number; hex: string }
-  | { stream: number; error: string };
+  { stream: number; released: number } | { stream: number; hex: string } | { stream: number; error: string };
 
-const ring = new Uint8Array((workerData as HashThreadData).ring);
+// Outside a worker (imported by mistake) there is no ring and no port, and nothing happens.
+const shared = (workerData as HashThreadData | null)?.ring;
+const ring = shared ? new Uint8Array(shared) : new Uint8Array(0);
 const streams = new Map<number, Hash | Error>();
 const port = parentPort;
 

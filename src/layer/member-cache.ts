@@ -10,27 +10,37 @@ const FORMAT = "gzip-members-v1";
 const MAGIC = Buffer.from("ppgzmbr1", "latin1");
 const HEADER_BYTES = MAGIC.length + 8;
 const GZIP_OS_OFFSET = 9;
-const GZIP_TRAILER_BYTES = 8;
+// A gzip header (10 bytes), an empty deflate block and the trailer (8 bytes).
+const MIN_MEMBER_BYTES = 20;
+
+/** A member read back from the cache, with the CRC-32 its entry vouches for. */
+export interface CachedMember {
+  member: Buffer;
+  crc: number;
+}
 
 /**
  * Encodes a cache entry: magic, member length and CRC-32 of the member (both big-endian), then
  * the member. The CRC catches truncation, zero-filled pages after a crash and bit rot for a small
- * fraction of the cost of a second SHA-256 pass; the key already pins the uncompressed content.
+ * fraction of the cost of a second cryptographic hash; the key already pins the uncompressed content.
  */
-export function encodeCacheEntry(member: Uint8Array): Buffer {
+export function encodeCacheEntry(member: Uint8Array): { entry: Buffer; crc: number } {
   const header = Buffer.alloc(HEADER_BYTES);
+  const crc = crc32(member);
   MAGIC.copy(header);
   header.writeUInt32BE(member.length, MAGIC.length);
-  header.writeUInt32BE(crc32(member), MAGIC.length + 4);
-  return Buffer.concat([header, member]);
+  header.writeUInt32BE(crc, MAGIC.length + 4);
+  return { entry: Buffer.concat([header, member]), crc };
 }
 
 /**
  * The member inside a cache entry, or undefined when the entry is damaged or does not hold a
  * gzip member of `inputLength` uncompressed bytes with polypack's header.
  */
-export function decodeCacheEntry(entry: Buffer, inputLength: number): Buffer | undefined {
-  if (entry.length < HEADER_BYTES + 18 || !entry.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
+export function decodeCacheEntry(entry: Buffer, inputLength: number): CachedMember | undefined {
+  if (entry.length < HEADER_BYTES + MIN_MEMBER_BYTES || !entry.subarray(0, MAGIC.length).equals(MAGIC)) {
+    return undefined;
+  }
   const length = entry.readUInt32BE(MAGIC.length);
   if (entry.length !== HEADER_BYTES + length) return undefined;
   const member = entry.subarray(HEADER_BYTES);
@@ -39,18 +49,17 @@ export function decodeCacheEntry(entry: Buffer, inputLength: number): Buffer | u
   }
   // ISIZE: the uncompressed length modulo 2^32, the last field of every member.
   if (member.readUInt32LE(member.length - 4) !== inputLength % 2 ** 32) return undefined;
-  if (member.length < GZIP_TRAILER_BYTES || crc32(member) !== entry.readUInt32BE(MAGIC.length + 4)) {
-    return undefined;
-  }
-  return member;
+  const crc = entry.readUInt32BE(MAGIC.length + 4);
+  return crc32(member) === crc ? { member, crc } : undefined;
 }
 
 /**
- * Gzip members compressed before, kept in a directory between runs and looked up by the SHA-256
- * of their uncompressed bytes. The directory names the entry format, the zlib build and the level,
+ * Gzip members compressed before, kept in a directory between runs and looked up by a hash of
+ * their uncompressed bytes. The directory names the entry format, the zlib build and the level,
  * because the same input compresses to other bytes under another zlib or level. Entries appear by
- * rename only, so a reader never sees a partial one; a damaged entry reads as a miss and is
- * replaced by the next put.
+ * rename only, so a reader never sees a partial one; a damaged entry reads as "damaged" and is
+ * replaced by the next put. Beside the members, a small record per layer remembers which members
+ * made it and its digests (see layer-record.ts).
  */
 export class MemberCache {
   private readonly dir: string;
@@ -65,47 +74,71 @@ export class MemberCache {
     this.dir = join(root, FORMAT, `zlib-${zlib}`, `level-${level}`);
   }
 
-  /** The file holding the member of the input whose SHA-256 (hex) is `key`. */
+  /** The file holding the member whose input has the key `key` (hex). */
   entryPath(key: string): string {
     return join(this.dir, key.slice(0, 2), key);
+  }
+
+  /** The file holding the record of the layer whose signature is `signature` (hex). */
+  recordPath(signature: string): string {
+    return join(this.dir, "layers", `${signature}.json`);
   }
 
   /**
    * The cached member, "missing", or "damaged" when an entry exists but cannot be trusted (it is
    * left for put to replace).
    */
-  async get(key: string, inputLength: number): Promise<Buffer | "missing" | "damaged"> {
-    let entry: Buffer;
-    try {
-      entry = await readFile(this.entryPath(key));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return "missing";
-      return "damaged";
-    }
+  async get(key: string, inputLength: number): Promise<CachedMember | "missing" | "damaged"> {
+    const entry = await readIfPresent(this.entryPath(key));
+    if (entry === "missing" || entry === "unreadable") return entry === "missing" ? "missing" : "damaged";
     return decodeCacheEntry(entry, inputLength) ?? "damaged";
   }
 
-  /** Stores a member: written beside its final name and renamed, so it appears whole or not at all. */
-  async put(key: string, member: Uint8Array): Promise<void> {
-    const path = this.entryPath(key);
-    const temp = tempPathBeside(path);
-    try {
-      await mkdir(dirname(path), { recursive: true });
-      const handle = await open(temp, "w", 0o644);
-      try {
-        await handle.writeFile(encodeCacheEntry(member));
-      } finally {
-        await handle.close();
-      }
-      await rename(temp, path);
-    } catch (error) {
-      // The cause that matters is the write's; a failing clean-up (say, ENOTDIR) must not hide it.
-      await rm(temp, { force: true }).catch(() => undefined);
-      throw new PolypackError("LAYER_CACHE_WRITE_FAILED", `cannot write gzip member cache entry ${path}`, {
-        hint: "check that the cache directory is writable and has space, or run without the member cache",
-        cause: error,
-      });
-    }
+  /** Stores a member and returns its CRC-32; the entry appears whole or not at all. */
+  async put(key: string, member: Uint8Array): Promise<number> {
+    const { entry, crc } = encodeCacheEntry(member);
+    await writeWhole(this.entryPath(key), entry);
+    return crc;
+  }
+
+  /** The stored text of a layer record, or undefined. */
+  async readRecord(signature: string): Promise<string | undefined> {
+    const text = await readIfPresent(this.recordPath(signature));
+    return typeof text === "string" ? undefined : text.toString("utf8");
+  }
+
+  /** Stores a layer record, replacing any older one. */
+  async writeRecord(signature: string, text: string): Promise<void> {
+    await writeWhole(this.recordPath(signature), Buffer.from(text, "utf8"));
   }
 }
 
+async function readIfPresent(path: string): Promise<Buffer | "missing" | "unreadable"> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ENOENT" ? "missing" : "unreadable";
+  }
+}
+
+/** Writes beside `path` and renames, so readers and concurrent writers never see a partial file. */
+async function writeWhole(path: string, data: Buffer): Promise<void> {
+  const temp = tempPathBeside(path);
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    const handle = await open(temp, "w", 0o644);
+    try {
+      await handle.writeFile(data);
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+  } catch (error) {
+    // The cause that matters is the write's; a failing clean-up (say, ENOTDIR) must not hide it.
+    await rm(temp, { force: true }).catch(() => undefined);
+    throw new PolypackError("LAYER_CACHE_WRITE_FAILED", `cannot write gzip member cache entry ${path}`, {
+      hint: "check that the cache directory is writable and has space, or run without the member cache",
+      cause: error,
+    });
+  }
+}

@@ -14,6 +14,11 @@ export interface MemberStats {
   cacheHits: number;
   /** Damaged cache entries found; their members were compressed again and the entries replaced. */
   cacheRepaired: number;
+  /**
+   * Whether the whole layer was as the cache's record of an earlier write says: its members were
+   * copied and its digests taken from the record, without hashing its bytes again.
+   */
+  recordReused: boolean;
 }
 
 /** How members are compressed. */
@@ -24,6 +29,16 @@ export interface ParallelGzipOptions {
   parallelism: number;
   /** Where members are looked up before compressing and stored after. */
   cache?: MemberCache | undefined;
+}
+
+/** What identifies each member written through the cache, in order: what a layer record keeps. */
+export interface MemberLog {
+  /** Cache keys of the members' inputs. */
+  keys: string[];
+  /** Uncompressed lengths. */
+  lengths: number[];
+  /** CRC-32 of the members. */
+  crcs: number[];
 }
 
 const MAX_PARALLELISM = 64;
@@ -59,7 +74,7 @@ export function checkParallelism(parallelism: number): number {
 
 /** A fresh stats record. */
 export function emptyMemberStats(): MemberStats {
-  return { members: 0, compressed: 0, cacheHits: 0, cacheRepaired: 0 };
+  return { members: 0, compressed: 0, cacheHits: 0, cacheRepaired: 0, recordReused: false };
 }
 
 /**
@@ -73,6 +88,7 @@ export async function* gzipMembers(
   inputs: AsyncIterable<Buffer>,
   options: ParallelGzipOptions,
   stats: MemberStats,
+  log?: MemberLog,
 ): AsyncGenerator<Buffer> {
   const slot = limiter(options.parallelism);
   const compressed = async (input: Buffer): Promise<Buffer> => {
@@ -80,37 +96,39 @@ export async function* gzipMembers(
     stats.compressed++;
     return member;
   };
-  const memberOf = async (input: Buffer): Promise<Buffer> => {
+  const memberOf = async (input: Buffer): Promise<{ member: Buffer; key: string; crc: number }> => {
     const cache = options.cache;
-    if (!cache) return compressed(input);
+    if (!cache) return { member: await compressed(input), key: "", crc: 0 };
     const key = await cacheKey(input);
     const found = await cache.get(key, input.length);
-    if (found instanceof Buffer) {
+    if (typeof found !== "string") {
       stats.cacheHits++;
-      return found;
+      return { ...found, key };
     }
     if (found === "damaged") stats.cacheRepaired++;
     const member = await compressed(input);
-    await cache.put(key, member);
+    return { member, key, crc: await cache.put(key, member) };
+  };
+  const emitted = async ({ length, made }: (typeof pending)[number]): Promise<Buffer> => {
+    const { member, key, crc } = await made;
+    stats.members++;
+    log?.keys.push(key);
+    log?.lengths.push(length);
+    log?.crcs.push(crc);
     return member;
   };
-  const emitted = async (member: Promise<Buffer>): Promise<Buffer> => {
-    const bytes = await member;
-    stats.members++;
-    return bytes;
-  };
-  const pending: Promise<Buffer>[] = [];
+  const pending: { length: number; made: ReturnType<typeof memberOf> }[] = [];
   try {
     for await (const input of inputs) {
-      const member = memberOf(input);
+      const made = memberOf(input);
       // Awaited in order below; this only keeps a failure from counting as unhandled meanwhile.
-      member.catch(() => undefined);
-      pending.push(member);
+      made.catch(() => undefined);
+      pending.push({ length: input.length, made });
       while (pending.length > options.parallelism) yield await emitted(pending.shift()!);
     }
     while (pending.length > 0) yield await emitted(pending.shift()!);
   } finally {
-    await Promise.allSettled(pending);
+    await Promise.allSettled(pending.map((job) => job.made));
   }
 }
 

@@ -66,3 +66,33 @@ export function hashingTap(digester: Digester): Transform {
     },
   });
 }
+
+/**
+ * Asks `source` for up to `depth` items ahead of the consumer, so producing the next items (reading
+ * files, say) overlaps consuming this one (writing it out). An async generator queues the requests
+ * and runs them in order, so items arrive exactly as they would without this.
+ */
+export async function* readAhead<T>(source: AsyncIterable<T>, depth: number): AsyncGenerator<T> {
+  const iterator = source[Symbol.asyncIterator]();
+  const queue: Promise<IteratorResult<T>>[] = [];
+  let finished = false;
+  try {
+    for (;;) {
+      while (queue.length < depth) {
+        const next = iterator.next();
+        // Awaited in order below; this only keeps a failure from counting as unhandled meanwhile.
+        next.catch(() => undefined);
+        queue.push(next);
+      }
+      const result = await queue.shift()!;
+      if (result.done) {
+        finished = true;
+        return;
+      }
+      yield result.value;
+    }
+  } finally {
+    await Promise.allSettled(queue);
+    if (!finished) await iterator.return?.(undefined);
+  }
+}

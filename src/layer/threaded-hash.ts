@@ -28,7 +28,7 @@ class HashThread {
   /** Open streams, by id. */
   readonly digests = new Map<number, PendingDigest | undefined>();
   failure: Error | undefined;
-  private spaceWaiters: (() => void)[] = [];
+  private readonly spaceWaiters: (() => void)[] = [];
   private awaited = 0;
 
   constructor() {
@@ -157,7 +157,9 @@ export class ThreadedHash {
     if (this.finished) throw new Error("hash stream already finished");
     this.thread.check();
     this.finished = true;
-    const result = new Promise<string>((resolve, reject) => this.thread.digests.set(this.id, { resolve, reject }));
+    const result = new Promise<string>((resolve, reject) =>
+      this.thread.digests.set(this.id, { resolve, reject }),
+    );
     this.thread.post({ stream: this.id, algorithm: this.algorithm, end: true });
     return this.thread.awaiting(result);
   }

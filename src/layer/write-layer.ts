@@ -11,17 +11,10 @@ import { tempPathBeside } from "../util/fs.js";
 import type { LayerEntry } from "./entry.js";
 import { checkGzipLevel, DEFAULT_GZIP_LEVEL } from "./gzip.js";
 import { MemberCache } from "./member-cache.js";
-import { memberInputs } from "./member-inputs.js";
-import {
-  checkParallelism,
-  defaultParallelism,
-  emptyMemberStats,
-  gzipMembers,
-  type MemberStats,
-} from "./parallel-gzip.js";
-import { planSegments, segmentation } from "./segment-plan.js";
+import { writeGzipLayer } from "./gzip-layer.js";
+import { checkParallelism, defaultParallelism, type MemberStats } from "./parallel-gzip.js";
+import { segmentation } from "./segment-plan.js";
 import { hashingTap } from "./stream-util.js";
-import { ThreadedHash } from "./threaded-hash.js";
 import { prepareEntries, tarHeaderOptions, tarStream, type TarOptions } from "./tar-writer.js";
 
 /** How a layer blob is written. */
@@ -35,8 +28,9 @@ export interface LayerOptions extends TarOptions {
   /** gzip members compressed at once (default: one per core, at least 2, at most the libuv pool). */
   parallelism?: number;
   /**
-   * A directory where compressed gzip members are kept between runs. Members whose uncompressed
-   * bytes are already there are copied instead of compressed again. No cache when unset.
+   * A directory where compressed gzip members are kept between runs (see README.md). Members
+   * whose uncompressed bytes are already there are copied instead of compressed again, and a
+   * layer whose members are all unchanged is not even hashed again. No cache when unset.
    */
   memberCache?: string;
   /**
@@ -75,10 +69,10 @@ export function layerMediaType(options: Pick<LayerOptions, "compression" | "medi
 }
 
 /**
- * Writes a layer blob into `sink` in one pass. A gzip layer is a series of gzip members, one per
- * segment piece (see README.md), compressed in parallel and emitted in order; the tar is hashed
- * for the diffID as it is produced and the blob as it goes into the sink. Backpressure flows from
- * the sink back to the file reads, so memory stays bounded whatever the layer's size.
+ * Writes a layer blob into `sink` in one pass. A gzip layer is a series of gzip members (see
+ * README.md), compressed in parallel and emitted in order; the tar is hashed for the diffID as it
+ * is produced and the blob as it goes into the sink. Backpressure flows from the sink back to the
+ * file reads, so memory stays bounded whatever the layer's size.
  */
 export async function writeLayer(
   entries: Iterable<LayerEntry>,
@@ -97,35 +91,20 @@ export async function writeLayer(
   const { segmentThreshold, memberSize } = segmentation(options);
   const parallelism = checkParallelism(options.parallelism ?? defaultParallelism());
   const cache = options.memberCache === undefined ? undefined : new MemberCache(options.memberCache, level);
-  const prepared = prepareEntries(entries);
-  const segments = planSegments(prepared, segmentThreshold);
-  const inputs = memberInputs(prepared, segments, tarHeaderOptions(options), memberSize);
-  const diff = new ThreadedHash("sha256");
-  const blob = new ThreadedHash("sha256");
-  const members = emptyMemberStats();
-  try {
-    await pipeline(
-      hashed(gzipMembers(hashed(inputs, diff), { level, parallelism, cache }, members), blob),
-      sink,
-    );
-    return {
-      descriptor: { mediaType, digest: `sha256:${await blob.digest()}`, size: blob.size },
-      diffID: `sha256:${await diff.digest()}`,
-      uncompressedSize: diff.size,
-      members,
-    };
-  } finally {
-    diff.cancel();
-    blob.cancel();
-  }
-}
-
-/** Passes chunks through, handing each to a hash on the way. */
-async function* hashed(source: AsyncIterable<Buffer>, hash: ThreadedHash): AsyncGenerator<Buffer> {
-  for await (const chunk of source) {
-    await hash.update(chunk);
-    yield chunk;
-  }
+  const layer = await writeGzipLayer(prepareEntries(entries), sink, {
+    level,
+    parallelism,
+    segmentThreshold,
+    memberSize,
+    headerOptions: tarHeaderOptions(options),
+    cache,
+  });
+  return {
+    descriptor: { mediaType, digest: layer.digest, size: layer.size },
+    diffID: layer.diffID,
+    uncompressedSize: layer.uncompressedSize,
+    members: layer.members,
+  };
 }
 
 /** Writes a layer blob to a file, atomically: nothing appears at `path` unless it completes. */

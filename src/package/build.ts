@@ -45,6 +45,8 @@ export interface BuildOptions {
   created?: Date;
   /** Other buildpacks' layers for a target (composite packages), stored into the same layout. */
   include?: (target: TargetPlan, layout: OciLayout) => Promise<IncludedLayers>;
+  /** A directory of compressed layer pieces to reuse (see src/layer/README.md); none when unset. */
+  layerCache?: string;
   /** Called as each target's image is stored. */
   onImage?: (image: BuiltImage) => void;
 }
@@ -64,7 +66,11 @@ export async function buildPackage(
   const images: BuiltImage[] = [];
   for (const target of plan.targets) {
     const included = (await options.include?.(target, layout)) ?? { layers: [], moduleLayers: {} };
-    const own = await storeLayer(layout, await targetLayerEntries(plan, target, sources));
+    const own = await storeLayer(
+      layout,
+      await targetLayerEntries(plan, target, sources),
+      options.layerCache ? { memberCache: options.layerCache } : {},
+    );
     const moduleLayers: ModuleLayers = structuredClone(included.moduleLayers);
     addModuleLayer(moduleLayers, plan.id, plan.version, { ...plan.layerInfo, layerDiffID: own.diffID });
     const layers = [...included.layers, { descriptor: own.descriptor, diffID: own.diffID }];

@@ -1,10 +1,11 @@
 import { existsSync } from "node:fs";
-import { rename } from "node:fs/promises";
+import { mkdir, rename } from "node:fs/promises";
+import { dirname } from "node:path";
 import { copy, type CopyEvent } from "../copy/copy.js";
 import { CnbTarget } from "../layout/cnb-target.js";
 import { LayoutSource } from "../layout/layout-source.js";
 import { LayoutTarget } from "../layout/layout-target.js";
-import type { OciLayout } from "../layout/oci-layout.js";
+import { OciLayout } from "../layout/oci-layout.js";
 import type { ContentTarget } from "../oci/content.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import { Platform } from "../oci/platform.js";
@@ -38,21 +39,21 @@ export async function deliverPackage(
   destination: PackageDestination,
   onEvent?: (event: CopyEvent) => void,
 ): Promise<string[]> {
-  if (destination.kind === "layout" && !existsSync(destination.path)) {
-    await new LayoutTarget(scratch).tag(root, destination.refs);
-    await rename(scratch.path, destination.path);
+  if (destination.kind === "layout") {
+    if (!existsSync(destination.path)) {
+      await new LayoutTarget(scratch).tag(root, destination.refs);
+      await rename(scratch.path, destination.path);
+    } else {
+      const layout = await OciLayout.create(destination.path);
+      await adoptBlobs(scratch, layout);
+      await new LayoutTarget(layout).tag(root, destination.refs);
+    }
     return [...destination.refs];
   }
   await new LayoutTarget(scratch).tag(root, [SCRATCH_REF]);
   const source = new LayoutSource(scratch, SCRATCH_REF);
   const copyOptions = { ...(onEvent ? { onEvent } : {}) };
   switch (destination.kind) {
-    case "layout":
-      await copy(source, await LayoutTarget.create(destination.path), {
-        ...copyOptions,
-        tags: destination.refs,
-      });
-      return [...destination.refs];
     case "file":
       await copy(source, await CnbTarget.create(destination.path), {
         ...copyOptions,
@@ -76,5 +77,19 @@ export async function deliverPackage(
       }
       return written;
     }
+  }
+}
+
+/**
+ * Moves the blobs a package run wrote into an existing layout that lacks them. The scratch layout
+ * sits beside the destination, so each is a rename: the bytes were hashed as they were written
+ * moments ago and are not read again. Blobs the destination already has stay as they are.
+ */
+async function adoptBlobs(scratch: OciLayout, destination: OciLayout): Promise<void> {
+  for (const digest of await scratch.listBlobs()) {
+    const target = destination.blobPath(digest);
+    if (existsSync(target)) continue;
+    await mkdir(dirname(target), { recursive: true });
+    await rename(scratch.blobPath(digest), target);
   }
 }

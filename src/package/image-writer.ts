@@ -27,10 +27,18 @@ export interface ImageSpec {
  * Writes a layer (pack's choices: absolute names, gzip at the default level, OCI media type)
  * straight into the layout's blob store: a temporary file in the layout, renamed to its digest.
  */
-export async function storeLayer(layout: OciLayout, entries: Iterable<LayerEntry>): Promise<WrittenLayer> {
+export async function storeLayer(
+  layout: OciLayout,
+  entries: Iterable<LayerEntry>,
+  options: { memberCache?: string } = {},
+): Promise<WrittenLayer> {
   const temp = join(layout.path, `.layer-${randomBytes(6).toString("hex")}.tmp`);
   try {
-    const written = await writeLayerFile(entries, temp, { absoluteNames: true, mediaTypes: "oci" });
+    const written = await writeLayerFile(entries, temp, {
+      absoluteNames: true,
+      mediaTypes: "oci",
+      ...(options.memberCache ? { memberCache: options.memberCache } : {}),
+    });
     const blob = layout.blobPath(written.descriptor.digest);
     await mkdir(dirname(blob), { recursive: true });
     await rename(temp, blob);

@@ -11,6 +11,7 @@ import { tempPathBeside } from "../util/fs.js";
 import { buildPackage, type BuildOptions, type BuiltImage } from "./build.js";
 import { deliverPackage, type PackageDestination } from "./deliver.js";
 import { fetchOfflineDependencies } from "./offline.js";
+import { defaultCacheHome } from "../dependencies/cache-dir.js";
 import { planPackage, type PackagePlan } from "./plan.js";
 import { prePackageTargets, selectTargets } from "./plan-targets.js";
 import { runPrePackage } from "./pre-package.js";
@@ -48,6 +49,11 @@ export interface PackageOptions {
   log?: Writable;
   /** The offline dependency cache (default: the user's polypack cache). */
   cacheDir?: string;
+  /**
+   * Where compressed layer pieces are cached so that repackaging recompresses only what changed
+   * (default: `layers` in polypack's cache home); false turns the cache off.
+   */
+  layerCache?: string | false;
   /** Images' `created` time (default: SOURCE_DATE_EPOCH or 1980-01-01T00:00:01Z). */
   created?: Date;
   /** Other buildpacks' layers per target (composite packages; see `includeCompositeLayers`). */
@@ -139,6 +145,9 @@ export async function packageBuildpack(options: PackageOptions): Promise<Package
       {
         ...(options.created ? { created: options.created } : {}),
         ...(include ? { include } : {}),
+        ...(options.layerCache !== false
+          ? { layerCache: options.layerCache ?? join(defaultCacheHome(), "layers") }
+          : {}),
         onImage: (image) => options.onEvent?.({ type: "image", image }),
       },
     );

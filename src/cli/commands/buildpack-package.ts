@@ -22,6 +22,7 @@ interface PackageFlags {
   dryRun?: boolean;
   prePackage: boolean;
   cacheDir?: string;
+  layerCache: boolean;
 }
 
 /** `polypack buildpack package NAME`: one buildpack source in, one multi-arch buildpackage out. */
@@ -49,6 +50,7 @@ export function registerBuildpackPackage(buildpack: Command, context: () => CliC
     .option("--dry-run", "print the plan without running or writing anything")
     .option("--no-pre-package", "do not run [metadata] pre-package")
     .option("--cache-dir <dir>", "where offline dependencies are cached")
+    .option("--no-layer-cache", "compress every layer from scratch instead of reusing cached pieces")
     .action(async (name: string, flags: PackageFlags) => {
       const ctx = context();
       // Loaded here, not at start-up, so other commands do not pay for the packaging code.
@@ -66,6 +68,7 @@ export function registerBuildpackPackage(buildpack: Command, context: () => CliC
           strict: flags.strict ?? false,
           dryRun: flags.dryRun ?? false,
           prePackage: flags.prePackage,
+          ...(flags.layerCache ? {} : { layerCache: false as const }),
           ...(flags.cacheDir !== undefined ? { cacheDir: flags.cacheDir } : {}),
           ...(choice ? { destination: await openDestination(choice, ctx, flags.archTags ?? false) } : {}),
           include: (source, plan) =>

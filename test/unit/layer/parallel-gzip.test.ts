@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { Readable, Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { test } from "node:test";
@@ -17,11 +17,15 @@ import { writeLayer, writeLayerFile, type LayerOptions } from "../../../src/laye
 import { isPolypackError } from "../../../src/errors.js";
 import { pseudoRandomStream } from "../../support/images.js";
 import { tempDir } from "../../support/tmp.js";
+import { quick } from "../../support/tools.js";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 /** A small cut, so that a few MiB of fixture make many segments and members. */
 const SMALL_CUT = { segmentThreshold: 256 * KiB, memberSize: 256 * KiB };
+
+/** Where layer records live inside a member cache, at level 6. */
+const recordsIn = (cache: string): string => dirname(new MemberCache(cache, 6).recordPath("any"));
 
 const sha256 = (data: Uint8Array): string => `sha256:${createHash("sha256").update(data).digest("hex")}`;
 
@@ -32,15 +36,22 @@ async function fixtureDir(): Promise<string> {
   await mkdir(join(dir, "deps"));
   await writeFile(join(dir, "buildpack.toml"), 'api = "0.10"\n[buildpack]\nid = "x"\n');
   for (let i = 0; i < 40; i++) {
-    await pipeline(pseudoRandomStream(`tool-${i}`, 3000 + i * 997), createWriteStream(join(dir, "bin", `tool-${i}`)));
+    await pipeline(
+      pseudoRandomStream(`tool-${i}`, 3000 + i * 997),
+      createWriteStream(join(dir, "bin", `tool-${i}`)),
+    );
   }
   await writeFile(join(dir, "bin", "notes.txt"), "all work and no play\n".repeat(40_000));
-  await pipeline(pseudoRandomStream("big", 1536 * KiB + 123), createWriteStream(join(dir, "deps", "big.tgz")));
+  await pipeline(
+    pseudoRandomStream("big", 1536 * KiB + 123),
+    createWriteStream(join(dir, "deps", "big.tgz")),
+  );
   await pipeline(pseudoRandomStream("mid", 400 * KiB), createWriteStream(join(dir, "deps", "mid.tgz")));
   return dir;
 }
 
-const collect = (dir: string): Promise<LayerEntry[]> => collectDirectory(dir, { prefix: "/cnb/buildpacks/x/1.0" });
+const collect = (dir: string): Promise<LayerEntry[]> =>
+  collectDirectory(dir, { prefix: "/cnb/buildpacks/x/1.0" });
 
 /** Writes a layer into memory. */
 async function layerBytes(entries: LayerEntry[], options: LayerOptions = {}) {
@@ -114,7 +125,12 @@ test("the tar inside is the single-pass tar: same diffID as the single-member wr
   const entries = await collect(await fixtureDir());
   const tar = await tarBytes(entries);
   const reference = await singleStreamLayer(entries);
-  for (const cut of [{}, SMALL_CUT, { segmentThreshold: 0, memberSize: 64 * KiB }, { segmentThreshold: Infinity }]) {
+  for (const cut of [
+    {},
+    SMALL_CUT,
+    { segmentThreshold: 0, memberSize: 64 * KiB },
+    { segmentThreshold: Infinity },
+  ]) {
     const { layer, blob } = await layerBytes(entries, cut);
     assert.equal(layer.diffID, sha256(tar), JSON.stringify(cut));
     assert.equal(layer.diffID, sha256(gunzipSync(reference)));
@@ -129,7 +145,12 @@ test("a layer smaller than the threshold is one member, byte-identical to the si
   const entries: LayerEntry[] = [
     { path: "cnb/buildpacks/x", type: "directory" },
     { path: "cnb/buildpacks/x/1.0/buildpack.toml", type: "file", content: 'api = "0.10"\n' },
-    { path: "cnb/buildpacks/x/1.0/bin/build", type: "file", size: MiB, open: () => pseudoRandomStream("b", MiB) },
+    {
+      path: "cnb/buildpacks/x/1.0/bin/build",
+      type: "file",
+      size: MiB,
+      open: () => pseudoRandomStream("b", MiB),
+    },
     { path: "cnb/buildpacks/x/1.0/README", type: "file", content: "read me\n".repeat(10_000) },
   ];
   for (const parallelism of [1, 3]) {
@@ -144,10 +165,15 @@ test("a member is exactly what one zlib stream with polypack's header gives for 
   const shared = Buffer.from(new SharedArrayBuffer(input.length));
   input.copy(shared);
   const chunks: Buffer[] = [];
-  await pipeline(Readable.from([input]), createLayerGzip(6), gzipHeaderNormalizer(), async function* (source) {
-    for await (const chunk of source as AsyncIterable<Buffer>) chunks.push(chunk);
-    yield* [];
-  });
+  await pipeline(
+    Readable.from([input]),
+    createLayerGzip(6),
+    gzipHeaderNormalizer(),
+    async function* (source) {
+      for await (const chunk of source as AsyncIterable<Buffer>) chunks.push(chunk);
+      yield* [];
+    },
+  );
   assert.ok((await gzipMember(input, 6)).equals(Buffer.concat(chunks)));
   assert.ok((await gzipMember(shared, 6)).equals(Buffer.concat(chunks)), "shared memory compresses the same");
 });
@@ -187,16 +213,32 @@ test("same entries, same bytes: parallelism 1, 2 and 4, no cache, cold and warm 
   const cold = await layerBytes(await collect(first), { ...SMALL_CUT, memberCache: await tempDir() });
   record(cold);
   assert.equal(cold.layer.members?.cacheHits, 0);
+  await rm(recordsIn(cache), { recursive: true });
+  const warmMembers = await layerBytes(await collect(second), { ...SMALL_CUT, memberCache: cache });
+  record(warmMembers);
+  assert.equal(warmMembers.layer.members?.recordReused, false, "hashed, from cached members");
+  assert.equal(warmMembers.layer.members?.compressed, 0);
+  const recorded = await layerBytes(await collect(first), { ...SMALL_CUT, memberCache: cache });
+  record(recorded);
+  assert.equal(recorded.layer.members?.recordReused, true, "digests from the record");
+  assert.ok(recorded.blob.equals(cold.blob));
   assert.equal(digests.size, 1);
   assert.equal(diffIDs.size, 1);
 });
 
 test("layers written at the same time share the hash threads without mixing them up", async () => {
   const entries = await collect(await fixtureDir());
-  const variants: LayerOptions[] = [SMALL_CUT, { ...SMALL_CUT, compressionLevel: 1 }, {}, { absoluteNames: true }];
+  const variants: LayerOptions[] = [
+    SMALL_CUT,
+    { ...SMALL_CUT, compressionLevel: 1 },
+    {},
+    { absoluteNames: true },
+  ];
   const alone = [];
   for (const options of variants) alone.push((await layerBytes(entries, options)).layer);
-  const together = await Promise.all(variants.map(async (options) => (await layerBytes(entries, options)).layer));
+  const together = await Promise.all(
+    variants.map(async (options) => (await layerBytes(entries, options)).layer),
+  );
   assert.deepEqual(together, alone);
 });
 
@@ -204,30 +246,80 @@ test("a warm cache compresses nothing and gives identical bytes; a changed small
   const dir = await fixtureDir();
   const cache = await tempDir();
   const cold = await layerBytes(await collect(dir), { ...SMALL_CUT, memberCache: cache });
-  assert.equal(cold.layer.members?.compressed, cold.layer.members?.members);
+  const count = cold.layer.members!.members;
+  assert.deepEqual(cold.layer.members, {
+    members: count,
+    compressed: count,
+    cacheHits: 0,
+    cacheRepaired: 0,
+    recordReused: false,
+  });
   const warm = await layerBytes(await collect(dir), { ...SMALL_CUT, memberCache: cache });
   assert.deepEqual(warm.layer.members, {
-    members: cold.layer.members?.members,
+    members: count,
     compressed: 0,
-    cacheHits: cold.layer.members?.members,
+    cacheHits: count,
     cacheRepaired: 0,
+    recordReused: true,
   });
   assert.ok(warm.blob.equals(cold.blob));
+  assert.deepEqual(warm.layer, { ...cold.layer, members: warm.layer.members });
 
   await writeFile(join(dir, "bin", "tool-7"), "#!/bin/sh\necho changed\n");
   const changed = await layerBytes(await collect(dir), { ...SMALL_CUT, memberCache: cache });
   assert.equal(changed.layer.members?.compressed, 1);
-  assert.equal(changed.layer.members?.cacheHits, (changed.layer.members?.members ?? 0) - 1);
+  assert.equal(changed.layer.members?.cacheHits, count - 1);
+  assert.equal(changed.layer.members?.recordReused, false);
   const fresh = await layerBytes(await collect(dir), SMALL_CUT);
   assert.ok(changed.blob.equals(fresh.blob), "the same bytes as without a cache");
+  assert.equal(changed.layer.diffID, fresh.layer.diffID);
   assert.notEqual(changed.layer.diffID, cold.layer.diffID);
+});
+
+test("a record is used only when every member is unchanged, not for same-sized edits or bad records", async () => {
+  const dir = await fixtureDir();
+  const cache = await tempDir();
+  await layerBytes(await collect(dir), { ...SMALL_CUT, memberCache: cache });
+  // Same path, same size, other bytes: the entry list (and so the record's signature) is the same.
+  const big = join(dir, "deps", "big.tgz");
+  const bytes = await readFile(big);
+  bytes[bytes.length - 10]! ^= 0xff;
+  await writeFile(big, bytes);
+  const edited = await layerBytes(await collect(dir), { ...SMALL_CUT, memberCache: cache });
+  assert.equal(edited.layer.members?.recordReused, false);
+  assert.equal(edited.layer.members?.compressed, 1, "only the last piece of the archive changed");
+  const fresh = await layerBytes(await collect(dir), SMALL_CUT);
+  assert.ok(edited.blob.equals(fresh.blob));
+  assert.equal(edited.layer.diffID, fresh.layer.diffID);
+
+  // A difference in the very first member: nothing to catch up on, everything hashed as it goes.
+  const notes = join(dir, "bin", "notes.txt");
+  await writeFile(notes, (await readFile(notes, "utf8")).replace("play", "PLAY"));
+  const first = await layerBytes(await collect(dir), { ...SMALL_CUT, memberCache: cache });
+  assert.equal(first.layer.members?.recordReused, false);
+  assert.ok(first.blob.equals((await layerBytes(await collect(dir), SMALL_CUT)).blob));
+  await writeFile(notes, (await readFile(notes, "utf8")).replace("PLAY", "play"));
+
+  const records = await readdir(recordsIn(cache));
+  assert.equal(records.length, 1, "the record was replaced, not added to");
+  await layerBytes(await collect(dir), { ...SMALL_CUT, memberCache: cache });
+  for (const broken of ["{", "{}", JSON.stringify({ keys: ["x"], lengths: [1], crcs: [1] })]) {
+    await writeFile(join(recordsIn(cache), records[0]!), broken);
+    const again = await layerBytes(await collect(dir), { ...SMALL_CUT, memberCache: cache });
+    assert.equal(again.layer.members?.recordReused, false, broken);
+    assert.ok(again.blob.equals(fresh.blob));
+  }
+  const recorded = await layerBytes(await collect(dir), { ...SMALL_CUT, memberCache: cache });
+  assert.equal(recorded.layer.members?.recordReused, true, "a good record was written again");
 });
 
 test("damaged cache entries are detected, recompressed and replaced", async () => {
   const dir = await fixtureDir();
   const cache = await tempDir();
   const cold = await layerBytes(await collect(dir), { ...SMALL_CUT, memberCache: cache });
-  const entryFiles = (await filesUnder(cache)).map((name) => join(cache, name));
+  const entryFiles = (await filesUnder(cache))
+    .filter((name) => !name.includes("/layers/"))
+    .map((name) => join(cache, name));
   assert.equal(entryFiles.length, cold.layer.members?.members);
   const damages: ((entry: Buffer) => Buffer)[] = [
     (entry) => {
@@ -247,21 +339,23 @@ test("damaged cache entries are detected, recompressed and replaced", async () =
     const repaired = await layerBytes(await collect(dir), { ...SMALL_CUT, memberCache: cache });
     assert.equal(repaired.layer.members?.cacheRepaired, 1, `damage ${i}`);
     assert.equal(repaired.layer.members?.compressed, 1);
+    assert.equal(repaired.layer.members?.recordReused, false, "a damaged member voids the record");
     assert.ok(repaired.blob.equals(cold.blob));
     assert.ok((await readFile(victim)).equals(original), "the entry was replaced by a good one");
   }
   const after = await layerBytes(await collect(dir), { ...SMALL_CUT, memberCache: cache });
-  assert.equal(after.layer.members?.cacheHits, after.layer.members?.members);
+  assert.equal(after.layer.members?.recordReused, true);
 });
 
 test("cache entries: encoded with length and CRC-32, refused when anything is off", () => {
   const member = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-  const entry = encodeCacheEntry(member);
-  assert.ok(decodeCacheEntry(entry, 0)?.equals(member));
+  const { entry, crc } = encodeCacheEntry(member);
+  assert.equal(crc, crc32(member));
+  assert.deepEqual(decodeCacheEntry(entry, 0), { member, crc });
   assert.equal(decodeCacheEntry(entry, 1), undefined, "ISIZE must match the input's length");
   const linuxHeader = Buffer.from(member);
   linuxHeader[9] = 3;
-  assert.equal(decodeCacheEntry(encodeCacheEntry(linuxHeader), 0), undefined, "OS byte must be 255");
+  assert.equal(decodeCacheEntry(encodeCacheEntry(linuxHeader).entry, 0), undefined, "OS byte must be 255");
   for (let at = 0; at < entry.length; at++) {
     const flipped = Buffer.from(entry);
     flipped[at]! ^= 1;
@@ -275,14 +369,19 @@ test("a failed write leaves only complete, valid cache entries and no temporary 
   const entries = [
     ...(await collect(dir)),
     // Sorted last, after every other segment has been handed out.
-    { path: "zz/short", type: "file" as const, size: 300 * KiB, open: () => pseudoRandomStream("short", 200 * KiB) },
+    {
+      path: "zz/short",
+      type: "file" as const,
+      size: 300 * KiB,
+      open: () => pseudoRandomStream("short", 200 * KiB),
+    },
   ];
-  await assert.rejects(
-    layerBytes(entries, { ...SMALL_CUT, memberCache: cache }),
-    (error) => isPolypackError(error, "LAYER_SIZE_MISMATCH"),
+  await assert.rejects(layerBytes(entries, { ...SMALL_CUT, memberCache: cache }), (error) =>
+    isPolypackError(error, "LAYER_SIZE_MISMATCH"),
   );
   const files = await filesUnder(cache);
   assert.ok(files.length > 0, "members finished before the failure were kept");
+  assert.ok(!files.some((name) => name.includes("/layers/")), "no record of a layer that failed");
   const levelDir = new MemberCache(cache, 6);
   for (const name of files) {
     assert.doesNotMatch(name, /\.tmp$/);
@@ -311,59 +410,72 @@ test("a cache that cannot be written fails the layer with LAYER_CACHE_WRITE_FAIL
 
 test("invalid parallelism is refused before anything is written", async () => {
   for (const parallelism of [0, -1, 1.5, 1000]) {
-    await assert.rejects(layerBytes([], { parallelism }), (error) => isPolypackError(error, "LAYER_OPTIONS_INVALID"));
+    await assert.rejects(layerBytes([], { parallelism }), (error) =>
+      isPolypackError(error, "LAYER_OPTIONS_INVALID"),
+    );
   }
 });
 
-test("a 256 MiB generated file streams through with bounded memory and the right hashes", async () => {
-  const size = 256 * MiB;
-  const memberSize = 8 * MiB;
-  const parallelism = 2;
-  let produced = 0;
-  let consumed = 0;
-  let maxLead = 0;
-  const open = (): Readable =>
-    pseudoRandomStream("huge", size).pipe(
-      new Transform({
-        transform(chunk: Buffer, _encoding, callback) {
-          produced += chunk.length;
-          maxLead = Math.max(maxLead, produced - consumed);
-          callback(null, chunk);
-        },
-      }),
-    );
-  const baseline = process.memoryUsage().rss;
-  let peak = baseline;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
-  const diff = createHash("sha256");
-  const blob = createHash("sha256");
-  try {
-    const layer = await writeLayer(
-      [{ path: "huge.bin", type: "file", size, open }],
-      new Writable({
-        highWaterMark: 64 * KiB,
-        write(data: Buffer, _encoding, callback) {
-          consumed += data.length;
-          blob.update(data);
-          setImmediate(callback);
-        },
-      }),
-      // Level 0 keeps it quick on a slow machine; every byte still goes through zlib and the cut.
-      { compressionLevel: 0, parallelism, memberSize },
-    );
-    clearInterval(sampler);
-    assert.equal(produced, size);
-    assert.equal(layer.members?.members, Math.ceil((size + 512 + 1024) / memberSize));
-    assert.equal(layer.descriptor.digest, `sha256:${blob.digest("hex")}`);
-    // Stored (level 0) members are as big as their input, so the lead counts both sides alike:
-    // (parallelism + 1) inputs in flight, one being filled, and the sink's small buffer.
-    assert.ok(maxLead < (parallelism + 3) * memberSize, `generator ran ${maxLead / MiB} MiB ahead of the sink`);
-    const grew = (peak - baseline) / MiB;
-    assert.ok(grew < 160, `resident memory grew by ${grew.toFixed(0)} MiB while writing a 256 MiB layer`);
-    const tar = tarStream([{ path: "huge.bin", type: "file", size, open: () => pseudoRandomStream("huge", size) }]);
-    for await (const piece of tar) diff.update(piece);
-    assert.equal(layer.diffID, `sha256:${diff.digest("hex")}`);
-  } finally {
-    clearInterval(sampler);
-  }
-});
+test(
+  "a 256 MiB generated file streams through with bounded memory and the right hashes",
+  { skip: quick },
+  async () => {
+    const size = 256 * MiB;
+    const memberSize = 8 * MiB;
+    const parallelism = 2;
+    let produced = 0;
+    let consumed = 0;
+    let maxLead = 0;
+    const open = (): Readable =>
+      pseudoRandomStream("huge", size).pipe(
+        new Transform({
+          transform(chunk: Buffer, _encoding, callback) {
+            produced += chunk.length;
+            maxLead = Math.max(maxLead, produced - consumed);
+            callback(null, chunk);
+          },
+        }),
+      );
+    const baseline = process.memoryUsage().arrayBuffers;
+    let peak = baseline;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().arrayBuffers)), 10);
+    const diff = createHash("sha256");
+    const blob = createHash("sha256");
+    try {
+      const layer = await writeLayer(
+        [{ path: "huge.bin", type: "file", size, open }],
+        new Writable({
+          highWaterMark: 64 * KiB,
+          write(data: Buffer, _encoding, callback) {
+            consumed += data.length;
+            blob.update(data);
+            setImmediate(callback);
+          },
+        }),
+        // Level 0 keeps it quick on a slow machine; every byte still goes through zlib and the cut.
+        { compressionLevel: 0, parallelism, memberSize },
+      );
+      clearInterval(sampler);
+      assert.equal(produced, size);
+      assert.equal(layer.members?.members, Math.ceil((size + 512 + 1024) / memberSize));
+      assert.equal(layer.descriptor.digest, `sha256:${blob.digest("hex")}`);
+      // Stored (level 0) members are as big as their input, so the lead counts both sides alike:
+      // (parallelism + 1) inputs in flight, one being filled, and the sink's small buffer.
+      assert.ok(
+        maxLead < (parallelism + 3) * memberSize,
+        `generator ran ${maxLead / MiB} MiB ahead of the sink`,
+      );
+      // Holding the layer would take 512 MiB (its tar and its blob). What is measured here also
+      // counts buffers the collector has not reclaimed yet, which it does lazily.
+      const grew = (peak - baseline) / MiB;
+      assert.ok(grew < 224, `buffers grew by ${grew.toFixed(0)} MiB while writing a 256 MiB layer`);
+      const tar = tarStream([
+        { path: "huge.bin", type: "file", size, open: () => pseudoRandomStream("huge", size) },
+      ]);
+      for await (const piece of tar) diff.update(piece);
+      assert.equal(layer.diffID, `sha256:${diff.digest("hex")}`);
+    } finally {
+      clearInterval(sampler);
+    }
+  },
+);

@@ -57,11 +57,7 @@ test("defaults: files of 4 MiB and more are alone, members hold at most 8 MiB", 
 });
 
 test("a layer whose tar is under the threshold is one segment", () => {
-  const entries = [
-    { path: "a", type: "directory" as const },
-    file("a/one", 1 * MiB),
-    file("a/two", 2 * MiB),
-  ];
+  const entries = [{ path: "a", type: "directory" as const }, file("a/one", 1 * MiB), file("a/two", 2 * MiB)];
   assert.deepEqual(checkedPlan(entries, 4 * MiB), [{ start: 0, end: 3, endOfArchive: true }]);
   assert.deepEqual(checkedPlan([], 4 * MiB), [{ start: 0, end: 0, endOfArchive: true }]);
   assert.equal(checkedPlan(entries, Infinity).length, 1, "an infinite threshold never cuts");
@@ -82,7 +78,10 @@ test("a big file is a segment of its own between groups of small entries", () =>
     ["deps2.tgz"],
     ["zz.toml"],
   ]);
-  assert.deepEqual(segmentPaths(entries.slice(0, 4), 4 * MiB), [["bin", "bin/build", "bin/detect"], ["deps.tgz"]]);
+  assert.deepEqual(segmentPaths(entries.slice(0, 4), 4 * MiB), [
+    ["bin", "bin/build", "bin/detect"],
+    ["deps.tgz"],
+  ]);
 });
 
 test("groups of small entries close at the threshold, or at an anchor after a quarter of it", () => {

@@ -1,0 +1,76 @@
+import { createHash } from "node:crypto";
+import { tarHeaderFor, type HeaderOptions } from "./header.js";
+import type { MemberLog } from "./parallel-gzip.js";
+import type { Segment } from "./segment-plan.js";
+import type { PreparedEntry } from "./tar-writer.js";
+
+// Part of the signature, so records of another shape are never matched.
+const RECORD_FORMAT = 1;
+const HEX_64 = /^[0-9a-f]{64}$/;
+const SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+/**
+ * What the member cache remembers about a layer written through it: the members that made it, in
+ * order, and its digests. When every member of a later write has the same key, the tar and the
+ * blob are the same bytes, so the digests are known without hashing them again.
+ */
+export interface LayerRecord extends MemberLog {
+  diffID: string;
+  digest: string;
+  size: number;
+  uncompressedSize: number;
+}
+
+/**
+ * A hash (hex) of everything that shapes a layer's tar except the file contents: every entry's
+ * header in order, the segments, the member size and the level. Contents are checked member by
+ * member against the record's keys.
+ */
+export function layerSignature(
+  prepared: readonly PreparedEntry[],
+  headerOptions: HeaderOptions,
+  segments: readonly Segment[],
+  memberSize: number,
+  level: number,
+): string {
+  const hash = createHash("sha256");
+  hash.update(JSON.stringify({ format: RECORD_FORMAT, level, memberSize, segments }));
+  for (const { entry, path } of prepared) {
+    hash.update(`\n${JSON.stringify(tarHeaderFor(entry, path, headerOptions))}`);
+  }
+  return hash.digest("hex");
+}
+
+/** A record read back from the cache, or undefined when there is none or it is malformed. */
+export function parseRecord(text: string | undefined): LayerRecord | undefined {
+  if (text === undefined) return undefined;
+  let value: Partial<Record<keyof LayerRecord, unknown>>;
+  try {
+    value = JSON.parse(text) as typeof value;
+  } catch {
+    return undefined;
+  }
+  const { keys, lengths, crcs, diffID, digest, size, uncompressedSize } = value;
+  const counts = (list: unknown): list is number[] =>
+    Array.isArray(list) && list.every((n) => Number.isSafeInteger(n) && (n as number) >= 0);
+  const wellFormed =
+    Array.isArray(keys) &&
+    keys.every((key) => typeof key === "string" && HEX_64.test(key)) &&
+    counts(lengths) &&
+    counts(crcs) &&
+    lengths.length === keys.length &&
+    crcs.length === keys.length &&
+    typeof diffID === "string" &&
+    SHA256_DIGEST.test(diffID) &&
+    typeof digest === "string" &&
+    SHA256_DIGEST.test(digest) &&
+    counts([size, uncompressedSize]);
+  return wellFormed ? (value as LayerRecord) : undefined;
+}
+
+/** The record of a layer just written and hashed. */
+export function encodeRecord(log: MemberLog, layer: Omit<LayerRecord, keyof MemberLog>): string {
+  const { keys, lengths, crcs } = log;
+  const { diffID, digest, size, uncompressedSize } = layer;
+  return JSON.stringify({ keys, lengths, crcs, diffID, digest, size, uncompressedSize });
+}
