@@ -1,5 +1,4 @@
-import { createWriteStream } from "node:fs";
-import { mkdir, rename, rm } from "node:fs/promises";
+import { mkdir, open, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -116,7 +115,9 @@ export async function writeLayerFile(
   await mkdir(dirname(path), { recursive: true });
   const temp = tempPathBeside(path);
   try {
-    const layer = await writeLayer(entries, createWriteStream(temp, { mode: 0o644 }), options);
+    // Opened before the data flows, so a failure cannot leave a lazily created file behind.
+    const file = await open(temp, "w", 0o644);
+    const layer = await writeLayer(entries, file.createWriteStream(), options);
     await rename(temp, path);
     return layer;
   } catch (error) {

@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream } from "node:fs";
 import { open, rename, rm } from "node:fs/promises";
 import { pipeline as pipelineCallback, Readable, Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -27,7 +27,10 @@ export async function writeVerifiedFile(
       verifyingStream(descriptor, context),
       ...(onProgress ? [progressTap(onProgress)] : []),
     ];
-    await pipeline([...stages, createWriteStream(temp, { mode: 0o644 })]);
+    // Opened before the data flows: a stream that opens lazily could create the file after a
+    // failed pipeline has already cleaned up, leaving a stray temporary file behind.
+    const file = await open(temp, "w", 0o644);
+    await pipeline([...stages, file.createWriteStream()]);
     await rename(temp, path);
   } catch (error) {
     source.destroy();

@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, open, rename, rm } from "node:fs/promises";
-import { createWriteStream } from "node:fs";
 import { dirname, join, basename } from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { Readable } from "node:stream";
@@ -40,7 +39,9 @@ export async function writeStreamAtomic(
   await mkdir(dirname(path), { recursive: true });
   const temp = tempPathBeside(path);
   try {
-    await pipeline(source, createWriteStream(temp, { mode: 0o644 }));
+    // Opened before the data flows, so a failure cannot leave a lazily created file behind.
+    const file = await open(temp, "w", 0o644);
+    await pipeline(source, file.createWriteStream());
     await rename(temp, path);
   } catch (error) {
     await rm(temp, { force: true });
