@@ -25,7 +25,6 @@ export interface CopyBenchResult {
  */
 export async function copyBench(cli: string, runs: number): Promise<CopyBenchResult> {
   const work = await mkdtemp(join(tmpdir(), "polypack-bench-copy-"));
-  const registry = await startRegistry();
   try {
     const layout = join(work, "layout");
     const target = await LayoutTarget.create(layout);
@@ -38,38 +37,44 @@ export async function copyBench(cli: string, runs: number): Promise<CopyBenchRes
     });
     await target.commit();
 
-    const polypackRun = (run: number): Promise<Measurement> =>
-      measure("node", [cli, "copy", `oci:${layout}:bench`, `${registry.host}/polypack-${run}:bench`]);
-    const skopeoRun = (run: number): Promise<Measurement> =>
+    const polypackRun = (host: string): Promise<Measurement> =>
+      measure("node", [cli, "copy", `oci:${layout}:bench`, `${host}/polypack:bench`]);
+    const skopeoRun = (host: string): Promise<Measurement> =>
       measure("skopeo", [
         "copy",
         "--all",
         "--quiet",
         "--dest-tls-verify=false",
         `oci:${layout}:bench`,
-        `docker://${registry.host}/skopeo-${run}:bench`,
+        `docker://${host}/skopeo:bench`,
       ]);
     let polypack: Measurement | undefined;
     let skopeo: Measurement | undefined;
+    let recopy: Measurement | undefined;
     for (let run = 0; run < runs; run++) {
-      // Alternate who goes first so neither always meets a warm or cold page cache.
-      const pair = run % 2 === 0 ? [polypackRun, skopeoRun] : [skopeoRun, polypackRun];
-      for (const one of pair) {
-        const m = await one(run);
-        if (one === polypackRun) polypack = pick(polypack, m);
-        else skopeo = pick(skopeo, m);
+      // A fresh registry each round: skopeo remembers where it pushed blobs before and would mount
+      // them instead of uploading, and neither tool should find the other's blobs.
+      const registry = await startRegistry();
+      try {
+        // Alternate who goes first so neither always meets a warm or cold page cache.
+        const order = run % 2 === 0 ? ["polypack", "skopeo"] : ["skopeo", "polypack"];
+        for (const tool of order) {
+          if (tool === "polypack") polypack = pick(polypack, await polypackRun(registry.host));
+          else skopeo = pick(skopeo, await skopeoRun(registry.host));
+        }
+        if (run === runs - 1) recopy = await best(3, () => polypackRun(registry.host));
+      } finally {
+        await registry.stop();
       }
     }
-    const recopy = await best(3, () => polypackRun(0));
     return {
       layerBytes: layerSizes.reduce((a, b) => a + b, 0) * 2,
       polypack: polypack!,
       skopeo: skopeo!,
       timeRatio: polypack!.seconds / skopeo!.seconds,
-      recopy,
+      recopy: recopy!,
     };
   } finally {
-    await registry.stop();
     await rm(work, { recursive: true, force: true });
   }
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { copyFile, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { pipeline, Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { test } from "node:test";
@@ -13,8 +13,9 @@ import { parseImageConfig, parseManifest } from "../../../src/oci/manifest.js";
 import { MediaType } from "../../../src/oci/media-types.js";
 import { isPolypackError } from "../../../src/errors.js";
 import { tempDir } from "../../support/tmp.js";
+import { sharedFixture } from "../../support/fixtures.js";
 
-const fixtures = "/work/shared/fixtures/pack";
+const fixtures = dirname(sharedFixture("pack/hello-universe.cnb"));
 
 interface ModuleInfo {
   layerDiffID: string;

@@ -1,7 +1,5 @@
-import { existsSync } from "node:fs";
 import { chmod, mkdir, symlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { tempDir } from "../../support/tmp.js";
 
 /** A file in a tree literal: its text, with an optional mode, or a symlink. */
@@ -43,18 +41,4 @@ export function targetsToml(...platforms: string[]): string {
     .join("\n");
 }
 
-/** A file in the shared reference fixtures (../shared/fixtures from the checkout). */
-export function sharedFixture(path: string): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    for (const candidate of [
-      join(dir, "test", "fixtures", path),
-      join(dir, "..", "shared", "fixtures", path),
-    ]) {
-      if (existsSync(candidate)) return candidate;
-    }
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`fixture ${path} not found above ${fileURLToPath(import.meta.url)}`);
-    dir = parent;
-  }
-}
+export { sharedFixture } from "../../support/fixtures.js";
