@@ -21,7 +21,7 @@ import { ThreadedHash } from "./threaded-hash.js";
 
 const gunzipAsync = promisify(gunzip);
 // Member inputs read ahead of the one being handled, so file reads overlap hashing and writing.
-const READ_AHEAD = 2;
+const READ_AHEAD = 1;
 
 /** Everything writeGzipLayer needs, checked and with defaults filled in. */
 export interface GzipLayerSettings {

@@ -8,7 +8,7 @@ const THREADS = 2;
 // copied in (a copy costs a few percent of a hash) and released when hashed, so memory stays
 // fixed whatever the garbage collectors do; handing over fresh buffers instead left every one of
 // them alive until the thread's collector ran, which it hardly does.
-const RING_BYTES = 16 * 1024 * 1024;
+const RING_BYTES = 8 * 1024 * 1024;
 // A chunk goes in pieces of at most this size, so a big chunk never waits for the whole ring.
 const MAX_PIECE = RING_BYTES / 4;
 
