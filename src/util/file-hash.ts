@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { DigestAlgorithm } from "../oci/digest.js";
-import type { FileHashReply, FileHashRequest } from "./hash-thread.js";
+import type { FileHashReply, FileHashRequest } from "./file-hash-thread.js";
 
 /**
  * Hashes files on worker threads. Moving a blob out of a layout or `.cnb` costs one read and one
@@ -41,7 +41,7 @@ class FileHashPool {
     const idle = this.busy.indexOf(0);
     if (idle >= 0) return idle;
     if (this.workers.length < size) {
-      const worker = new Worker(new URL("./hash-thread.js", import.meta.url));
+      const worker = new Worker(new URL("./file-hash-thread.js", import.meta.url));
       worker.on("message", (reply: FileHashReply) => this.settle(reply));
       worker.on("error", (error) => {
         for (const [id, job] of this.pending) {
