@@ -1,4 +1,5 @@
 import { pack as createPack, type Pack } from "tar-stream";
+import { withGoHeaders } from "./go-headers.js";
 import { PolypackError } from "../errors.js";
 import type { LayerEntry, StreamedFileEntry } from "./entry.js";
 import { layerMtime, tarHeaderFor, type HeaderOptions, type TarHeader } from "./header.js";
@@ -106,7 +107,7 @@ export async function* packEntries(
     (error: unknown) => pack.destroy(error instanceof Error ? error : new Error(String(error))),
   );
   try {
-    const chunks = pack as AsyncIterable<Buffer>;
+    const chunks = withGoHeaders(pack as AsyncIterable<Buffer>);
     yield* endOfArchive ? chunks : withoutLastBytes(chunks, END_OF_ARCHIVE_BYTES);
   } finally {
     pack.destroy();
