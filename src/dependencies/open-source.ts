@@ -3,6 +3,7 @@ import { stat } from "node:fs/promises";
 import { failure, reason } from "./failure.js";
 import { openHttp, type HttpSourceOptions, type OpenedSource } from "./http-source.js";
 import type { DependencySource } from "./source-uri.js";
+import { STREAM_CHUNK_BYTES } from "../oci/verify.js";
 
 /** Opens a dependency's bytes from wherever its URI points. */
 export function openSource(source: DependencySource, http: HttpSourceOptions): Promise<OpenedSource> {
@@ -17,5 +18,5 @@ async function openFile(path: string): Promise<OpenedSource> {
     throw failure("DEPENDENCY_DOWNLOAD_FAILED", detail, { cause: error });
   });
   if (!info.isFile()) throw failure("DEPENDENCY_DOWNLOAD_FAILED", `${path} is not a regular file`);
-  return { stream: createReadStream(path), size: info.size };
+  return { stream: createReadStream(path, { highWaterMark: STREAM_CHUNK_BYTES }), size: info.size };
 }

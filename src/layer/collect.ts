@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { PolypackError } from "../errors.js";
 import type { LayerEntry } from "./entry.js";
 import { cleanArchivePath, compareArchivePaths } from "./paths.js";
+import { STREAM_CHUNK_BYTES } from "../oci/verify.js";
 
 /** Where and how a directory on disk goes into a layer. */
 export interface CollectOptions {
@@ -76,5 +77,11 @@ function fileOrHardlink(diskPath: string, path: string, stats: Stats, seen: Map<
     if (first !== undefined) return { path, type: "hardlink", linkname: first, mode: stats.mode };
     seen.set(inode, path);
   }
-  return { path, type: "file", size: stats.size, mode: stats.mode, open: () => createReadStream(diskPath) };
+  return {
+    path,
+    type: "file",
+    size: stats.size,
+    mode: stats.mode,
+    open: () => createReadStream(diskPath, { highWaterMark: STREAM_CHUNK_BYTES }),
+  };
 }

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { ContentTarget, PutBlobOptions, PutBlobResult } from "../oci/content.js";
 import type { LayerEntry } from "./entry.js";
 import { writeLayerFile, type LayerOptions, type WrittenLayer } from "./write-layer.js";
+import { STREAM_CHUNK_BYTES } from "../oci/verify.js";
 
 /** Options for putLayer. */
 export interface PutLayerOptions extends LayerOptions {
@@ -29,7 +30,7 @@ export async function putLayer(
     const layer = await writeLayerFile(entries, file, options);
     const result = await target.putBlob(
       layer.descriptor,
-      () => Promise.resolve(createReadStream(file)),
+      () => Promise.resolve(createReadStream(file, { highWaterMark: STREAM_CHUNK_BYTES })),
       options.put,
     );
     return { ...layer, result };

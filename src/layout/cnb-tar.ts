@@ -6,6 +6,7 @@ import { tarStream } from "../layer/tar-writer.js";
 import { writeStreamAtomic } from "../util/fs.js";
 import { blobRelativePath, INDEX_FILE, OCI_LAYOUT_FILE } from "./layout-files.js";
 import type { OciLayout } from "./oci-layout.js";
+import { STREAM_CHUNK_BYTES } from "../oci/verify.js";
 
 /**
  * Writes a layout directory as a `.cnb` archive the way pack does: names with a leading `/`,
@@ -20,7 +21,7 @@ export async function writeLayoutArchive(layout: OciLayout, output: string): Pro
     type: "file",
     exactMode: 0o755,
     size: (await stat(diskPath)).size,
-    open: () => createReadStream(diskPath),
+    open: () => createReadStream(diskPath, { highWaterMark: STREAM_CHUNK_BYTES }),
   });
   const digests = await layout.listBlobs();
   if (digests.length > 0) entries.push({ path: "blobs", type: "directory" });

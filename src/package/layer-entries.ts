@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { PolypackError } from "../errors.js";
 import type { LayerEntry } from "../layer/entry.js";
 import type { PackagePlan, TargetPlan } from "./plan.js";
+import { STREAM_CHUNK_BYTES } from "../oci/verify.js";
 
 /** Where the bytes of planned files come from. */
 export interface EntrySources {
@@ -41,7 +42,7 @@ export async function targetLayerEntries(
         type: "file",
         mode: file.mode,
         size: file.size,
-        open: () => createReadStream(diskPath),
+        open: () => createReadStream(diskPath, { highWaterMark: STREAM_CHUNK_BYTES }),
       });
     } else {
       const diskPath = sources.dependencyFile?.(file.dependency);
@@ -55,7 +56,13 @@ export async function targetLayerEntries(
         );
       }
       const { size } = await stat(diskPath);
-      entries.push({ path, type: "file", mode: file.mode, size, open: () => createReadStream(diskPath) });
+      entries.push({
+        path,
+        type: "file",
+        mode: file.mode,
+        size,
+        open: () => createReadStream(diskPath, { highWaterMark: STREAM_CHUNK_BYTES }),
+      });
     }
   }
   return entries;
