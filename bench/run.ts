@@ -7,7 +7,7 @@ import { packageBench } from "./package-bench.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const cli = join(root, "dist", "src", "cli", "bin.js");
-const runs = Number(process.env["POLYPACK_BENCH_RUNS"] ?? "2");
+const runs = Number(process.env["POLYPACK_BENCH_RUNS"] ?? "3");
 
 interface Row {
   benchmark: string;
