@@ -1,4 +1,4 @@
-import type { ContentSource, ContentTarget, RegistryLocation } from "../oci/content.js";
+import type { ContentSource, ContentTarget } from "../oci/content.js";
 import type { Endpoint } from "../copy/endpoint.js";
 import type { RegistryClient } from "../registry/client.js";
 import { Reference } from "../registry/reference.js";
@@ -88,7 +88,6 @@ export async function openSource(endpoint: Endpoint, ctx: CliContext): Promise<C
 export async function openTarget(
   endpoint: Endpoint,
   ctx: CliContext,
-  _sourceLocation?: RegistryLocation,
 ): Promise<{ target: ContentTarget; tags: string[] }> {
   switch (endpoint.kind) {
     case "registry": {

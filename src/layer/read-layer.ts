@@ -4,6 +4,7 @@ import type { LayerEntryType } from "./entry.js";
 import { decompressed } from "./decompress.js";
 import { readArchivePath } from "./paths.js";
 import { feed } from "./stream-util.js";
+import { readAll } from "../util/streams.js";
 
 /** How to read a layer. */
 export interface ReadLayerOptions {
@@ -86,9 +87,7 @@ export async function readEntryContent(entry: LayerReadEntry, maxBytes: number):
       `${entry.path} has ${entry.size} bytes, more than ${maxBytes}`,
     );
   }
-  const chunks: Buffer[] = [];
-  for await (const chunk of entry.content) chunks.push(chunk);
-  return Buffer.concat(chunks);
+  return readAll(entry.content, maxBytes);
 }
 
 function toReadEntry(entry: TarSource, context: string): LayerReadEntry {

@@ -2,7 +2,7 @@ import type { Readable } from "node:stream";
 import { PolypackError } from "../errors.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import type { ImageIndex } from "../oci/manifest.js";
-import { verifyBytes } from "../oci/verify.js";
+import { readAll } from "../util/streams.js";
 
 /** Read access to an OCI image layout, whether a directory or a `.cnb` archive. */
 export interface LayoutReader {
@@ -30,9 +30,6 @@ export async function readBlobCapped(
       `${what} ${descriptor.digest} in ${reader.path} has ${descriptor.size} bytes, more than the ${maxBytes} allowed`,
     );
   }
-  const chunks: Buffer[] = [];
-  for await (const chunk of await reader.openBlob(descriptor)) chunks.push(chunk as Buffer);
-  const bytes = Buffer.concat(chunks);
-  verifyBytes(bytes, descriptor, `${what} in ${reader.path}`);
-  return bytes;
+  // openBlob's stream checks digest and size itself; hashing the bytes again here would only repeat it.
+  return readAll(await reader.openBlob(descriptor), maxBytes);
 }

@@ -17,7 +17,7 @@ export function registerCopy(program: Command, context: () => CliContext): void 
       const destination = parseEndpoint(destinationText);
       const source = await openSource(parseEndpoint(sourceText), ctx);
       try {
-        const { target, tags } = await openTarget(destination, ctx, source.location);
+        const { target, tags } = await openTarget(destination, ctx);
         const progress = ctx.output.progress();
         let report: CopyReport;
         try {

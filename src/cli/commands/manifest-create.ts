@@ -31,7 +31,7 @@ export function registerManifestCreate(manifest: Command, context: () => CliCont
       const sources: ContentSource[] = [];
       try {
         for (const text of sourceTexts) sources.push(await openSource(parseEndpoint(text), ctx));
-        const { target, tags } = await openTarget(destination, ctx, sources[0]?.location);
+        const { target, tags } = await openTarget(destination, ctx);
         const result = await joinImages(sources, target, tags);
         ctx.output.result({ target: targetText, ...result }, renderJoin);
       } finally {
