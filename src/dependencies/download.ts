@@ -79,10 +79,12 @@ export async function downloadDependencies(
 ): Promise<DownloadedDependency[]> {
   const jobs = planDownloads(requests, options.baseDir);
   const cache = options.cache ?? new DependencyCache();
-  const dispatcher = options.dispatcher ?? (await createDispatcher(options));
+  // Made on the first download, so that a run finding everything cached never loads undici.
+  let dispatcher: Promise<Dispatcher> | undefined;
   const fetchOptions: FetchOptions = {
     http: {
-      dispatcher,
+      dispatcher: () =>
+        (dispatcher ??= options.dispatcher ? Promise.resolve(options.dispatcher) : createDispatcher(options)),
       idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
       maxRedirects: options.maxRedirects ?? 5,
       userAgent: options.userAgent ?? defaultUserAgent(),
@@ -96,7 +98,7 @@ export async function downloadDependencies(
       bringIn(job, cache, fetchOptions, options.onEvent),
     );
   } finally {
-    if (options.dispatcher === undefined) await dispatcher.close();
+    if (options.dispatcher === undefined && dispatcher !== undefined) await (await dispatcher).close();
   }
 }
 

@@ -6,8 +6,8 @@ import { failure, reason } from "./failure.js";
 
 /** How `openHttp` talks to servers. */
 export interface HttpSourceOptions {
-  /** The undici dispatcher (connection pool, connect timeout). */
-  dispatcher: Dispatcher;
+  /** The undici dispatcher (connection pool, connect timeout), made on first use. */
+  dispatcher: () => Promise<Dispatcher>;
   /** Give up on a server that sends no headers, or pauses its body, for this long. */
   idleTimeoutMs: number;
   /** Cap on redirects followed. */
@@ -83,7 +83,7 @@ async function send(
     return await request(url, {
       method: "GET",
       headers,
-      dispatcher: options.dispatcher,
+      dispatcher: await options.dispatcher(),
       headersTimeout: options.idleTimeoutMs,
       bodyTimeout: options.idleTimeoutMs,
     });

@@ -38,6 +38,18 @@ export interface StreamedFileEntry extends EntryBase {
   size: number;
   open: OpenContent;
   content?: undefined;
+  /**
+   * Vouches for the content without reading it: a string that stays the same only while the bytes
+   * do. A file in a checksum-keyed cache, say, is named by its checksum and the file's device,
+   * inode, size and modification time. A layer recorded in the member cache is then recognised
+   * without reading and hashing this file again; leave it unset unless it is that reliable.
+   */
+  identity?: string;
+  /**
+   * The file on disk that `open()` reads, if it is one. With an `identity`, polypack may read runs
+   * of it (or have a hashing thread read them) instead of calling `open()`.
+   */
+  file?: string;
 }
 
 /** A small regular file held in memory (generated files such as buildpack.toml). */

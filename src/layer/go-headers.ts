@@ -59,7 +59,9 @@ function paddedDataSize(header: Buffer): number {
  * Passes a tar stream through, rewriting every header block with goStyleHeader. The stream must
  * start at a header (a whole archive, or a run of entries cut at an entry boundary).
  */
-export async function* withGoHeaders(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+export async function* withGoHeaders(
+  source: AsyncIterable<Buffer> | Iterable<Buffer>,
+): AsyncGenerator<Buffer> {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let dataLeft = 0;

@@ -1,16 +1,17 @@
 import type { Writable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import { finished, pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
 import { PolypackError } from "../errors.js";
 import type { HeaderOptions } from "./header.js";
+import { keyMatches, LayerInputs, type CheckedInput } from "./layer-inputs.js";
 import { encodeRecord, layerSignature, parseRecord, type LayerRecord } from "./layer-record.js";
 import type { CachedMember, MemberCache } from "./member-cache.js";
-import { memberInputs } from "./member-inputs.js";
+import { readVouched, type MemberInput } from "./member-inputs.js";
 import {
-  cacheKey,
   emptyMemberStats,
   gzipMembers,
+  type MemberBytes,
   type MemberLog,
   type MemberStats,
 } from "./parallel-gzip.js";
@@ -31,6 +32,14 @@ export interface GzipLayerSettings {
   memberSize: number;
   headerOptions: HeaderOptions;
   cache?: MemberCache | undefined;
+  /** Whether the destination already holds a blob (see LayerOptions.alreadyStored). */
+  alreadyStored?: ((blob: StoredBlob) => Promise<boolean>) | undefined;
+}
+
+/** The digest and size of a blob a destination may already hold. */
+export interface StoredBlob {
+  digest: string;
+  size: number;
 }
 
 /** The digests and sizes of a written gzip layer, with how its members were made. */
@@ -40,6 +49,8 @@ export interface GzipLayer {
   diffID: string;
   uncompressedSize: number;
   members: MemberStats;
+  /** False when the destination already held the layer and nothing was written to the sink. */
+  written: boolean;
 }
 
 /**
@@ -53,65 +64,108 @@ export async function writeGzipLayer(
   sink: Writable,
   settings: GzipLayerSettings,
 ): Promise<GzipLayer> {
-  const segments = planSegments(prepared, settings.segmentThreshold);
-  const inputs = memberInputs(prepared, segments, settings.headerOptions, settings.memberSize);
-  const write = new LayerWrite(settings);
+  const inputs = new LayerInputs(prepared, planSegments(prepared, settings.segmentThreshold), settings);
+  const write = new LayerWrite(settings, inputs);
   try {
     const cache = settings.cache;
     if (!cache) {
-      await pipeline(write.compressed(inputs), sink);
+      await pipeline(write.compressed(inputs.from()), sink);
       return await write.result();
     }
     const { headerOptions, memberSize, level } = settings;
-    const signature = layerSignature(prepared, headerOptions, segments, memberSize, level);
+    const signature = layerSignature(prepared, headerOptions, inputs.segments, memberSize, level);
     const record = parseRecord(await cache.readRecord(signature));
-    await pipeline(record ? write.againstRecord(inputs, record, cache) : write.compressed(inputs), sink);
+    if (record && (await alreadyStored(record, settings, inputs))) {
+      sink.end();
+      await finished(sink);
+      return { ...recordedLayer(record), members: { ...write.stats, recordReused: true }, written: false };
+    }
+    await inputs.readSegmentRecords(cache, level);
+    await pipeline(record ? write.againstRecord(record, cache) : write.compressed(inputs.from()), sink);
     const layer = await write.result(record);
-    if (!layer.members.recordReused) await cache.writeRecord(signature, encodeRecord(write.log, layer));
+    if (!layer.members.recordReused) {
+      const shape = { segments: write.memberSegments, identities: inputs.identities };
+      await cache.writeRecord(signature, encodeRecord(write.log, { ...layer, ...shape }));
+      await inputs.writeSegmentRecords(cache, write.log, write.memberSegments);
+    }
     return layer;
   } finally {
     write.close();
   }
 }
 
+/**
+ * Whether the destination already holds the recorded layer and every member's input still has its
+ * recorded key, so that writing the layer again would give the blob it has. Inputs are checked
+ * (keys `parallelism` at a time) up to the first difference; nothing is written.
+ */
+async function alreadyStored(
+  record: LayerRecord,
+  settings: GzipLayerSettings,
+  inputs: LayerInputs,
+): Promise<boolean> {
+  if (!settings.alreadyStored || !(await settings.alreadyStored(record))) return false;
+  const checks: Promise<boolean>[] = [];
+  let count = 0;
+  try {
+    for await (const input of readAhead(inputs.checked(record), READ_AHEAD)) {
+      count++;
+      const check = keyMatches(input, record);
+      check.catch(() => undefined);
+      checks.push(check);
+      while (checks.length > settings.parallelism) if (!(await checks.shift()!)) return false;
+    }
+    for (const check of checks.splice(0)) if (!(await check)) return false;
+    return count === record.keys.length;
+  } finally {
+    await Promise.allSettled(checks);
+  }
+}
+
+/** The digests and sizes a record gives. */
+function recordedLayer(record: LayerRecord): Omit<GzipLayer, "members" | "written"> {
+  const { digest, size, diffID, uncompressedSize } = record;
+  return { digest, size, diffID, uncompressedSize };
+}
+
 /** The state of one layer write: its stats, its member log and, once needed, its two hashes. */
 class LayerWrite {
   readonly stats = emptyMemberStats();
   readonly log: MemberLog = { keys: [], lengths: [], crcs: [] };
+  /** The segment of each member written, in order. */
+  readonly memberSegments: number[] = [];
   private hashes: { diff: ThreadedHash; blob: ThreadedHash } | undefined;
 
-  constructor(private readonly settings: GzipLayerSettings) {}
+  constructor(
+    private readonly settings: GzipLayerSettings,
+    private readonly inputs: LayerInputs,
+  ) {}
 
   /**
    * The one-pass write: inputs are hashed for the diffID as they come, compressed in parallel (or
    * copied from the cache), and the members hashed for the digest on their way out.
    */
-  compressed(inputs: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  compressed(inputs: AsyncIterable<MemberInput>): AsyncGenerator<Buffer> {
     const { diff, blob } = this.startHashes();
     const { level, parallelism, cache } = this.settings;
-    const tar = readAhead(hashed(inputs, diff), READ_AHEAD);
+    const tar = readAhead(this.tracked(inputs, diff), READ_AHEAD);
     return hashed(gzipMembers(tar, { level, parallelism, cache }, this.stats, this.log), blob);
   }
 
   /**
    * Copies the recorded members while the inputs keep their keys, hashing nothing; keys are
-   * computed `parallelism` at a time ahead. At the first difference (or a damaged member), the
-   * two hashes catch up over the members already written, and the rest goes through compressed().
+   * computed `parallelism` at a time ahead, and files whose identity the record names are not read
+   * at all. At the first difference (or a damaged member), the two hashes catch up over the members
+   * already written, and the rest goes through compressed().
    */
-  async *againstRecord(
-    inputs: AsyncIterable<Buffer>,
-    record: LayerRecord,
-    cache: MemberCache,
-  ): AsyncGenerator<Buffer> {
-    const source = readAhead(inputs, READ_AHEAD)[Symbol.asyncIterator]();
-    const matches = async (input: Buffer, index: number): Promise<CachedMember | undefined> => {
-      const key = record.keys[index];
-      if (key === undefined || input.length !== record.lengths[index]) return undefined;
-      if ((await cacheKey(input)) !== key) return undefined;
-      const found = await cache.get(key, input.length);
-      return typeof found !== "string" && found.crc === record.crcs[index] ? found : undefined;
+  async *againstRecord(record: LayerRecord, cache: MemberCache): AsyncGenerator<Buffer> {
+    const source = readAhead(this.inputs.checked(record), READ_AHEAD)[Symbol.asyncIterator]();
+    const matches = async (input: CheckedInput): Promise<CachedMember | undefined> => {
+      if (!(await keyMatches(input, record))) return undefined;
+      const found = await cache.get(record.keys[input.index]!, input.length);
+      return typeof found !== "string" && found.crc === record.crcs[input.index] ? found : undefined;
     };
-    const ahead: { input: Buffer; found: Promise<CachedMember | undefined> }[] = [];
+    const ahead: { input: CheckedInput; found: Promise<CachedMember | undefined> }[] = [];
     let exhausted = false;
     try {
       for (;;) {
@@ -119,7 +173,7 @@ class LayerWrite {
           const next = await source.next();
           if (next.done) exhausted = true;
           else {
-            const found = matches(next.value, this.stats.members + ahead.length);
+            const found = matches(next.value);
             found.catch(() => undefined);
             ahead.push({ input: next.value, found });
           }
@@ -130,20 +184,25 @@ class LayerWrite {
         ahead.shift();
         this.stats.members++;
         this.stats.cacheHits++;
-        this.log.keys.push(record.keys[this.log.keys.length]!);
+        this.log.keys.push(record.keys[head.input.index]!);
         this.log.lengths.push(head.input.length);
         this.log.crcs.push(found.crc);
+        this.memberSegments.push(head.input.segment);
         yield found.member;
       }
       if (ahead.length === 0 && this.stats.members === record.keys.length) {
         this.stats.recordReused = true;
         return;
       }
-      // The checks still running ahead are moot now; let them finish before going on.
-      await Promise.allSettled(ahead.map(({ found }) => found));
+      // Where the layer departs from the record; the checks still running ahead are moot now.
+      const differs = ahead[0]?.input;
+      await Promise.allSettled(ahead.splice(0).map(({ found }) => found));
+      await source.return?.(undefined);
       await this.catchUp(cache);
-      const rest = ahead.splice(0).map(({ input }) => input);
-      yield* this.compressed(concat(rest, { [Symbol.asyncIterator]: () => source }));
+      const start = differs
+        ? { segment: differs.segment, skip: differs.position }
+        : { segment: this.inputs.segments.length, skip: 0 };
+      yield* this.compressed(this.inputs.from(start));
     } finally {
       await Promise.allSettled(ahead.map(({ found }) => found));
       await source.return?.(undefined);
@@ -153,16 +212,27 @@ class LayerWrite {
   /** The layer's digests: from the record when it was reused, else from the hashes. */
   async result(record?: LayerRecord): Promise<GzipLayer> {
     if (this.stats.recordReused && record) {
-      const { digest, size, diffID, uncompressedSize } = record;
-      return { digest, size, diffID, uncompressedSize, members: this.stats };
+      return { ...recordedLayer(record), members: this.stats, written: true };
     }
     const { diff, blob } = this.startHashes();
+    const [diffHex, blobHex] = await Promise.all([diff.digest(), blob.digest()]).catch((error: unknown) => {
+      // A hashing thread reads vouched files itself; one that no longer matches fails here.
+      throw new PolypackError(
+        "LAYER_SOURCE_CHANGED",
+        `cannot finish the layer: ${(error as Error).message}`,
+        {
+          hint: "a file changed while the layer was being written; run again",
+          cause: error,
+        },
+      );
+    });
     return {
-      digest: `sha256:${await blob.digest()}`,
+      digest: `sha256:${blobHex}`,
       size: blob.size,
-      diffID: `sha256:${await diff.digest()}`,
+      diffID: `sha256:${diffHex}`,
       uncompressedSize: diff.size,
       members: this.stats,
+      written: true,
     };
   }
 
@@ -170,6 +240,29 @@ class LayerWrite {
   close(): void {
     this.hashes?.diff.cancel();
     this.hashes?.blob.cancel();
+  }
+
+  /**
+   * Hashes each input for the diffID and notes its segment as it goes by; gzipMembers makes one
+   * member of each, in order. A vouched member's file run is hashed by the hashing thread itself,
+   * and read here only if the member has to be compressed.
+   */
+  private async *tracked(
+    inputs: AsyncIterable<MemberInput>,
+    diff: ThreadedHash,
+  ): AsyncGenerator<MemberBytes> {
+    for await (const { segment, length, bytes, vouched, key } of inputs) {
+      this.memberSegments.push(segment);
+      if (bytes) {
+        await diff.update(bytes);
+        yield { length, bytes, key };
+      } else if (vouched) {
+        await diff.update(vouched.header);
+        if (vouched.file.length > 0) diff.updateFromFile(vouched.file);
+        if (vouched.zeros > 0) await diff.update(Buffer.alloc(vouched.zeros));
+        yield { length, bytes: () => readVouched(vouched), key };
+      }
+    }
   }
 
   private startHashes(): { diff: ThreadedHash; blob: ThreadedHash } {
@@ -206,10 +299,4 @@ async function* hashed(source: AsyncIterable<Buffer>, hash: ThreadedHash): Async
     await hash.update(chunk);
     yield chunk;
   }
-}
-
-/** The given chunks, then the rest of `source`. */
-async function* concat(first: readonly Buffer[], source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  yield* first;
-  yield* source;
 }

@@ -5,7 +5,7 @@ import type { Segment } from "./segment-plan.js";
 import type { PreparedEntry } from "./tar-writer.js";
 
 // Part of the signature, so records of another shape are never matched.
-const RECORD_FORMAT = 1;
+const RECORD_FORMAT = 2;
 const HEX_64 = /^[0-9a-f]{64}$/;
 const SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/;
 
@@ -15,6 +15,10 @@ const SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/;
  * blob are the same bytes, so the digests are known without hashing them again.
  */
 export interface LayerRecord extends MemberLog {
+  /** The segment of each member (an index into the layer's segments). */
+  segments: number[];
+  /** Per segment, the identity of its one file when it has one (see segmentIdentities), else null. */
+  identities: (string | null)[];
   diffID: string;
   digest: string;
   size: number;
@@ -50,7 +54,7 @@ export function parseRecord(text: string | undefined): LayerRecord | undefined {
   } catch {
     return undefined;
   }
-  const { keys, lengths, crcs, diffID, digest, size, uncompressedSize } = value;
+  const { keys, lengths, crcs, segments, identities, diffID, digest, size, uncompressedSize } = value;
   const counts = (list: unknown): list is number[] =>
     Array.isArray(list) && list.every((n) => Number.isSafeInteger(n) && (n as number) >= 0);
   const wellFormed =
@@ -60,6 +64,12 @@ export function parseRecord(text: string | undefined): LayerRecord | undefined {
     counts(crcs) &&
     lengths.length === keys.length &&
     crcs.length === keys.length &&
+    counts(segments) &&
+    segments.length === keys.length &&
+    segments.every((segment, index) => index === 0 || segment >= segments[index - 1]!) &&
+    Array.isArray(identities) &&
+    identities.every((identity) => identity === null || typeof identity === "string") &&
+    segments.every((segment) => segment < identities.length) &&
     typeof diffID === "string" &&
     SHA256_DIGEST.test(diffID) &&
     typeof digest === "string" &&
@@ -71,6 +81,73 @@ export function parseRecord(text: string | undefined): LayerRecord | undefined {
 /** The record of a layer just written and hashed. */
 export function encodeRecord(log: MemberLog, layer: Omit<LayerRecord, keyof MemberLog>): string {
   const { keys, lengths, crcs } = log;
-  const { diffID, digest, size, uncompressedSize } = layer;
-  return JSON.stringify({ keys, lengths, crcs, diffID, digest, size, uncompressedSize });
+  const { segments, identities, diffID, digest, size, uncompressedSize } = layer;
+  return JSON.stringify({
+    keys,
+    lengths,
+    crcs,
+    segments,
+    identities,
+    diffID,
+    digest,
+    size,
+    uncompressedSize,
+  });
+}
+
+/** The members of `segment` in a record: [first, end) indexes (empty when it has none). */
+export function recordedMembers(record: LayerRecord, segment: number): { first: number; end: number } {
+  const first = record.segments.indexOf(segment);
+  if (first < 0) return { first: 0, end: 0 };
+  let end = first;
+  while (record.segments[end] === segment) end++;
+  return { first, end };
+}
+
+/**
+ * What the cache remembers about a segment that is one file vouched for by its identity (see
+ * StreamedFileEntry): the keys and lengths of its members. A layer that holds the same file under
+ * the same header then knows those members' keys without hashing them, even when the rest of the
+ * layer changed.
+ */
+export interface SegmentRecord {
+  keys: string[];
+  lengths: number[];
+}
+
+/**
+ * A hash (hex) of everything that makes a one-file segment's members: the file's header and
+ * identity, whether the archive ends after it, the member size and the level.
+ */
+export function segmentSignature(
+  entry: PreparedEntry,
+  identity: string,
+  headerOptions: HeaderOptions,
+  endOfArchive: boolean,
+  memberSize: number,
+  level: number,
+): string {
+  const header = tarHeaderFor(entry.entry, entry.path, headerOptions);
+  const shape = { format: RECORD_FORMAT, level, memberSize, endOfArchive, identity, header };
+  return createHash("sha256").update(JSON.stringify(shape)).digest("hex");
+}
+
+/** A segment record read back from the cache, or undefined when there is none or it is malformed. */
+export function parseSegmentRecord(text: string | undefined): SegmentRecord | undefined {
+  if (text === undefined) return undefined;
+  let value: Partial<Record<keyof SegmentRecord, unknown>>;
+  try {
+    value = JSON.parse(text) as typeof value;
+  } catch {
+    return undefined;
+  }
+  const { keys, lengths } = value;
+  const wellFormed =
+    Array.isArray(keys) &&
+    keys.length > 0 &&
+    keys.every((key) => typeof key === "string" && HEX_64.test(key)) &&
+    Array.isArray(lengths) &&
+    lengths.length === keys.length &&
+    lengths.every((n) => Number.isSafeInteger(n) && (n as number) > 0);
+  return wellFormed ? { keys: keys as string[], lengths: lengths as number[] } : undefined;
 }

@@ -13,6 +13,9 @@ const GZIP_OS_OFFSET = 9;
 // A gzip header (10 bytes), an empty deflate block and the trailer (8 bytes).
 const MIN_MEMBER_BYTES = 20;
 
+/** Layer records, or segment records (see layer-record.ts). */
+export type RecordKind = "layers" | "segments";
+
 /** A member read back from the cache, with the CRC-32 its entry vouches for. */
 export interface CachedMember {
   member: Buffer;
@@ -79,9 +82,9 @@ export class MemberCache {
     return join(this.dir, key.slice(0, 2), key);
   }
 
-  /** The file holding the record of the layer whose signature is `signature` (hex). */
-  recordPath(signature: string): string {
-    return join(this.dir, "layers", `${signature}.json`);
+  /** The file holding a layer record (or, with kind "segments", a segment record) by signature (hex). */
+  recordPath(signature: string, kind: RecordKind = "layers"): string {
+    return join(this.dir, kind, `${signature}.json`);
   }
 
   /**
@@ -101,15 +104,15 @@ export class MemberCache {
     return crc;
   }
 
-  /** The stored text of a layer record, or undefined. */
-  async readRecord(signature: string): Promise<string | undefined> {
-    const text = await readIfPresent(this.recordPath(signature));
+  /** The stored text of a record, or undefined. */
+  async readRecord(signature: string, kind: RecordKind = "layers"): Promise<string | undefined> {
+    const text = await readIfPresent(this.recordPath(signature, kind));
     return typeof text === "string" ? undefined : text.toString("utf8");
   }
 
-  /** Stores a layer record, replacing any older one. */
-  async writeRecord(signature: string, text: string): Promise<void> {
-    await writeWhole(this.recordPath(signature), Buffer.from(text, "utf8"));
+  /** Stores a record, replacing any older one. */
+  async writeRecord(signature: string, text: string, kind: RecordKind = "layers"): Promise<void> {
+    await writeWhole(this.recordPath(signature, kind), Buffer.from(text, "utf8"));
   }
 }
 

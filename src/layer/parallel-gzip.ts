@@ -31,6 +31,15 @@ export interface ParallelGzipOptions {
   cache?: MemberCache | undefined;
 }
 
+/** A member's uncompressed bytes, with its cache key when that is already known. */
+export interface MemberBytes {
+  length: number;
+  /** The bytes, or how to read them when they are needed (to compress the member). */
+  bytes: Buffer | (() => Promise<Buffer>);
+  /** The key (see cacheKey), known from a record; hashed from the bytes when absent. */
+  key?: string | undefined;
+}
+
 /** What identifies each member written through the cache, in order: what a layer record keeps. */
 export interface MemberLog {
   /** Cache keys of the members' inputs. */
@@ -85,7 +94,7 @@ export function emptyMemberStats(): MemberStats {
  * started member (and cache write) has settled before this generator returns or throws.
  */
 export async function* gzipMembers(
-  inputs: AsyncIterable<Buffer>,
+  inputs: AsyncIterable<MemberBytes>,
   options: ParallelGzipOptions,
   stats: MemberStats,
   log?: MemberLog,
@@ -96,17 +105,18 @@ export async function* gzipMembers(
     stats.compressed++;
     return member;
   };
-  const memberOf = async (input: Buffer): Promise<{ member: Buffer; key: string; crc: number }> => {
+  const memberOf = async ({ bytes, key: known, length }: MemberBytes): Promise<MadeMember> => {
+    const read = (): Promise<Buffer> => (typeof bytes === "function" ? bytes() : Promise.resolve(bytes));
     const cache = options.cache;
-    if (!cache) return { member: await compressed(input), key: "", crc: 0 };
-    const key = await cacheKey(input);
-    const found = await cache.get(key, input.length);
+    if (!cache) return { member: await compressed(await read()), key: "", crc: 0 };
+    const key = known ?? (await cacheKey(await read()));
+    const found = await cache.get(key, length);
     if (typeof found !== "string") {
       stats.cacheHits++;
       return { ...found, key };
     }
     if (found === "damaged") stats.cacheRepaired++;
-    const member = await compressed(input);
+    const member = await compressed(await read());
     return { member, key, crc: await cache.put(key, member) };
   };
   const emitted = async ({ length, made }: (typeof pending)[number]): Promise<Buffer> => {
@@ -130,6 +140,12 @@ export async function* gzipMembers(
   } finally {
     await Promise.allSettled(pending.map((job) => job.made));
   }
+}
+
+interface MadeMember {
+  member: Buffer;
+  key: string;
+  crc: number;
 }
 
 /** Runs at most `limit` tasks at a time, starting waiting ones in the order they asked. */

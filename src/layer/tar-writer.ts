@@ -88,6 +88,47 @@ export async function* tarStream(
   yield* packEntries(prepareEntries(entries), headerOptions, true);
 }
 
+const BLOCK = 512;
+const PAX_TYPEFLAG = 0x78; // "x"
+const TYPEFLAG_OFFSET = 156;
+
+/**
+ * The tar bytes that come before a file entry's content (its header, and the PAX header before it
+ * when one is needed), exactly as packEntries writes them, without reading the file.
+ */
+export async function fileHeaderBytes(
+  entry: StreamedFileEntry,
+  path: string,
+  options: HeaderOptions,
+): Promise<Buffer> {
+  const pack = createPack();
+  // The content never comes: only the header is wanted, and the pack is destroyed after it.
+  pack.entry(tarHeaderFor(entry, path, options)).on("error", () => undefined);
+  const pieces: Buffer[] = [];
+  let length = 0;
+  let expected = BLOCK;
+  const iterator = (pack as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  try {
+    while (length < expected) {
+      const next = await iterator.next();
+      if (next.done) throw new Error(`tar header of ${path} ended early`);
+      pieces.push(next.value);
+      length += next.value.length;
+      const first = pieces[0]!;
+      if (expected === BLOCK && length >= BLOCK && first[TYPEFLAG_OFFSET] === PAX_TYPEFLAG) {
+        const paxSize = parseInt(first.toString("latin1", 124, 136).replace(/[\0 ]+$/, ""), 8);
+        expected = BLOCK + Math.ceil(paxSize / BLOCK) * BLOCK + BLOCK;
+      }
+    }
+  } finally {
+    pack.destroy();
+  }
+  const raw = Buffer.concat(pieces, length);
+  const rewritten: Buffer[] = [];
+  for await (const chunk of withGoHeaders([raw.subarray(0, expected)])) rewritten.push(chunk);
+  return Buffer.concat(rewritten, expected);
+}
+
 /** The size of the two zero blocks tar-stream writes when an archive is finalised. */
 const END_OF_ARCHIVE_BYTES = 1024;
 

@@ -1,5 +1,5 @@
 import { Worker } from "node:worker_threads";
-import type { HashThreadData, StreamHashReply, StreamHashRequest } from "./hash-thread.js";
+import type { FileRange, HashThreadData, StreamHashReply, StreamHashRequest } from "./hash-thread.js";
 
 // Two threads: the diffID and the blob digest of a layer are each one long sequential hash, and
 // they run side by side; one-shot hashes go to whichever thread has less queued.
@@ -150,6 +150,17 @@ export class ThreadedHash {
     if (this.finished) throw new Error("hash stream already finished");
     await this.thread.write(this.id, this.algorithm, chunk);
     this.size += chunk.byteLength;
+  }
+
+  /**
+   * Has the thread read a run of a file and hash it next, so its bytes never pass through this
+   * thread. A file that is missing or shorter fails the digest.
+   */
+  updateFromFile(range: FileRange): void {
+    if (this.finished) throw new Error("hash stream already finished");
+    this.thread.check();
+    this.thread.post({ stream: this.id, algorithm: this.algorithm, range });
+    this.size += range.length;
   }
 
   /** The hex digest of everything handed over; the stream is closed. */

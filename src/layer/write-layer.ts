@@ -10,7 +10,7 @@ import { tempPathBeside } from "../util/fs.js";
 import type { LayerEntry } from "./entry.js";
 import { checkGzipLevel, DEFAULT_GZIP_LEVEL } from "./gzip.js";
 import { MemberCache } from "./member-cache.js";
-import { writeGzipLayer } from "./gzip-layer.js";
+import { writeGzipLayer, type StoredBlob } from "./gzip-layer.js";
 import { checkParallelism, defaultParallelism, type MemberStats } from "./parallel-gzip.js";
 import { segmentation } from "./segment-plan.js";
 import { hashingTap } from "./stream-util.js";
@@ -39,6 +39,13 @@ export interface LayerOptions extends TarOptions {
   segmentThreshold?: number;
   /** The most uncompressed bytes per gzip member (default 8 MiB). Part of the layer format too. */
   memberSize?: number;
+  /**
+   * Asked, when the member cache's record of an earlier write gives this layer's digest before it
+   * is written, whether the destination already holds that blob. If it does and every member's
+   * input still has its recorded key, nothing is written (the sink is just ended) and the result's
+   * `written` is false. Inputs are still read and hashed for their keys.
+   */
+  alreadyStored?: (blob: StoredBlob) => Promise<boolean>;
 }
 
 /** A written layer: its blob descriptor and the digest of its uncompressed tar. */
@@ -51,6 +58,8 @@ export interface WrittenLayer {
   uncompressedSize: number;
   /** How the gzip members were made (gzip layers only). */
   members?: MemberStats;
+  /** False when the destination already held the blob (see LayerOptions.alreadyStored). */
+  written: boolean;
 }
 
 /** The media type of a layer blob written with these options. */
@@ -83,7 +92,8 @@ export async function writeLayer(
     const tar = new Digester();
     await pipeline([Readable.from(tarStream(entries, options)), hashingTap(tar), sink]);
     const diffID = tar.digest().toString();
-    return { descriptor: { mediaType, digest: diffID, size: tar.size }, diffID, uncompressedSize: tar.size };
+    const descriptor = { mediaType, digest: diffID, size: tar.size };
+    return { descriptor, diffID, uncompressedSize: tar.size, written: true };
   }
   const level = options.compressionLevel ?? DEFAULT_GZIP_LEVEL;
   checkGzipLevel(level);
@@ -97,16 +107,21 @@ export async function writeLayer(
     memberSize,
     headerOptions: tarHeaderOptions(options),
     cache,
+    alreadyStored: options.alreadyStored,
   });
   return {
     descriptor: { mediaType, digest: layer.digest, size: layer.size },
     diffID: layer.diffID,
     uncompressedSize: layer.uncompressedSize,
     members: layer.members,
+    written: layer.written,
   };
 }
 
-/** Writes a layer blob to a file, atomically: nothing appears at `path` unless it completes. */
+/**
+ * Writes a layer blob to a file, atomically: nothing appears at `path` unless it completes (or
+ * when the destination already held it: see LayerOptions.alreadyStored).
+ */
 export async function writeLayerFile(
   entries: Iterable<LayerEntry>,
   path: string,
@@ -118,7 +133,8 @@ export async function writeLayerFile(
     // Opened before the data flows, so a failure cannot leave a lazily created file behind.
     const file = await open(temp, "w", 0o644);
     const layer = await writeLayer(entries, file.createWriteStream(), options);
-    await rename(temp, path);
+    if (layer.written) await rename(temp, path);
+    else await rm(temp, { force: true });
     return layer;
   } catch (error) {
     await rm(temp, { force: true });

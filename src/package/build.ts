@@ -2,7 +2,13 @@ import type { OciLayout } from "../layout/oci-layout.js";
 import { layerMtime } from "../layer/header.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import type { PlatformJSON } from "../oci/platform.js";
-import { storeImage, storeIndex, storeLayer, type StoredLayer } from "./image-writer.js";
+import {
+  storeImage,
+  storeIndex,
+  storeLayer,
+  type StoredLayer,
+  type StoreLayerOptions,
+} from "./image-writer.js";
 import {
   addModuleLayer,
   BUILDPACK_LAYERS_LABEL,
@@ -29,8 +35,20 @@ export interface BuiltImage {
   manifest: Descriptor;
   /** The diffID of this buildpack's own layer. */
   layerDiffID: string;
+  /** How this buildpack's own layer was made. */
+  layerWrite: LayerWriteSummary;
   layers: number;
   dependencies: number;
+}
+
+/**
+ * How a layer was made: whether it was written at all (a destination that already holds it gets
+ * nothing), and how many of its gzip members were compressed rather than taken from the cache.
+ */
+export interface LayerWriteSummary {
+  written: boolean;
+  members: number;
+  compressed: number;
 }
 
 /** What was written: the root (an index for several targets, else the one image) and each image. */
@@ -47,6 +65,11 @@ export interface BuildOptions {
   include?: (target: TargetPlan, layout: OciLayout) => Promise<IncludedLayers>;
   /** A directory of compressed layer pieces to reuse (see src/layer/README.md); none when unset. */
   layerCache?: string;
+  /**
+   * Whether the package's destination already holds a blob: a layer it holds (as the layer cache
+   * knows before writing) is not written into the layout again.
+   */
+  alreadyStored?: StoreLayerOptions["alreadyStored"];
   /** Called as each target's image is stored. */
   onImage?: (image: BuiltImage) => void;
 }
@@ -66,11 +89,10 @@ export async function buildPackage(
   const images: BuiltImage[] = [];
   for (const target of plan.targets) {
     const included = (await options.include?.(target, layout)) ?? { layers: [], moduleLayers: {} };
-    const own = await storeLayer(
-      layout,
-      await targetLayerEntries(plan, target, sources),
-      options.layerCache ? { memberCache: options.layerCache } : {},
-    );
+    const own = await storeLayer(layout, await targetLayerEntries(plan, target, sources), {
+      ...(options.layerCache ? { memberCache: options.layerCache } : {}),
+      ...(options.alreadyStored ? { alreadyStored: options.alreadyStored } : {}),
+    });
     const moduleLayers: ModuleLayers = structuredClone(included.moduleLayers);
     addModuleLayer(moduleLayers, plan.id, plan.version, { ...plan.layerInfo, layerDiffID: own.diffID });
     const layers = [...included.layers, { descriptor: own.descriptor, diffID: own.diffID }];
@@ -91,6 +113,11 @@ export async function buildPackage(
       platform: target.platform,
       manifest,
       layerDiffID: own.diffID,
+      layerWrite: {
+        written: own.written,
+        members: own.members?.members ?? 1,
+        compressed: own.members?.compressed ?? 1,
+      },
       layers: layers.length,
       dependencies: target.dependencies.length,
     };

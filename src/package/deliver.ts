@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
-import { mkdir, rename } from "node:fs/promises";
-import { dirname } from "node:path";
+import { mkdir, rename, stat } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { copy, type CopyEvent } from "../copy/copy.js";
 import { CnbTarget } from "../layout/cnb-target.js";
 import { LayoutSource } from "../layout/layout-source.js";
@@ -8,7 +8,10 @@ import { LayoutTarget } from "../layout/layout-target.js";
 import { OciLayout } from "../layout/oci-layout.js";
 import type { ContentTarget } from "../oci/content.js";
 import type { Descriptor } from "../oci/descriptor.js";
+import { Digest } from "../oci/digest.js";
+import { MediaType } from "../oci/media-types.js";
 import { Platform } from "../oci/platform.js";
+import type { StoredBlob } from "../layer/gzip-layer.js";
 import type { BuiltImage } from "./build.js";
 
 /** Where a package goes. */
@@ -22,6 +25,31 @@ export type PackageDestination =
    * the tags (none for a push by digest). `archTags` also tags each child `<tag>-<os>-<arch>[-<variant>]`.
    */
   | { kind: "target"; target: ContentTarget; tags: readonly string[]; archTags?: boolean };
+
+/**
+ * How to ask whether a destination already holds a blob, for the destinations that keep blobs by
+ * digest between runs: an existing layout (the blob file, of the right size) and content targets
+ * such as registry repositories. A new layout and a `.cnb` file hold nothing yet.
+ */
+export function storedBlobCheck(
+  destination: PackageDestination,
+): ((blob: StoredBlob) => Promise<boolean>) | undefined {
+  switch (destination.kind) {
+    case "layout": {
+      if (!existsSync(destination.path)) return undefined;
+      return async ({ digest, size }) => {
+        const { algorithm, hex } = Digest.parse(digest);
+        const info = await stat(join(destination.path, "blobs", algorithm, hex)).catch(() => undefined);
+        return info !== undefined && info.isFile() && info.size === size;
+      };
+    }
+    case "target":
+      return ({ digest, size }) =>
+        destination.target.hasBlob({ mediaType: MediaType.ociLayerGzip, digest, size });
+    case "file":
+      return undefined;
+  }
+}
 
 /** The name the scratch layout gives the root while it is being delivered. */
 const SCRATCH_REF = "polypack-package";

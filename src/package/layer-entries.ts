@@ -55,13 +55,17 @@ export async function targetLayerEntries(
           },
         );
       }
-      const { size } = await stat(diskPath);
+      const { size, dev, ino, mtimeNs } = await stat(diskPath, { bigint: true });
       entries.push({
         path,
         type: "file",
         mode: file.mode,
-        size,
+        size: Number(size),
         open: () => createReadStream(diskPath, { highWaterMark: STREAM_CHUNK_BYTES }),
+        // The download cache verified the file against its checksum when it stored it, and the
+        // file is replaced, never edited, so its checksum and stat say whether it is the same.
+        identity: `${file.dependency} ${dev}:${ino}:${size}:${mtimeNs}`,
+        file: diskPath,
       });
     }
   }

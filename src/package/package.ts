@@ -9,7 +9,7 @@ import type { Descriptor } from "../oci/descriptor.js";
 import { PolypackError } from "../errors.js";
 import { tempPathBeside } from "../util/fs.js";
 import { buildPackage, type BuildOptions, type BuiltImage } from "./build.js";
-import { deliverPackage, type PackageDestination } from "./deliver.js";
+import { deliverPackage, storedBlobCheck, type PackageDestination } from "./deliver.js";
 import { fetchOfflineDependencies } from "./offline.js";
 import { defaultCacheHome } from "../dependencies/cache-dir.js";
 import { planPackage, type PackagePlan } from "./plan.js";
@@ -135,6 +135,7 @@ export async function packageBuildpack(options: PackageOptions): Promise<Package
       )
     : new Map<string, string>();
 
+  const alreadyStored = storedBlobCheck(options.destination);
   const scratchPath = await scratchDirectory(options.destination);
   try {
     const scratch = await OciLayout.create(scratchPath);
@@ -148,6 +149,7 @@ export async function packageBuildpack(options: PackageOptions): Promise<Package
         ...(options.layerCache !== false
           ? { layerCache: options.layerCache ?? join(defaultCacheHome(), "layers") }
           : {}),
+        ...(alreadyStored ? { alreadyStored } : {}),
         onImage: (image) => options.onEvent?.({ type: "image", image }),
       },
     );

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { chooseOutput, type OutputChoice } from "../../package/output-choice.js";
 import type { PackageDestination } from "../../package/deliver.js";
 import type { PackageEvent, PackageResult } from "../../package/package.js";
+import type { LayerWriteSummary } from "../../package/build.js";
 import type { CoverageReport } from "../../buildpack/dependencies-coverage.js";
 import { openSource, type CliContext } from "../context.js";
 import { renderTable, shortDigest } from "../table.js";
@@ -103,7 +104,15 @@ export interface PackageReport {
   digest: string;
   mediaType: string;
   tags: string[];
-  targets: { target: string; platform: string; digest: string; layerDiffID: string; dependencies: number }[];
+  targets: {
+    target: string;
+    platform: string;
+    digest: string;
+    layerDiffID: string;
+    /** How the buildpack's layer was made (see LayerWriteSummary). */
+    layer: LayerWriteSummary;
+    dependencies: number;
+  }[];
   /** Which dependency versions exist for which targets, and what is missing where. */
   coverage: CoverageReport;
 }
@@ -123,16 +132,29 @@ function packageReport(name: string, choice: OutputChoice, result: PackageResult
         .join("/"),
       digest: image.manifest.digest,
       layerDiffID: image.layerDiffID,
+      layer: image.layerWrite,
       dependencies: image.dependencies,
     })),
     coverage: result.plan.coverage,
   };
 }
 
+/** "unchanged" (the destination had it), "cached" (nothing compressed) or "compressed 3 of 24 pieces". */
+export function describeLayer({ written, members, compressed }: LayerWriteSummary): string {
+  if (!written) return "unchanged";
+  if (compressed === 0) return "cached";
+  return `compressed ${compressed} of ${members} piece${members === 1 ? "" : "s"}`;
+}
+
 function renderReport(report: PackageReport): string {
   const table = renderTable(
-    ["TARGET", "DIGEST", "DEPENDENCIES"],
-    report.targets.map((t) => [t.target, shortDigest(t.digest), String(t.dependencies)]),
+    ["TARGET", "DIGEST", "LAYER", "DEPENDENCIES"],
+    report.targets.map((t) => [
+      t.target,
+      shortDigest(t.digest),
+      describeLayer(t.layer),
+      String(t.dependencies),
+    ]),
   );
   const at =
     report.format === "image"

@@ -1,0 +1,148 @@
+/**
+ * Repackaging: a second run over an unchanged target writes nothing for it (the destination layout
+ * or registry already holds its layer), a changed target compresses only what changed, and every
+ * result is exactly what a run without the layer cache gives.
+ */
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { appendFile, chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { pipeline } from "node:stream/promises";
+import { after, before, describe, test } from "node:test";
+import type { ImageIndex } from "../../src/oci/manifest.js";
+import { pseudoRandomStream } from "../support/images.js";
+import { startRegistry, type RegistryHandle } from "../support/registry.js";
+import { tempDir } from "../support/tmp.js";
+import { polypackOk, readJSON } from "./buildpack-package-support.js";
+
+const MiB = 1024 * 1024;
+const ARCHES = ["amd64", "arm64"];
+
+interface Report {
+  digest: string;
+  targets: {
+    target: string;
+    digest: string;
+    layer: { written: boolean; members: number; compressed: number };
+  }[];
+}
+
+/**
+ * A two-target buildpack whose targets each carry one 6 MiB dependency (a segment of its own),
+ * downloaded from `file://` URIs outside the buildpack folder.
+ */
+async function writeBuildpack(dir: string, downloads: string): Promise<void> {
+  const dependencies: string[] = [];
+  for (const arch of ARCHES) {
+    const bin = join(dir, "linux", arch, "bin");
+    await mkdir(bin, { recursive: true });
+    for (const name of ["detect", "build"]) {
+      await writeFile(join(bin, name), `#!/bin/sh\necho "${name} for ${arch}"\n`);
+      await chmod(join(bin, name), 0o755);
+    }
+    await mkdir(downloads, { recursive: true });
+    const file = join(downloads, `tool-${arch}.tgz`);
+    await pipeline(pseudoRandomStream(`repackage/${arch}`, 6 * MiB + 321), createWriteStream(file));
+    const checksum = createHash("sha256")
+      .update(await readFile(file))
+      .digest("hex");
+    dependencies.push(
+      [
+        "[[metadata.dependencies]]",
+        'id = "tool"',
+        'version = "1.2.3"',
+        `uri = "${pathToFileURL(file).href}"`,
+        `checksum = "sha256:${checksum}"`,
+        'os = "linux"',
+        `arch = "${arch}"`,
+      ].join("\n"),
+    );
+  }
+  const toml = [
+    'api = "0.10"',
+    "[buildpack]",
+    'id = "test/repackage"',
+    'version = "1.0.0"',
+    ...ARCHES.map((arch) => `[[targets]]\nos = "linux"\narch = "${arch}"`),
+    ...dependencies,
+  ];
+  await writeFile(join(dir, "buildpack.toml"), `${toml.join("\n")}\n`);
+}
+
+describe("repackaging reuses what did not change", () => {
+  let work: string;
+  let bp: string;
+  let env: NodeJS.ProcessEnv;
+  let registry: RegistryHandle;
+
+  const packageTo = async (args: string[], extra: string[] = []): Promise<Report> => {
+    const common = ["--path", bp, "--offline", "--cache-dir", join(work, "downloads")];
+    const outcome = await polypackOk(["--json", "buildpack", "package", ...args, ...common, ...extra], {
+      env,
+    });
+    return JSON.parse(outcome.stdout) as Report;
+  };
+  const layers = (report: Report): Record<string, string> =>
+    Object.fromEntries(
+      report.targets.map(({ target, layer }) => [
+        target,
+        layer.written ? `compressed ${layer.compressed}/${layer.members}` : "unchanged",
+      ]),
+    );
+
+  before(async () => {
+    work = await tempDir("polypack-repackage-");
+    bp = join(work, "bp");
+    await writeBuildpack(bp, join(work, "served"));
+    env = { POLYPACK_CACHE_DIR: join(work, "cache-home") };
+    registry = await startRegistry();
+  });
+  after(async () => {
+    await registry?.stop();
+  });
+
+  test("into a layout: unchanged targets are not written again, a changed one compresses one piece", async () => {
+    const layout = join(work, "layout");
+    const cold = await packageTo(["repackage", "--format", "layout", "--output", layout]);
+    assert.ok(cold.targets.every(({ layer }) => layer.written && layer.compressed === layer.members));
+
+    const again = await packageTo(["repackage", "--format", "layout", "--output", layout]);
+    assert.equal(again.digest, cold.digest);
+    assert.deepEqual(layers(again), { "linux/amd64": "unchanged", "linux/arm64": "unchanged" });
+
+    await appendFile(join(bp, "linux", "amd64", "bin", "build"), "# changed\n");
+    const changed = await packageTo(["repackage", "--format", "layout", "--output", layout]);
+    const members = changed.targets[0]!.layer.members;
+    assert.deepEqual(layers(changed), {
+      "linux/amd64": `compressed 1/${members}`,
+      "linux/arm64": "unchanged",
+    });
+    assert.notEqual(changed.digest, cold.digest);
+
+    // The same sources without any cache, into a new layout: the same digests, and the layout
+    // that was repackaged into holds every blob the new index needs.
+    const fresh = await packageTo(
+      ["fresh", "--format", "layout", "--output", join(work, "fresh")],
+      ["--no-layer-cache"],
+    );
+    assert.equal(changed.digest, fresh.digest);
+    assert.deepEqual(
+      changed.targets.map((t) => t.digest),
+      fresh.targets.map((t) => t.digest),
+    );
+    const top = await readJSON<ImageIndex>(join(layout, "index.json"));
+    assert.equal(top.manifests.at(-1)?.digest, changed.digest);
+    await readFile(join(layout, "blobs", "sha256", changed.digest.slice(7)));
+  });
+
+  test("to a registry: a second publish writes no layer the repository already has", async () => {
+    const reference = `${registry.host}/test/repackage:1`;
+    const first = await packageTo([reference, "--publish"]);
+    assert.ok(first.targets.every(({ layer }) => layer.written));
+    const second = await packageTo([reference, "--publish"]);
+    assert.equal(second.digest, first.digest);
+    assert.deepEqual(layers(second), { "linux/amd64": "unchanged", "linux/arm64": "unchanged" });
+  });
+});
