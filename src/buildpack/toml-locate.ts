@@ -8,6 +8,9 @@ import type { KeyPath } from "./toml-document.js";
  */
 export class TomlLocator {
   private readonly lines = new Map<string, number>();
+  private readonly ends = new Map<string, number>();
+  /** Every table and array-of-tables header, in order: its resolved path and 0-based row. */
+  readonly headers: { path: KeyPath; row: number; array: boolean }[] = [];
 
   /** Scans `text` once; lookups are then map reads. */
   constructor(text: string) {
@@ -35,15 +38,18 @@ export class TomlLocator {
         arrayIndex.set(pathKey(array), index);
         table = [...array, index];
         this.record(table, row);
+        this.headers.push({ path: table, row, array: true });
       } else if (trimmed.startsWith("[")) {
         table = resolve(splitDottedKey(trimmed.slice(1, trimmed.indexOf("]"))));
         this.record(table, row);
+        this.headers.push({ path: table, row, array: false });
       } else {
         const equals = findOutsideQuotes(line, "=");
         if (equals < 0) continue;
         const key = [...table, ...splitDottedKey(line.slice(0, equals))];
         this.record(key, row);
         row = this.skipValue(rows, row, equals + 1, key);
+        if (!this.ends.has(pathKey(key))) this.ends.set(pathKey(key), row + 1);
       }
     }
   }
@@ -55,6 +61,13 @@ export class TomlLocator {
       if (line !== undefined) return line;
     }
     return undefined;
+  }
+
+  /** The 1-based first and last line of a key's value exactly at `path`, or undefined. */
+  keyLines(path: KeyPath): { first: number; last: number } | undefined {
+    const first = this.lines.get(pathKey(path));
+    const last = this.ends.get(pathKey(path));
+    return first === undefined || last === undefined ? undefined : { first, last };
   }
 
   private record(path: KeyPath, row: number): void {

@@ -12,7 +12,8 @@ function exact(text: string): TomlTable {
 
 function dependenciesOf(document: TomlTable): TomlTable[] {
   const metadata = document["metadata"] as TomlTable;
-  return metadata["dependencies"] as TomlTable[];
+  // A target left with no dependency gets no `dependencies` key at all.
+  return (metadata["dependencies"] as TomlTable[] | undefined) ?? [];
 }
 
 function withoutDependencies(document: TomlTable): TomlTable {
@@ -44,6 +45,20 @@ for (const name of PAKETO_FIXTURES) {
     }
     // Without a target nothing is dropped: the whole document survives a round trip.
     assert.deepStrictEqual(exact(rewriteBuildpackToml(text)), input);
+  });
+}
+
+for (const name of PAKETO_FIXTURES) {
+  test(`rewrite edits the text in place, keeping comments, layout and values byte for byte: ${name}`, () => {
+    const text = paketo(name);
+    assert.equal(rewriteBuildpackToml(text), text, "nothing to drop: the same text");
+    const descriptor = parseBuildpackToml(text, { version: "1.0.0" });
+    for (const target of descriptor.targets) {
+      const lines = new Set(text.split("\n"));
+      for (const line of rewriteBuildpackToml(text, { target }).split("\n")) {
+        assert.ok(lines.has(line), `${targetKey(target)}: ${JSON.stringify(line)} comes from the input`);
+      }
+    }
   });
 }
 
@@ -79,7 +94,7 @@ deprecation_date = 2026-04-30T00:00:00Z
 
 test("datetimes stay datetimes, floats stay floats", () => {
   const out = rewriteBuildpackToml(TYPED, { target: makeTarget({ os: "linux", arch: "amd64" }) });
-  assert.match(out, /^deprecation_date = 2026-04-30T00:00:00(\.000)?Z$/m);
+  assert.match(out, /^deprecation_date = 2026-04-30T00:00:00Z$/m);
   assert.match(out, /^eol-date = 2027-01-01$/m);
   assert.match(out, /^released = 2024-01-02$/m);
   assert.match(out, /^ratio = 1\.0$/m);
@@ -122,4 +137,69 @@ test("offline packages: uri becomes file:///dependencies/<checksum hex>, added w
 test("text without dependencies comes back byte for byte", () => {
   const text = 'api = "0.10"\n# keep me\n[buildpack]\nid = "a/b"\nversion = "1"\n';
   assert.equal(rewriteBuildpackToml(text, { uri: () => "x" }), text);
+});
+
+test("datetimes, comments and spacing survive exactly, with only the other target's lines removed", () => {
+  const text = [
+    "# licence",
+    'api = "0.10"',
+    "[buildpack]",
+    'id   = "a/b"  # aligned',
+    'version = "1.0.0"',
+    "[metadata]",
+    "released = 1979-05-27T00:32:00.999999-07:00",
+    "",
+    "# amd64 first",
+    "[[metadata.dependencies]]",
+    '  id = "x"',
+    '  version = "1.0.0"',
+    '  arch = "amd64"',
+    '  uri = "https://example.com/x-amd64.tgz"',
+    '  checksum = "sha256:' + "a".repeat(64) + '"',
+    "  deprecation_date = 2026-04-30 00:00:00Z",
+    "  [[metadata.dependencies.licenses]]",
+    '    type = "MIT"',
+    "",
+    "[[metadata.dependencies]]",
+    '  id = "x"',
+    '  version = "1.0.0"',
+    '  arch = "arm64"',
+    '  uri = "https://example.com/x-arm64.tgz"',
+    '  checksum = "sha256:' + "b".repeat(64) + '"',
+    "  [[metadata.dependencies.licenses]]",
+    '    type = "MIT"',
+    "",
+    "[[order]]",
+    "[[order.group]]",
+    'id = "c/d"',
+    "",
+  ].join("\n");
+  const amd64 = rewriteBuildpackToml(text, { target: makeTarget({ os: "linux", arch: "amd64" }) });
+  const lines = text.split("\n");
+  assert.equal(amd64, [...lines.slice(0, 19), ...lines.slice(28)].join("\n"));
+  const arm64 = rewriteBuildpackToml(text, {
+    target: makeTarget({ os: "linux", arch: "arm64" }),
+    uri: (d) => offlineDependencyUri(d.checksum!),
+  });
+  const expected = [...lines.slice(0, 9), ...lines.slice(19)];
+  expected[expected.indexOf('  uri = "https://example.com/x-arm64.tgz"')] =
+    `  uri = "file:///dependencies/${"b".repeat(64)}"`;
+  assert.equal(arm64, expected.join("\n"));
+});
+
+test("dependencies written as an inline array are written out again from their values", () => {
+  const text = [
+    'api = "0.10"',
+    "[buildpack]",
+    'id = "a/b"',
+    'version = "1.0.0"',
+    "[metadata]",
+    'dependencies = [{ id = "x", version = "1", arch = "amd64" }, { id = "x", version = "1", arch = "arm64" }]',
+    "",
+  ].join("\n");
+  const out = exact(rewriteBuildpackToml(text, { target: makeTarget({ os: "linux", arch: "arm64" }) }));
+  assert.deepEqual(
+    dependenciesOf(out).map((d) => d["arch"]),
+    ["arm64"],
+  );
 });
