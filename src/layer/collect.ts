@@ -83,5 +83,6 @@ function fileOrHardlink(diskPath: string, path: string, stats: Stats, seen: Map<
     size: stats.size,
     mode: stats.mode,
     open: () => createReadStream(diskPath, { highWaterMark: STREAM_CHUNK_BYTES }),
+    file: diskPath,
   };
 }

@@ -28,12 +28,18 @@ export interface CachedMember {
  * fraction of the cost of a second cryptographic hash; the key already pins the uncompressed content.
  */
 export function encodeCacheEntry(member: Uint8Array): { entry: Buffer; crc: number } {
+  const { header, crc } = cacheEntryHeader(member);
+  return { entry: Buffer.concat([header, member]), crc };
+}
+
+/** The bytes a cache entry starts with, before the member itself. */
+function cacheEntryHeader(member: Uint8Array): { header: Buffer; crc: number } {
   const header = Buffer.alloc(HEADER_BYTES);
   const crc = crc32(member);
   MAGIC.copy(header);
   header.writeUInt32BE(member.length, MAGIC.length);
   header.writeUInt32BE(crc, MAGIC.length + 4);
-  return { entry: Buffer.concat([header, member]), crc };
+  return { header, crc };
 }
 
 /**
@@ -99,8 +105,9 @@ export class MemberCache {
 
   /** Stores a member and returns its CRC-32; the entry appears whole or not at all. */
   async put(key: string, member: Uint8Array): Promise<number> {
-    const { entry, crc } = encodeCacheEntry(member);
-    await writeWhole(this.entryPath(key), entry);
+    // Header and member go out in one gathered write: no copy of the member is made.
+    const { header, crc } = cacheEntryHeader(member);
+    await writeWhole(this.entryPath(key), [header, member]);
     return crc;
   }
 
@@ -112,7 +119,7 @@ export class MemberCache {
 
   /** Stores a record, replacing any older one. */
   async writeRecord(signature: string, text: string, kind: RecordKind = "layers"): Promise<void> {
-    await writeWhole(this.recordPath(signature, kind), Buffer.from(text, "utf8"));
+    await writeWhole(this.recordPath(signature, kind), [Buffer.from(text, "utf8")]);
   }
 }
 
@@ -125,13 +132,18 @@ async function readIfPresent(path: string): Promise<Buffer | "missing" | "unread
 }
 
 /** Writes beside `path` and renames, so readers and concurrent writers never see a partial file. */
-async function writeWhole(path: string, data: Buffer): Promise<void> {
+async function writeWhole(path: string, data: readonly Uint8Array[]): Promise<void> {
   const temp = tempPathBeside(path);
   try {
     await mkdir(dirname(path), { recursive: true });
     const handle = await open(temp, "w", 0o644);
     try {
-      await handle.writeFile(data);
+      let written = 0;
+      const total = data.reduce((sum, part) => sum + part.byteLength, 0);
+      while (written < total) {
+        const { bytesWritten } = await handle.writev(unwritten(data, written));
+        written += bytesWritten;
+      }
     } finally {
       await handle.close();
     }
@@ -144,4 +156,17 @@ async function writeWhole(path: string, data: Buffer): Promise<void> {
       cause: error,
     });
   }
+}
+
+/** The parts of `data` after its first `offset` bytes. */
+function unwritten(data: readonly Uint8Array[], offset: number): Uint8Array[] {
+  const rest: Uint8Array[] = [];
+  for (const part of data) {
+    if (offset >= part.byteLength) offset -= part.byteLength;
+    else {
+      rest.push(offset > 0 ? part.subarray(offset) : part);
+      offset = 0;
+    }
+  }
+  return rest;
 }

@@ -1,9 +1,10 @@
-import { open } from "node:fs/promises";
+import { open, type FileHandle } from "node:fs/promises";
 import { PolypackError } from "../errors.js";
 import type { FileRange } from "./hash-thread.js";
 import type { HeaderOptions } from "./header.js";
 import type { Segment } from "./segment-plan.js";
-import { packEntries, type PreparedEntry } from "./tar-writer.js";
+import type { StreamedFileEntry } from "./entry.js";
+import { fileHeaderBytes, packEntries, type PreparedEntry } from "./tar-writer.js";
 
 const BLOCK = 512;
 const END_OF_ARCHIVE_BYTES = 1024;
@@ -34,21 +35,29 @@ export interface VouchedBytes {
 }
 
 /** Reads a vouched member's bytes (for compressing it when its cached member is gone). */
-export async function readVouched({ header, file, zeros }: VouchedBytes): Promise<Buffer> {
+export async function readVouched(vouched: VouchedBytes): Promise<Buffer> {
+  const handle = await open(vouched.file.path, "r");
+  try {
+    return await readPiece(handle, vouched);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A member's bytes: its piece of the header, its run of the open file, then zeros. */
+async function readPiece(handle: FileHandle, { header, file, zeros }: VouchedBytes): Promise<Buffer> {
   const bytes = Buffer.alloc(header.length + file.length + zeros);
   header.copy(bytes);
-  if (file.length > 0) {
-    const handle = await open(file.path, "r");
-    try {
-      const { bytesRead } = await handle.read(bytes, header.length, file.length, file.position);
-      if (bytesRead !== file.length) {
-        throw new PolypackError("LAYER_SIZE_MISMATCH", `${file.path}: shorter than it was when recorded`, {
-          hint: "a file changed while the layer was being written; run again",
-        });
-      }
-    } finally {
-      await handle.close();
+  let done = 0;
+  while (done < file.length) {
+    const at = header.length + done;
+    const { bytesRead } = await handle.read(bytes, at, file.length - done, file.position + done);
+    if (bytesRead === 0) {
+      throw new PolypackError("LAYER_SIZE_MISMATCH", `${file.path}: shorter than expected`, {
+        hint: "a file changed while the layer was being written; run again",
+      });
     }
+    done += bytesRead;
   }
   return bytes;
 }
@@ -65,8 +74,7 @@ export function vouchedMembers(
   memberSize: number,
   lengths: readonly number[],
 ): VouchedBytes[] | undefined {
-  const content = Math.ceil(file.size / BLOCK) * BLOCK;
-  const total = header.length + content + (endOfArchive ? END_OF_ARCHIVE_BYTES : 0);
+  const total = segmentLength(header.length, file.size, endOfArchive);
   const fits = lengths.every((length, index) => length === Math.min(memberSize, total - index * memberSize));
   if (!fits || lengths.length !== Math.ceil(total / memberSize)) return undefined;
   return lengths.map((length, index) => {
@@ -119,13 +127,24 @@ export async function* memberInputs(
   }
 }
 
-/** The member inputs of one segment. */
+/**
+ * The member inputs of one segment. A segment that is one file on disk (`file` set) is read
+ * straight into each member's buffer at its offset, after the header tar would write; anything
+ * else goes through the tar writer.
+ */
 export async function* segmentInputs(
   prepared: readonly PreparedEntry[],
   segment: Segment,
   headerOptions: HeaderOptions,
   memberSize: number,
 ): AsyncGenerator<Buffer> {
+  const single = segment.end - segment.start === 1 ? prepared[segment.start] : undefined;
+  const entry = single?.entry;
+  if (single && entry?.type === "file" && entry.content === undefined && entry.file !== undefined) {
+    const onDisk = { ...entry, file: entry.file };
+    yield* fileSegmentInputs(single.path, onDisk, segment.endOfArchive, headerOptions, memberSize);
+    return;
+  }
   const entries = prepared.slice(segment.start, segment.end);
   const pieces: Buffer[] = [];
   let length = 0;
@@ -144,6 +163,59 @@ export async function* segmentInputs(
     }
   }
   if (length > 0) yield Buffer.concat(pieces, length);
+}
+
+/** The members of a one-file segment, read from the file; its size is checked at the end. */
+async function* fileSegmentInputs(
+  path: string,
+  entry: StreamedFileEntry & { file: string },
+  endOfArchive: boolean,
+  headerOptions: HeaderOptions,
+  memberSize: number,
+): AsyncGenerator<Buffer> {
+  const header = await fileHeaderBytes(entry, path, headerOptions);
+  const file = { path: entry.file, size: entry.size };
+  const pieces = vouchedMembers(
+    header,
+    file,
+    endOfArchive,
+    memberSize,
+    memberLengths(header.length, file.size, endOfArchive, memberSize),
+  );
+  const handle = await open(entry.file, "r");
+  try {
+    for (const piece of pieces ?? []) yield await readPiece(handle, piece);
+    const { size } = await handle.stat();
+    if (size !== entry.size) {
+      throw new PolypackError(
+        "LAYER_SIZE_MISMATCH",
+        `${path}: expected ${entry.size} bytes but the file has ${size}`,
+        {
+          hint: "a file changed while the layer was being written; run again",
+        },
+      );
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** How a one-file segment of this shape is cut into members. */
+function memberLengths(
+  headerLength: number,
+  size: number,
+  endOfArchive: boolean,
+  memberSize: number,
+): number[] {
+  const total = segmentLength(headerLength, size, endOfArchive);
+  const lengths: number[] = [];
+  for (let at = 0; at < total; at += memberSize) lengths.push(Math.min(memberSize, total - at));
+  return lengths;
+}
+
+/** The tar bytes of a one-file segment: header, content padded to blocks, and the end of the archive. */
+function segmentLength(headerLength: number, size: number, endOfArchive: boolean): number {
+  return headerLength + Math.ceil(size / BLOCK) * BLOCK + (endOfArchive ? END_OF_ARCHIVE_BYTES : 0);
 }
 
 /**

@@ -22,6 +22,7 @@ export async function writeLayoutArchive(layout: OciLayout, output: string): Pro
     exactMode: 0o755,
     size: (await stat(diskPath)).size,
     open: () => createReadStream(diskPath, { highWaterMark: STREAM_CHUNK_BYTES }),
+    file: diskPath,
   });
   const digests = await layout.listBlobs();
   if (digests.length > 0) entries.push({ path: "blobs", type: "directory" });

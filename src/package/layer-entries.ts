@@ -43,6 +43,7 @@ export async function targetLayerEntries(
         mode: file.mode,
         size: file.size,
         open: () => createReadStream(diskPath, { highWaterMark: STREAM_CHUNK_BYTES }),
+        file: diskPath,
       });
     } else {
       const diskPath = sources.dependencyFile?.(file.dependency);
