@@ -51,6 +51,8 @@ export function buildProgram(contexts: CliContext[] = []): Command {
   registerCopy(program, context);
   const buildpack = program.command("buildpack").description("package buildpacks");
   registerBuildpackPackage(buildpack, context);
+  const extension = program.command("extension").description("package image extensions");
+  registerBuildpackPackage(extension, context, "extension");
   const dependency = program.command("dependency").description("work with a buildpack's dependencies");
   registerDependencyResolve(dependency, context);
   return program;

@@ -11,9 +11,9 @@ import {
 } from "./image-writer.js";
 import {
   addModuleLayer,
-  BUILDPACK_LAYERS_LABEL,
   BUILDPACKAGE_METADATA_LABEL,
   buildpackLayersLabel,
+  layersLabelFor,
   type ModuleLayers,
 } from "./labels.js";
 import { targetLayerEntries, type EntrySources } from "./layer-entries.js";
@@ -103,7 +103,7 @@ export async function buildPackage(
         layers,
         labels: {
           [BUILDPACKAGE_METADATA_LABEL]: included.metadataLabel ?? plan.metadataLabel,
-          [BUILDPACK_LAYERS_LABEL]: buildpackLayersLabel(moduleLayers),
+          [layersLabelFor(plan.kind)]: buildpackLayersLabel(moduleLayers),
         },
       },
       created,

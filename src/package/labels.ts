@@ -5,6 +5,13 @@ import { encodeGoJSON, sortedByGoKey, type GoJSONValue } from "./go-json.js";
 export const BUILDPACKAGE_METADATA_LABEL = "io.buildpacks.buildpackage.metadata";
 /** The label mapping every buildpack in the image to its layer. */
 export const BUILDPACK_LAYERS_LABEL = "io.buildpacks.buildpack.layers";
+/** The label mapping the image extension in an extension package to its layer. */
+export const EXTENSION_LAYERS_LABEL = "io.buildpacks.extension.layers";
+
+/** The layers label of a package of this kind of module. */
+export function layersLabelFor(kind: BuildpackDescriptor["kind"]): string {
+  return kind === "extension" ? EXTENSION_LAYERS_LABEL : BUILDPACK_LAYERS_LABEL;
+}
 
 /** One stack as pack writes it in labels. */
 export interface LabelStack {
@@ -52,8 +59,15 @@ export function labelStacks(
   return descriptor.order.length > 0 ? [] : [{ id: "*" }];
 }
 
-/** The layer info of one buildpack, without its diffID (known once the layer is written). */
+/**
+ * The layer info of one buildpack, without its diffID (known once the layer is written). An image
+ * extension has no stacks, targets or order there: pack records only its API, name and homepage.
+ */
 export function moduleLayerInfo(descriptor: BuildpackDescriptor, layerDiffID: string): ModuleLayerInfo {
+  if (descriptor.kind === "extension") {
+    const { homepage, name } = descriptor.info;
+    return { api: descriptor.api, layerDiffID, ...(homepage ? { homepage } : {}), ...(name ? { name } : {}) };
+  }
   const stacks = labelStacks(descriptor);
   return {
     api: descriptor.api,
@@ -71,12 +85,12 @@ export function moduleLayerInfo(descriptor: BuildpackDescriptor, layerDiffID: st
 /**
  * The value of `io.buildpacks.buildpackage.metadata`, byte for byte as pack writes it: the top
  * buildpack's info (`dist.ModuleInfo`, empty fields left out) followed by the resolved stacks,
- * which are always present. Licenses carry Go's field names `Type` and `URI` because pack's
- * License struct has no JSON tags.
+ * which are always present (`null` for an image extension, which has none). Licenses carry Go's
+ * field names `Type` and `URI` because pack's License struct has no JSON tags.
  */
 export function buildpackageMetadataLabel(
   descriptor: BuildpackDescriptor,
-  stacks: readonly LabelStack[],
+  stacks: readonly LabelStack[] | null,
 ): string {
   const { info } = descriptor;
   const execEnv = stringArray(tableOf(descriptor.document, descriptor.kind)["exec-env"]);
@@ -93,7 +107,7 @@ export function buildpackageMetadataLabel(
         ? info.licenses.map((license) => ({ Type: license.type ?? "", URI: license.uri ?? "" }))
         : undefined,
     "clear-env": info.clearEnv || undefined,
-    stacks: stacks.map(stackJSON),
+    stacks: stacks === null ? null : stacks.map(stackJSON),
   };
   return encodeGoJSON(value);
 }

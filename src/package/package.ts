@@ -31,6 +31,11 @@ export interface PackageOptions {
   path?: string;
   /** A package.toml naming the buildpack and, for composites, its dependencies. */
   config?: string;
+  /**
+   * What the source must be (`polypack extension package` asks for an image extension); any
+   * buildpack.toml or extension.toml is packaged when unset.
+   */
+  kind?: "buildpack" | "extension";
   /** `--target` values; default: the targets the package.toml or buildpack.toml declares. */
   targets?: readonly string[];
   /** Put each target's dependencies into its layer. */
@@ -84,14 +89,12 @@ export async function packageBuildpack(options: PackageOptions): Promise<Package
     ...(options.config !== undefined ? { config: options.config } : {}),
   });
   const { dir, descriptor } = source;
-  if (descriptor.kind === "extension") {
-    // Extensions carry io.buildpacks.extension.* labels and live under /cnb/extensions; not written yet.
+  if (options.kind !== undefined && descriptor.kind !== options.kind) {
+    const other = options.kind === "extension" ? "buildpack" : "extension";
     throw new PolypackError(
-      "EXTENSION_UNSUPPORTED",
-      `${descriptor.file}: packaging image extensions is not supported yet`,
-      {
-        hint: "package the extension with pack for now",
-      },
+      "PACKAGE_KIND_MISMATCH",
+      `${descriptor.file} describes ${descriptor.kind === "extension" ? "an image extension" : "a buildpack"}, not ${options.kind === "extension" ? "an image extension" : "a buildpack"}`,
+      { hint: `package it with \`polypack ${other} package\`` },
     );
   }
   const selection = selectTargets(descriptor, {

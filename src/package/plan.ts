@@ -69,7 +69,7 @@ export function planPackage(
   assertCoverage(coverage);
   warnings.push(...coverage.issues.filter((i) => i.severity === "warning").map((i) => i.message));
 
-  const requiredBinaries = composite ? [] : requiredExecutables(descriptor.kind);
+  const requiredBinaries = composite ? [] : requiredExecutables(descriptor.kind, tree, selection);
   const targets = selection.targets.map((target) => {
     const selected = selectTargetFiles(tree, target, selection.targets, {
       includeFiles: descriptor.metadata.includeFiles,
@@ -108,7 +108,10 @@ export function planPackage(
     targets,
     coverage,
     warnings,
-    metadataLabel: buildpackageMetadataLabel(descriptor, labelStacks(descriptor)),
+    metadataLabel: buildpackageMetadataLabel(
+      descriptor,
+      descriptor.kind === "extension" ? null : labelStacks(descriptor),
+    ),
     layerInfo: moduleLayerInfo(descriptor, ""),
   };
 }
@@ -118,6 +121,23 @@ export function escapeId(id: string): string {
   return id.replaceAll("/", "_");
 }
 
-function requiredExecutables(kind: ModuleKind): string[] {
-  return kind === "extension" ? [] : ["bin/build", "bin/detect"];
+/**
+ * The executables every target must have: a buildpack's bin/detect and bin/build; for an image
+ * extension, whose bin/detect and bin/generate are both optional, those that some target has, so
+ * that one architecture cannot silently lack what another ships.
+ */
+function requiredExecutables(
+  kind: ModuleKind,
+  tree: readonly SourceEntry[],
+  selection: TargetSelection,
+): string[] {
+  if (kind !== "extension") return ["bin/build", "bin/detect"];
+  const paths = new Set(tree.map((entry) => entry.path));
+  const folders = [
+    "",
+    ...selection.targets.flatMap((target) => target.folders.map((folder) => `${folder}/`)),
+  ];
+  return ["bin/detect", "bin/generate"].filter((binary) =>
+    folders.some((folder) => paths.has(`${folder}${binary}`)),
+  );
 }

@@ -26,14 +26,25 @@ interface PackageFlags {
   layerCache: boolean;
 }
 
-/** `polypack buildpack package NAME`: one buildpack source in, one multi-arch buildpackage out. */
-export function registerBuildpackPackage(buildpack: Command, context: () => CliContext): void {
-  buildpack
+/**
+ * `polypack buildpack package NAME` (and `polypack extension package NAME`): one buildpack (or image
+ * extension) source in, one multi-arch package out.
+ */
+export function registerBuildpackPackage(
+  parent: Command,
+  context: () => CliContext,
+  kind: "buildpack" | "extension" = "buildpack",
+): void {
+  const what = kind === "extension" ? "an image extension" : "a buildpack";
+  parent
     .command("package")
-    .description("package a buildpack for each of its targets as one multi-arch image, OCI layout or .cnb")
+    .description(`package ${what} for each of its targets as one multi-arch image, OCI layout or .cnb`)
     .argument("<name>", "image reference to push to, or the .cnb file to write (--format file)")
-    .option("-p, --path <dir>", "the buildpack's folder (default: the working directory)")
-    .option("-c, --config <package.toml>", "a package.toml naming the buildpack and its dependencies")
+    .option("-p, --path <dir>", `the ${kind}'s folder (default: the working directory)`)
+    .option(
+      "-c, --config <package.toml>",
+      `a package.toml naming the ${kind} (and, for a buildpack, its dependencies)`,
+    )
     .option(
       "-t, --target <os/arch[/variant]>",
       "a target to package (repeatable; default: the declared targets)",
@@ -62,6 +73,7 @@ export function registerBuildpackPackage(buildpack: Command, context: () => CliC
       let result: PackageResult;
       try {
         result = await packageBuildpack({
+          ...(kind === "extension" ? { kind } : {}),
           ...(flags.path !== undefined ? { path: flags.path } : {}),
           ...(flags.config !== undefined ? { config: flags.config } : {}),
           ...(flags.target.length > 0 ? { targets: flags.target } : {}),
