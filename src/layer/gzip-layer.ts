@@ -18,7 +18,7 @@ import {
 import { planSegments } from "./segment-plan.js";
 import type { PreparedEntry } from "./tar-writer.js";
 import { readAhead } from "./stream-util.js";
-import { ThreadedHash } from "./threaded-hash.js";
+import { ThreadedHash } from "../util/threaded-hash.js";
 
 const gunzipAsync = promisify(gunzip);
 // Member inputs read ahead of the one being handled, so file reads overlap hashing and writing.

@@ -1,6 +1,6 @@
 import { open, type FileHandle } from "node:fs/promises";
 import { PolypackError } from "../errors.js";
-import type { FileRange } from "./hash-thread.js";
+import type { FileRange } from "../util/hash-thread.js";
 import type { HeaderOptions } from "./header.js";
 import type { Segment } from "./segment-plan.js";
 import type { StreamedFileEntry } from "./entry.js";

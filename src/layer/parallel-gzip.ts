@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import { PolypackError } from "../errors.js";
 import { gzipMember } from "./gzip.js";
 import type { MemberCache } from "./member-cache.js";
-import { hashOnThread } from "./threaded-hash.js";
+import { hashOnThread } from "../util/threaded-hash.js";
 
 /** What a multi-member gzip write did, member by member. */
 export interface MemberStats {

@@ -6,7 +6,7 @@ import { PolypackError } from "../errors.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import { checkedStream, STREAM_CHUNK_BYTES, verifyingStream } from "../oci/verify.js";
 import { Digest } from "../oci/digest.js";
-import { hashFileRange } from "../util/file-hash.js";
+import { ThreadedHash } from "../util/threaded-hash.js";
 import { tempPathBeside } from "../util/fs.js";
 
 /**
@@ -76,14 +76,17 @@ function offThreadVerifier(
   length: number,
 ) {
   const algorithm = Digest.parse(descriptor.digest, context).algorithm;
-  const hashed = hashFileRange(path, algorithm, start, length);
+  // A hashing thread reads the same (cached) pages itself, so the main thread only streams them on.
+  const hash = new ThreadedHash(algorithm);
+  hash.updateFromFile({ path, position: start, length });
+  const hashed = hash.digest();
   // Attach a handler now so a failure before the stream ends is not reported as unhandled.
   hashed.catch(() => undefined);
   return checkedStream(
     descriptor,
     context,
     () => undefined,
-    async () => Digest.parse(`${algorithm}:${(await hashed).hex}`),
+    async () => Digest.parse(`${algorithm}:${await hashed}`),
   );
 }
 

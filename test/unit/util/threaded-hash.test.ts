@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { test } from "node:test";
 import { readAhead } from "../../../src/layer/stream-util.js";
-import { hashOnThread, ThreadedHash } from "../../../src/layer/threaded-hash.js";
+import { hashOnThread, ThreadedHash } from "../../../src/util/threaded-hash.js";
 
 const sha256 = (...chunks: Buffer[]): string => {
   const hash = createHash("sha256");

@@ -1,5 +1,6 @@
-// Runs inside a worker thread of src/layer/threaded-hash.ts: hashes streams whose bytes the main
-// thread copies into one ring of shared memory, handed over once at start.
+// Runs inside a worker thread of src/util/threaded-hash.ts: hashes streams whose bytes the main
+// thread copies into one ring of shared memory, handed over once at start, or that the thread
+// reads itself from a run of a file.
 import { createHash, type Hash } from "node:crypto";
 import { closeSync, openSync, readSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
