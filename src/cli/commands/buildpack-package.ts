@@ -151,11 +151,15 @@ function packageReport(name: string, choice: OutputChoice, result: PackageResult
   };
 }
 
-/** "unchanged" (the destination had it), "cached" (nothing compressed) or "compressed 3 of 24 pieces". */
+/**
+ * How a target's layer was made, in a word or three: "unchanged" (the destination already had it),
+ * "from cache" (nothing compressed), "new" (everything compressed) or "3 of 24 pieces new".
+ */
 export function describeLayer({ written, members, compressed }: LayerWriteSummary): string {
   if (!written) return "unchanged";
-  if (compressed === 0) return "cached";
-  return `compressed ${compressed} of ${members} piece${members === 1 ? "" : "s"}`;
+  if (compressed === 0) return "from cache";
+  if (compressed === members) return "new";
+  return `${compressed} of ${members} pieces new`;
 }
 
 function renderReport(report: PackageReport): string {
