@@ -70,6 +70,8 @@ export interface BuildOptions {
    * knows before writing) is not written into the layout again.
    */
   alreadyStored?: StoreLayerOptions["alreadyStored"];
+  /** More labels for every image (`--label`); the buildpackage labels always win. */
+  labels?: Readonly<Record<string, string>>;
   /** Called as each target's image is stored. */
   onImage?: (image: BuiltImage) => void;
 }
@@ -102,6 +104,7 @@ export async function buildPackage(
         platform: target.platform,
         layers,
         labels: {
+          ...options.labels,
           [BUILDPACKAGE_METADATA_LABEL]: included.metadataLabel ?? plan.metadataLabel,
           [layersLabelFor(plan.kind)]: buildpackLayersLabel(moduleLayers),
         },

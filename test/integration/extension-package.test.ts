@@ -125,6 +125,8 @@ describe("extension package", () => {
       "extension",
       "package",
       "curl",
+      "--label",
+      "org.opencontainers.image.source=https://example.com/curl",
       "--path",
       source,
       "--format",
@@ -158,6 +160,7 @@ describe("extension package", () => {
         /Curl \\u003cinstaller\\u003e \\u0026 more/,
       );
       assert.equal(config.config.Labels["io.buildpacks.buildpack.layers"], undefined);
+      assert.equal(config.config.Labels["org.opencontainers.image.source"], "https://example.com/curl");
       const listing = await run("tar", ["-tzf", blob(layout, manifest.layers[0]!.digest)]);
       assert.ok(listing.includes("/cnb/extensions/test_curl/1.0.0/bin/generate"), listing);
       const bundle = join(work, `bundle-${arch}`);

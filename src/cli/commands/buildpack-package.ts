@@ -18,6 +18,7 @@ interface PackageFlags {
   tag: string[];
   byDigest?: boolean;
   archTags?: boolean;
+  label: string[];
   offline?: boolean;
   strict?: boolean;
   dryRun?: boolean;
@@ -57,6 +58,7 @@ export function registerBuildpackPackage(
     .option("--tag <tag>", "another tag (or layout ref name) for the package (repeatable)", collect, [])
     .option("--by-digest", "push without any tag and print the digest")
     .option("--arch-tags", "also tag each platform's image <tag>-<os>-<arch>")
+    .option("-l, --label <name=value>", "a label for every image (repeatable)", collect, [])
     .option("--offline", "put each target's dependencies into its layer")
     .option("--strict", "fail when a target lacks a dependency another target has")
     .option("--dry-run", "print the plan without running or writing anything")
@@ -66,7 +68,8 @@ export function registerBuildpackPackage(
     .action(async (name: string, flags: PackageFlags) => {
       const ctx = context();
       // Loaded here, not at start-up, so other commands do not pay for the packaging code.
-      const { packageBuildpack } = await import("../../package/package.js");
+      const { packageBuildpack, parseLabels } = await import("../../package/package.js");
+      const labels = parseLabels(flags.label);
       const { includeCompositeLayers } = await import("../../package/composite.js");
       const choice = flags.dryRun ? undefined : chooseOutput(name, { ...flags, tags: flags.tag });
       const progress = ctx.output.progress();
@@ -74,6 +77,7 @@ export function registerBuildpackPackage(
       try {
         result = await packageBuildpack({
           ...(kind === "extension" ? { kind } : {}),
+          ...(flags.label.length > 0 ? { labels } : {}),
           ...(flags.path !== undefined ? { path: flags.path } : {}),
           ...(flags.config !== undefined ? { config: flags.config } : {}),
           ...(flags.target.length > 0 ? { targets: flags.target } : {}),

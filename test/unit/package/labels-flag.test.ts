@@ -1,0 +1,19 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { isPolypackError } from "../../../src/errors.js";
+import { parseLabels } from "../../../src/package/package.js";
+
+test("--label NAME=VALUE: values may hold = and be empty; bad, repeated or reserved names are LABEL_INVALID", () => {
+  assert.deepEqual(parseLabels(["a=1", "org.opencontainers.image.source=https://x/y?a=b", "empty="]), {
+    a: "1",
+    "org.opencontainers.image.source": "https://x/y?a=b",
+    empty: "",
+  });
+  for (const bad of [["novalue"], ["=x"], ["a=1", "a=2"], ["io.buildpacks.buildpack.layers={}"]]) {
+    assert.throws(
+      () => parseLabels(bad),
+      (error) => isPolypackError(error, "LABEL_INVALID"),
+      bad.join(" "),
+    );
+  }
+});
