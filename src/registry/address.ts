@@ -1,4 +1,4 @@
-import { isIP } from "node:net";
+import { BlockList, isIP } from "node:net";
 
 /** A host with optional port, split; IPv6 literals lose their brackets. */
 export function splitHostPort(host: string): { hostname: string; port: string | undefined } {
@@ -52,9 +52,41 @@ export function isPrivateHostname(hostname: string): boolean {
   return /^f[cd][0-9a-f]{0,2}:/.test(name) || /^fe[89ab][0-9a-f]?:/.test(name) || /^(0*:)*:?0*$/.test(name);
 }
 
-/** Whether the user named this registry host (with port, as written) insecure. */
+/**
+ * Whether the user named this registry host insecure, as Docker's `insecure-registries` do: an
+ * entry is a host with optional port (`registry.lan:5000`; `host` and `host:443` are the same, and
+ * an `http://` or `https://` prefix is ignored) or an address range in CIDR form (`10.0.0.0/8`),
+ * which covers every port of the addresses in it.
+ */
 export function isNamedInsecure(registryHost: string, insecure: readonly string[] = []): boolean {
-  return insecure.some((h) => h.toLowerCase() === registryHost.toLowerCase());
+  const host = canonicalHost(registryHost);
+  const { hostname } = splitHostPort(host);
+  return insecure.some((entry) => {
+    const cleaned = entry
+      .trim()
+      .replace(/^https?:\/\//i, "")
+      .replace(/\/+$/, "");
+    const range = /^(.+)\/(\d{1,3})$/.exec(cleaned);
+    if (range) return inRange(hostname, range[1]!, Number(range[2]));
+    return canonicalHost(cleaned) === host;
+  });
+}
+
+/** A host with port as compared: lower case, and without the default HTTPS port. */
+function canonicalHost(host: string): string {
+  const { hostname, port } = splitHostPort(host.trim());
+  const name = hostname.includes(":") ? `[${hostname}]` : hostname;
+  return port === undefined || port === "443" ? name : `${name}:${port}`;
+}
+
+/** Whether an address lies in `network/prefix`; names (not addresses) never do. */
+function inRange(hostname: string, network: string, prefix: number): boolean {
+  const family = isIP(network);
+  const address = mappedIPv4(hostname) ?? hostname;
+  if (family === 0 || isIP(address) !== family || prefix > (family === 4 ? 32 : 128)) return false;
+  const list = new BlockList();
+  list.addSubnet(network, prefix, family === 4 ? "ipv4" : "ipv6");
+  return list.check(address, family === 4 ? "ipv4" : "ipv6");
 }
 
 /**

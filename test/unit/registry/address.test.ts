@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
   allowsPlainHttp,
+  isNamedInsecure,
   isLoopbackHostname,
   isPrivateHostname,
   isRealmAllowed,
@@ -64,6 +65,24 @@ test("plain http only for loopback registries and those named insecure", () => {
   assert.equal(registryBaseUrl("127.0.0.1:5000").href, "https://127.0.0.1:5000/", "scheme.ts may fall back");
   assert.deepEqual(splitHostPort("[::1]:5000"), { hostname: "::1", port: "5000" });
   assert.deepEqual(splitHostPort("Host.io"), { hostname: "host.io", port: undefined });
+});
+
+test("insecure registries match as Docker's do: host[:port] (443 is the default), a scheme prefix, or a CIDR range", () => {
+  const named = (host: string, ...insecure: string[]): boolean => isNamedInsecure(host, insecure);
+  assert.equal(named("registry.lan:5000", "registry.lan:5000"), true);
+  assert.equal(named("Registry.LAN:5000", "registry.lan:5000"), true);
+  assert.equal(named("registry.lan:5000", "registry.lan"), false, "another port");
+  assert.equal(named("registry.lan", "registry.lan:443"), true);
+  assert.equal(named("registry.lan:443", "registry.lan"), true);
+  assert.equal(named("registry.lan:5000", "http://registry.lan:5000/"), true);
+  assert.equal(named("10.1.2.3:5000", "10.0.0.0/8"), true);
+  assert.equal(named("10.1.2.3", "10.0.0.0/8"), true);
+  assert.equal(named("11.1.2.3:5000", "10.0.0.0/8"), false);
+  assert.equal(named("[fd00::1]:5000", "fd00::/8"), true);
+  assert.equal(named("[fe80::1]:5000", "fd00::/8"), false);
+  assert.equal(named("registry.lan:5000", "10.0.0.0/8"), false, "names are not resolved");
+  assert.equal(named("10.1.2.3", "10.0.0.0/99"), false, "an impossible prefix matches nothing");
+  assert.equal(named("10.1.2.3"), false);
 });
 
 test("a remote registry may not send token requests to loopback or private addresses", () => {
