@@ -7,14 +7,15 @@ import assert from "node:assert/strict";
 import { createReadStream } from "node:fs";
 import { readdir, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Readable, Writable } from "node:stream";
+import { Readable } from "node:stream";
 import { test } from "node:test";
 import fc from "fast-check";
 import type { LayerEntry } from "../../../src/layer/entry.js";
 import { fileHeaderBytes, packEntries, tarHeaderOptions } from "../../../src/layer/tar-writer.js";
 import { readVouched, vouchedMembers } from "../../../src/layer/member-inputs.js";
-import { writeLayer, writeLayerFile, type LayerOptions } from "../../../src/layer/write-layer.js";
+import { writeLayerFile, type LayerOptions } from "../../../src/layer/write-layer.js";
 import { pseudoRandomStream } from "../../support/images.js";
+import { layerBytes as writeToMemory } from "../../support/layer-bytes.js";
 import { tempDir } from "../../support/tmp.js";
 import { isPolypackError } from "../../../src/errors.js";
 
@@ -63,19 +64,9 @@ async function chunksOf(stream: AsyncIterable<Buffer>): Promise<Buffer[]> {
   return chunks;
 }
 
-async function layerBytes(entries: LayerEntry[], options: LayerOptions = {}) {
-  const chunks: Buffer[] = [];
-  const layer = await writeLayer(
-    entries,
-    new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        chunks.push(chunk);
-        callback();
-      },
-    }),
-    { ...CUT, ...options },
-  );
-  return { layer, blob: Buffer.concat(chunks) };
+/** Writes a layer into memory with the test's small cut. */
+function layerBytes(entries: LayerEntry[], options: LayerOptions = {}) {
+  return writeToMemory(entries, { ...CUT, ...options });
 }
 
 test("fileHeaderBytes is exactly the tar before a file's content, with and without PAX records", async () => {

@@ -16,6 +16,7 @@ import { tarStream, type TarOptions } from "../../../src/layer/tar-writer.js";
 import { writeLayer, writeLayerFile, type LayerOptions } from "../../../src/layer/write-layer.js";
 import { isPolypackError } from "../../../src/errors.js";
 import { pseudoRandomStream } from "../../support/images.js";
+import { layerBytes } from "../../support/layer-bytes.js";
 import { tempDir } from "../../support/tmp.js";
 import { quick } from "../../support/tools.js";
 
@@ -52,22 +53,6 @@ async function fixtureDir(): Promise<string> {
 
 const collect = (dir: string): Promise<LayerEntry[]> =>
   collectDirectory(dir, { prefix: "/cnb/buildpacks/x/1.0" });
-
-/** Writes a layer into memory. */
-async function layerBytes(entries: LayerEntry[], options: LayerOptions = {}) {
-  const chunks: Buffer[] = [];
-  const layer = await writeLayer(
-    entries,
-    new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        chunks.push(chunk);
-        callback();
-      },
-    }),
-    options,
-  );
-  return { layer, blob: Buffer.concat(chunks) };
-}
 
 /** The layer as written before multi-member support: one zlib stream over the whole tar. */
 async function singleStreamLayer(entries: LayerEntry[], options: TarOptions = {}): Promise<Buffer> {
