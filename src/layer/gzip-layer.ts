@@ -80,7 +80,7 @@ export async function writeGzipLayer(
       await finished(sink);
       return { ...recordedLayer(record), members: { ...write.stats, recordReused: true }, written: false };
     }
-    await inputs.readSegmentRecords(cache, level);
+    await inputs.readSegmentRecords(cache);
     await pipeline(record ? write.againstRecord(record, cache) : write.compressed(inputs.from()), sink);
     const layer = await write.result(record);
     if (!layer.members.recordReused) {

@@ -64,8 +64,8 @@ export class LayerInputs {
   }
 
   /** Looks up the segment records of the segments with an identity. */
-  async readSegmentRecords(cache: MemberCache, level: number): Promise<void> {
-    for (const [index, signature] of this.signatures(level)) {
+  async readSegmentRecords(cache: MemberCache): Promise<void> {
+    for (const [index, signature] of this.signatures(cache.level)) {
       const record = parseSegmentRecord(await cache.readRecord(signature, "segments"));
       if (record) this.known.set(index, record);
     }
