@@ -23,6 +23,13 @@ export interface AuthFileContents {
   credsStore: string | undefined;
 }
 
+/** What a missing file says: nothing. Shared, so never modify it. */
+export const EMPTY_AUTH_FILE: Readonly<AuthFileContents> = {
+  auths: [],
+  credHelpers: new Map(),
+  credsStore: undefined,
+};
+
 type JsonObject = Record<string, unknown>;
 
 function isObject(value: unknown): value is JsonObject {
@@ -31,39 +38,44 @@ function isObject(value: unknown): value is JsonObject {
 
 const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-function decodeBasicAuth(encoded: string, file: string, key: string): { username: string; password: string } {
+function decodeBasicAuth(
+  encoded: string,
+  file: string,
+  where: string,
+): { username: string; password: string } {
   // Buffer.from silently skips invalid characters, which would turn a corrupt entry into wrong credentials.
   if (!STRICT_BASE64.test(encoded)) {
-    throw credentialsInvalid(file, `auths["${key}"].auth`, "is not valid base64");
+    throw credentialsInvalid(file, `${where}.auth`, "is not valid base64");
   }
   const decoded = Buffer.from(encoded, "base64").toString("utf8");
   const colon = decoded.indexOf(":");
   if (colon === -1) {
-    throw credentialsInvalid(file, `auths["${key}"].auth`, 'does not decode to "username:password"');
+    throw credentialsInvalid(file, `${where}.auth`, 'does not decode to "username:password"');
   }
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
-function optionalString(entry: JsonObject, field: string, file: string, key: string): string | undefined {
+function optionalString(entry: JsonObject, field: string, file: string, where: string): string | undefined {
   const value = entry[field];
   if (value === undefined || value === null || value === "") return undefined;
   if (typeof value !== "string") {
-    throw credentialsInvalid(file, `auths["${key}"].${field}`, `must be a string, not ${typeof value}`);
+    throw credentialsInvalid(file, `${where}.${field}`, `must be a string, not ${typeof value}`);
   }
   return value;
 }
 
-function parseEntry(key: string, value: unknown, file: string): AuthEntry {
+/** Parses one credential entry; `where` locates it in the file for messages, e.g. `auths["ghcr.io"]`. */
+function parseEntry(key: string, value: unknown, file: string, where: string): AuthEntry {
   if (!isObject(value)) {
-    throw credentialsInvalid(file, `auths["${key}"]`, "must be an object");
+    throw credentialsInvalid(file, where, "must be an object");
   }
-  const auth = optionalString(value, "auth", file, key);
-  const basic = auth === undefined ? undefined : decodeBasicAuth(auth, file, key);
+  const auth = optionalString(value, "auth", file, where);
+  const basic = auth === undefined ? undefined : decodeBasicAuth(auth, file, where);
   const credential: Credential = {};
-  const username = basic?.username ?? optionalString(value, "username", file, key);
-  const password = basic?.password ?? optionalString(value, "password", file, key);
-  const identityToken = optionalString(value, "identitytoken", file, key);
-  const registryToken = optionalString(value, "registrytoken", file, key);
+  const username = basic?.username ?? optionalString(value, "username", file, where);
+  const password = basic?.password ?? optionalString(value, "password", file, where);
+  const identityToken = optionalString(value, "identitytoken", file, where);
+  const registryToken = optionalString(value, "registrytoken", file, where);
   if (username !== undefined) credential.username = username;
   if (password !== undefined) credential.password = password;
   if (identityToken !== undefined) credential.identityToken = identityToken;
@@ -85,8 +97,7 @@ function parseHelperMap(value: unknown, file: string): Map<string, string> {
   return helpers;
 }
 
-/** Parses the text of a Docker config.json or containers auth.json; `file` names it in errors. */
-export function parseAuthFile(text: string, file: string): AuthFileContents {
+function parseJsonObject(text: string, file: string): JsonObject {
   let document: unknown;
   try {
     document = JSON.parse(text);
@@ -94,6 +105,12 @@ export function parseAuthFile(text: string, file: string): AuthFileContents {
     throw credentialsInvalid(file, undefined, `is not valid JSON: ${(error as Error).message}`);
   }
   if (!isObject(document)) throw credentialsInvalid(file, undefined, "must contain a JSON object");
+  return document;
+}
+
+/** Parses the text of a Docker config.json or containers auth.json; `file` names it in errors. */
+export function parseAuthFile(text: string, file: string): AuthFileContents {
+  const document = parseJsonObject(text, file);
   const auths = document["auths"] ?? {};
   if (!isObject(auths)) throw credentialsInvalid(file, "auths", "must be an object");
   const credsStore = document["credsStore"];
@@ -101,9 +118,22 @@ export function parseAuthFile(text: string, file: string): AuthFileContents {
     throw credentialsInvalid(file, "credsStore", "must be a helper name");
   }
   return {
-    auths: Object.entries(auths).map(([key, value]) => parseEntry(key, value, file)),
+    auths: Object.entries(auths).map(([key, value]) => parseEntry(key, value, file, `auths["${key}"]`)),
     credHelpers: parseHelperMap(document["credHelpers"], file),
     credsStore: credsStore === "" ? undefined : credsStore,
+  };
+}
+
+/**
+ * Parses the text of a legacy `~/.dockercfg`: the same entries as `auths`, but at the top level and
+ * without helpers. They come back as `auths` so both formats are looked up alike.
+ */
+export function parseLegacyDockerConfig(text: string, file: string): AuthFileContents {
+  const document = parseJsonObject(text, file);
+  return {
+    auths: Object.entries(document).map(([key, value]) => parseEntry(key, value, file, `["${key}"]`)),
+    credHelpers: new Map(),
+    credsStore: undefined,
   };
 }
 

@@ -1,7 +1,7 @@
 import { homedir } from "node:os";
 import { ChainCredentialProvider } from "./chain.js";
 import { ContainersAuthProvider, containersAuthFilePaths } from "./containers-auth.js";
-import { DockerConfigProvider, dockerConfigPath } from "./docker-config.js";
+import { DockerConfigProvider, dockerConfigPath, legacyDockerConfigPath } from "./docker-config.js";
 import { bindExplicitCredentials, credentialFromEnvironment, StaticCredentialProvider } from "./explicit.js";
 import type { ExplicitCredential } from "./explicit.js";
 import type { ReadTextFile } from "./files.js";
@@ -24,7 +24,8 @@ export interface DefaultCredentialProviderOptions {
 
 /**
  * The provider the command line uses: flags, then POLYPACK_REGISTRY_* variables, then Docker's
- * config.json (credHelpers, credsStore, auths), then containers auth files.
+ * config.json (credHelpers, credsStore, auths; or a legacy ~/.dockercfg), then containers auth files
+ * (credHelpers, auths).
  */
 export function defaultCredentialProvider(
   options: DefaultCredentialProviderOptions = {},
@@ -40,7 +41,12 @@ export function defaultCredentialProvider(
   const fileOptions = options.readFile === undefined ? {} : { readFile: options.readFile };
   return new ChainCredentialProvider([
     new StaticCredentialProvider(bindExplicitCredentials(explicit, options.defaultRegistry)),
-    new DockerConfigProvider({ file: dockerConfigPath(env, homeDir), runHelper, ...fileOptions }),
-    new ContainersAuthProvider({ files: containersAuthFilePaths(env, homeDir), ...fileOptions }),
+    new DockerConfigProvider({
+      file: dockerConfigPath(env, homeDir),
+      legacyFile: legacyDockerConfigPath(homeDir),
+      runHelper,
+      ...fileOptions,
+    }),
+    new ContainersAuthProvider({ files: containersAuthFilePaths(env, homeDir), runHelper, ...fileOptions }),
   ]);
 }

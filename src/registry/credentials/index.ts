@@ -1,7 +1,12 @@
 export type { Credential, CredentialProvider } from "./types.js";
 export { ChainCredentialProvider } from "./chain.js";
 export { defaultCredentialProvider, type DefaultCredentialProviderOptions } from "./default.js";
-export { DockerConfigProvider, dockerConfigPath, type DockerConfigProviderOptions } from "./docker-config.js";
+export {
+  DockerConfigProvider,
+  dockerConfigPath,
+  legacyDockerConfigPath,
+  type DockerConfigProviderOptions,
+} from "./docker-config.js";
 export {
   ContainersAuthProvider,
   containersAuthFilePaths,
@@ -24,7 +29,13 @@ export {
   type HelperProcessResult,
   type RunCredentialHelperOptions,
 } from "./helper.js";
-export { parseAuthFile, findAuthEntry, type AuthEntry, type AuthFileContents } from "./auth-file.js";
+export {
+  parseAuthFile,
+  parseLegacyDockerConfig,
+  findAuthEntry,
+  type AuthEntry,
+  type AuthFileContents,
+} from "./auth-file.js";
 export { readTextFileIfExists, type ReadTextFile } from "./files.js";
 export {
   normalizeRegistryHost,

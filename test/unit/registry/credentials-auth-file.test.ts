@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { isPolypackError } from "../../../src/errors.js";
-import { findAuthEntry, parseAuthFile } from "../../../src/registry/credentials/auth-file.js";
+import {
+  findAuthEntry,
+  parseAuthFile,
+  parseLegacyDockerConfig,
+} from "../../../src/registry/credentials/auth-file.js";
 import { helperServerUrl, parseAuthKey } from "../../../src/registry/credentials/host.js";
 
 const FILE = "/home/me/.docker/config.json";
@@ -100,6 +104,57 @@ test("malformed files fail with CREDENTIALS_INVALID naming the file and key", ()
       (error) =>
         isPolypackError(error, "CREDENTIALS_INVALID") &&
         error.message.includes(FILE) &&
+        message.test(error.message),
+      text,
+    );
+  }
+});
+
+test("a legacy .dockercfg holds auths entries at the top level and no helpers", () => {
+  const file = "/home/me/.dockercfg";
+  const contents = parseLegacyDockerConfig(
+    JSON.stringify({
+      "https://index.docker.io/v1/": { auth: basic("hub", "p:w"), email: "me@example.com" },
+      "registry.example:5000": { auth: basic("local", "pw"), email: "" },
+    }),
+    file,
+  );
+  assert.deepEqual(
+    contents.auths.map(({ key, host, credential }) => [key, host, credential]),
+    [
+      ["https://index.docker.io/v1/", "docker.io", { username: "hub", password: "p:w" }],
+      ["registry.example:5000", "registry.example:5000", { username: "local", password: "pw" }],
+    ],
+  );
+  assert.equal(contents.credHelpers.size, 0);
+  assert.equal(contents.credsStore, undefined);
+  assert.equal(findAuthEntry(contents.auths, "index.docker.io")?.credential?.username, "hub");
+  // The email was only ever informational, so an odd one does not make the entry unusable.
+  const odd = parseLegacyDockerConfig(
+    JSON.stringify({ "ghcr.io": { auth: basic("x", "y"), email: 3 } }),
+    file,
+  );
+  assert.deepEqual(odd.auths[0]?.credential, { username: "x", password: "y" });
+});
+
+test("a malformed legacy .dockercfg fails with CREDENTIALS_INVALID naming the file and key", () => {
+  const file = "/home/me/.dockercfg";
+  const cases: Array<[string, RegExp]> = [
+    ["", /\.dockercfg is not valid JSON/],
+    ["null", /\.dockercfg must contain a JSON object/],
+    [JSON.stringify({ "ghcr.io": [] }), /\.dockercfg: \["ghcr\.io"\] must be an object/],
+    [JSON.stringify({ "ghcr.io": { auth: "a b" } }), /\.dockercfg: \["ghcr\.io"\]\.auth is not valid base64/],
+    [
+      JSON.stringify({ "ghcr.io": { auth: Buffer.from("nocolon").toString("base64") } }),
+      /\["ghcr\.io"\]\.auth does not decode to "username:password"/,
+    ],
+  ];
+  for (const [text, message] of cases) {
+    assert.throws(
+      () => parseLegacyDockerConfig(text, file),
+      (error) =>
+        isPolypackError(error, "CREDENTIALS_INVALID") &&
+        error.message.startsWith(file) &&
         message.test(error.message),
       text,
     );

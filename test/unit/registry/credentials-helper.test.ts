@@ -3,6 +3,7 @@ import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { delimiter, join } from "node:path";
 import { test } from "node:test";
 import { isPolypackError } from "../../../src/errors.js";
+import { ContainersAuthProvider } from "../../../src/registry/credentials/containers-auth.js";
 import { DockerConfigProvider, dockerConfigPath } from "../../../src/registry/credentials/docker-config.js";
 import { interpretHelperResult, runCredentialHelper } from "../../../src/registry/credentials/helper.js";
 import { tempDir } from "../../support/tmp.js";
@@ -180,4 +181,39 @@ test("Docker config: a missing file means no credentials, a broken one is an err
     new DockerConfigProvider({ file }).get("ghcr.io"),
     (error) => isPolypackError(error, "CREDENTIALS_INVALID") && error.message.includes(file),
   );
+});
+
+test("containers auth.json: credHelpers run the real helper with the bare host, then fall back", async () => {
+  const dir = await tempDir();
+  const first = join(dir, "auth.json");
+  const second = join(dir, "fallback.json");
+  await writeFile(
+    first,
+    JSON.stringify({
+      credHelpers: { "token.example": "test", "docker.io": "test", "broken.example": "test" },
+    }),
+  );
+  await writeFile(
+    second,
+    JSON.stringify({ auths: { "docker.io": { auth: Buffer.from("file-hub:pw").toString("base64") } } }),
+  );
+  const provider = new ContainersAuthProvider({
+    files: [first, second],
+    runHelper: (helper, serverUrl) => runCredentialHelper(helper, serverUrl, { env }),
+  });
+  const callsBefore = (await calls()).length;
+  assert.deepEqual(await provider.get("token.example"), { identityToken: "refresh-123" });
+  // The script knows the Hub only by Docker's v1 URL, so "docker.io" is not found and the next file answers.
+  assert.deepEqual(await provider.get("index.docker.io"), { username: "file-hub", password: "pw" });
+  await assert.rejects(
+    provider.get("broken.example"),
+    (error) =>
+      isPolypackError(error, "CREDENTIAL_HELPER_FAILED") &&
+      /docker-credential-test exited with code 3: keychain is locked/.test(error.message),
+  );
+  assert.deepEqual((await calls()).slice(callsBefore), [
+    "get token.example",
+    "get docker.io",
+    "get broken.example",
+  ]);
 });
