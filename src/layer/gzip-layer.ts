@@ -113,9 +113,14 @@ async function alreadyStored(
       const check = keyMatches(input, record);
       check.catch(() => undefined);
       checks.push(check);
-      while (checks.length > settings.parallelism) if (!(await checks.shift()!)) return false;
+      if (
+        checks.length > settings.parallelism &&
+        !(await checks[checks.length - 1 - settings.parallelism]!)
+      ) {
+        return false;
+      }
     }
-    for (const check of checks.splice(0)) if (!(await check)) return false;
+    for (const check of checks) if (!(await check)) return false;
     return count === record.keys.length;
   } finally {
     await Promise.allSettled(checks);
