@@ -8,7 +8,7 @@ import {
   type SegmentRecord,
 } from "./layer-record.js";
 import {
-  memberInputs,
+  segmentFile,
   segmentIdentities,
   segmentInputs,
   vouchedMembers,
@@ -103,11 +103,16 @@ export class LayerInputs {
         }
         continue;
       }
-      yield* memberInputs(this.prepared, this.segments, headerOptions, memberSize, {
-        segment,
-        skip,
-        only: true,
-      });
+      let position = 0;
+      for await (const bytes of segmentInputs(
+        this.prepared,
+        this.segments[segment]!,
+        headerOptions,
+        memberSize,
+      )) {
+        if (position >= skip) yield { segment, position, length: bytes.length, bytes };
+        position++;
+      }
     }
   }
 
@@ -117,13 +122,12 @@ export class LayerInputs {
   ): Promise<{ length: number; key: string; bytes: VouchedBytes }[] | undefined> {
     const record = this.known.get(segment);
     const span = this.segments[segment]!;
-    const { entry, path } = this.prepared[span.start]!;
-    if (!record || entry.type !== "file" || entry.content !== undefined || entry.file === undefined) {
-      return undefined;
-    }
+    const onDisk = segmentFile(this.prepared, span);
+    if (!record || onDisk?.entry.file === undefined) return undefined;
+    const { entry, path } = onDisk;
     const { headerOptions, memberSize } = this.settings;
     const header = await fileHeaderBytes(entry, path, headerOptions);
-    const file = { path: entry.file, size: entry.size };
+    const file = { path: onDisk.entry.file, size: entry.size };
     const members = vouchedMembers(header, file, span.endOfArchive, memberSize, record.lengths);
     return members?.map((bytes, index) => ({
       length: record.lengths[index]!,

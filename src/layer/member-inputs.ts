@@ -63,9 +63,37 @@ async function readPiece(handle: FileHandle, { header, file, zeros }: VouchedByt
 }
 
 /**
- * The members of a one-file segment as `lengths` (from a segment record) says they are cut,
- * without reading the file: each names its piece of `header`, of the file and of the zeros after
- * it. Undefined when the lengths do not fit the segment (the record is stale).
+ * How a one-file segment is cut into members, without reading the file: each member names its
+ * piece of `header`, of the file and of the zeros after it (padding, and the end of the archive).
+ */
+export function cutSegment(
+  header: Buffer,
+  file: { path: string; size: number },
+  endOfArchive: boolean,
+  memberSize: number,
+): VouchedBytes[] {
+  const total = segmentLength(header.length, file.size, endOfArchive);
+  const pieces: VouchedBytes[] = [];
+  for (let start = 0; start < total; start += memberSize) {
+    const end = Math.min(total, start + memberSize);
+    const overlap = (from: number, to: number): [number, number] => [
+      Math.max(start, from) - from,
+      Math.max(0, Math.min(end, to) - Math.max(start, from)),
+    ];
+    const [headerFrom, headerLength] = overlap(0, header.length);
+    const [position, fileLength] = overlap(header.length, header.length + file.size);
+    pieces.push({
+      header: header.subarray(headerFrom, headerFrom + headerLength),
+      file: { path: file.path, position, length: fileLength },
+      zeros: end - start - headerLength - fileLength,
+    });
+  }
+  return pieces;
+}
+
+/**
+ * The members of a one-file segment as a segment record's `lengths` says they are cut (see
+ * cutSegment); undefined when the lengths do not fit the segment (the record is stale).
  */
 export function vouchedMembers(
   header: Buffer,
@@ -74,24 +102,12 @@ export function vouchedMembers(
   memberSize: number,
   lengths: readonly number[],
 ): VouchedBytes[] | undefined {
-  const total = segmentLength(header.length, file.size, endOfArchive);
-  const fits = lengths.every((length, index) => length === Math.min(memberSize, total - index * memberSize));
-  if (!fits || lengths.length !== Math.ceil(total / memberSize)) return undefined;
-  return lengths.map((length, index) => {
-    const start = index * memberSize;
-    const end = start + length;
-    const overlap = (from: number, to: number): [number, number] => [
-      Math.max(start, from) - from,
-      Math.max(0, Math.min(end, to) - Math.max(start, from)),
-    ];
-    const [headerFrom, headerLength] = overlap(0, header.length);
-    const [position, fileLength] = overlap(header.length, header.length + file.size);
-    return {
-      header: header.subarray(headerFrom, headerFrom + headerLength),
-      file: { path: file.path, position, length: fileLength },
-      zeros: length - headerLength - fileLength,
-    };
-  });
+  const pieces = cutSegment(header, file, endOfArchive, memberSize);
+  const length = ({ header: head, file: run, zeros }: VouchedBytes): number =>
+    head.length + run.length + zeros;
+  const fits =
+    pieces.length === lengths.length && pieces.every((piece, index) => length(piece) === lengths[index]);
+  return fits ? pieces : undefined;
 }
 
 /** Where to start producing member inputs: a segment, and members of it to leave out. */
@@ -99,32 +115,6 @@ export interface InputStart {
   segment: number;
   /** Members at the start of that segment that are read but not yielded. */
   skip: number;
-  /** Only that segment, not the ones after it. */
-  only?: boolean;
-}
-
-/**
- * The uncompressed bytes of every gzip member of a layer, in archive order: each segment's tar is
- * produced on its own and cut every `memberSize` bytes. Joined, the pieces are exactly the tar one
- * pass over all entries would give. Only the piece being filled is held in memory; file contents
- * are read as the consumer asks for the next piece. `from` starts later in the layer.
- */
-export async function* memberInputs(
-  prepared: readonly PreparedEntry[],
-  segments: readonly Segment[],
-  headerOptions: HeaderOptions,
-  memberSize: number,
-  from: InputStart = { segment: 0, skip: 0 },
-): AsyncGenerator<MemberInput> {
-  const end = from.only ? from.segment + 1 : segments.length;
-  for (let segment = from.segment; segment < end; segment++) {
-    const skip = segment === from.segment ? from.skip : 0;
-    let position = 0;
-    for await (const bytes of segmentInputs(prepared, segments[segment]!, headerOptions, memberSize)) {
-      if (position >= skip) yield { segment, position, length: bytes.length, bytes };
-      position++;
-    }
-  }
 }
 
 /**
@@ -138,11 +128,10 @@ export async function* segmentInputs(
   headerOptions: HeaderOptions,
   memberSize: number,
 ): AsyncGenerator<Buffer> {
-  const single = segment.end - segment.start === 1 ? prepared[segment.start] : undefined;
-  const entry = single?.entry;
-  if (single && entry?.type === "file" && entry.content === undefined && entry.file !== undefined) {
-    const onDisk = { ...entry, file: entry.file };
-    yield* fileSegmentInputs(single.path, onDisk, segment.endOfArchive, headerOptions, memberSize);
+  const onDisk = segmentFile(prepared, segment);
+  if (onDisk?.entry.file !== undefined) {
+    const entry = { ...onDisk.entry, file: onDisk.entry.file };
+    yield* fileSegmentInputs(onDisk.path, entry, segment.endOfArchive, headerOptions, memberSize);
     return;
   }
   const entries = prepared.slice(segment.start, segment.end);
@@ -175,16 +164,10 @@ async function* fileSegmentInputs(
 ): AsyncGenerator<Buffer> {
   const header = await fileHeaderBytes(entry, path, headerOptions);
   const file = { path: entry.file, size: entry.size };
-  const pieces = vouchedMembers(
-    header,
-    file,
-    endOfArchive,
-    memberSize,
-    memberLengths(header.length, file.size, endOfArchive, memberSize),
-  );
+  const pieces = cutSegment(header, file, endOfArchive, memberSize);
   const handle = await open(entry.file, "r");
   try {
-    for (const piece of pieces ?? []) yield await readPiece(handle, piece);
+    for (const piece of pieces) yield await readPiece(handle, piece);
     const { size } = await handle.stat();
     if (size !== entry.size) {
       throw new PolypackError(
@@ -200,19 +183,6 @@ async function* fileSegmentInputs(
   }
 }
 
-/** How a one-file segment of this shape is cut into members. */
-function memberLengths(
-  headerLength: number,
-  size: number,
-  endOfArchive: boolean,
-  memberSize: number,
-): number[] {
-  const total = segmentLength(headerLength, size, endOfArchive);
-  const lengths: number[] = [];
-  for (let at = 0; at < total; at += memberSize) lengths.push(Math.min(memberSize, total - at));
-  return lengths;
-}
-
 /** The tar bytes of a one-file segment: header, content padded to blocks, and the end of the archive. */
 function segmentLength(headerLength: number, size: number, endOfArchive: boolean): number {
   return headerLength + Math.ceil(size / BLOCK) * BLOCK + (endOfArchive ? END_OF_ARCHIVE_BYTES : 0);
@@ -226,8 +196,17 @@ export function segmentIdentities(
   prepared: readonly PreparedEntry[],
   segments: readonly Segment[],
 ): (string | null)[] {
-  return segments.map(({ start, end }) => {
-    const entry = end - start === 1 ? prepared[start]?.entry : undefined;
-    return entry?.type === "file" && entry.content === undefined ? (entry.identity ?? null) : null;
-  });
+  return segments.map((segment) => segmentFile(prepared, segment)?.entry.identity ?? null);
+}
+
+/** The one streamed file a segment consists of, with its archive path; undefined for any other segment. */
+export function segmentFile(
+  prepared: readonly PreparedEntry[],
+  segment: Segment,
+): { path: string; entry: StreamedFileEntry } | undefined {
+  const single = segment.end - segment.start === 1 ? prepared[segment.start] : undefined;
+  const entry = single?.entry;
+  return single && entry?.type === "file" && entry.content === undefined
+    ? { path: single.path, entry }
+    : undefined;
 }
