@@ -47,19 +47,11 @@ export function layerSignature(
 
 /** A record read back from the cache, or undefined when there is none or it is malformed. */
 export function parseRecord(text: string | undefined): LayerRecord | undefined {
-  if (text === undefined) return undefined;
-  let value: Partial<Record<keyof LayerRecord, unknown>>;
-  try {
-    value = JSON.parse(text) as typeof value;
-  } catch {
-    return undefined;
-  }
+  const value = jsonFields<LayerRecord>(text);
+  if (value === undefined) return undefined;
   const { keys, lengths, crcs, segments, identities, diffID, digest, size, uncompressedSize } = value;
-  const counts = (list: unknown): list is number[] =>
-    Array.isArray(list) && list.every((n) => Number.isSafeInteger(n) && (n as number) >= 0);
   const wellFormed =
-    Array.isArray(keys) &&
-    keys.every((key) => typeof key === "string" && HEX_64.test(key)) &&
+    isKeyList(keys) &&
     counts(lengths) &&
     counts(crcs) &&
     lengths.length === keys.length &&
@@ -134,20 +126,35 @@ export function segmentSignature(
 
 /** A segment record read back from the cache, or undefined when there is none or it is malformed. */
 export function parseSegmentRecord(text: string | undefined): SegmentRecord | undefined {
+  const value = jsonFields<SegmentRecord>(text);
+  if (value === undefined) return undefined;
+  const { keys, lengths } = value;
+  const wellFormed =
+    isKeyList(keys) &&
+    keys.length > 0 &&
+    counts(lengths) &&
+    lengths.length === keys.length &&
+    lengths.every((length) => length > 0);
+  return wellFormed ? { keys, lengths } : undefined;
+}
+
+/** The fields of a JSON object in `text`, unchecked; undefined for no text or text that is not JSON. */
+function jsonFields<T>(text: string | undefined): Partial<Record<keyof T, unknown>> | undefined {
   if (text === undefined) return undefined;
-  let value: Partial<Record<keyof SegmentRecord, unknown>>;
   try {
-    value = JSON.parse(text) as typeof value;
+    const value: unknown = JSON.parse(text);
+    return typeof value === "object" && value !== null ? value : undefined;
   } catch {
     return undefined;
   }
-  const { keys, lengths } = value;
-  const wellFormed =
-    Array.isArray(keys) &&
-    keys.length > 0 &&
-    keys.every((key) => typeof key === "string" && HEX_64.test(key)) &&
-    Array.isArray(lengths) &&
-    lengths.length === keys.length &&
-    lengths.every((n) => Number.isSafeInteger(n) && (n as number) > 0);
-  return wellFormed ? { keys: keys as string[], lengths: lengths as number[] } : undefined;
+}
+
+/** Whether a value is a list of member cache keys (64 hex digits each). */
+function isKeyList(list: unknown): list is string[] {
+  return Array.isArray(list) && list.every((key) => typeof key === "string" && HEX_64.test(key));
+}
+
+/** Whether a value is a list of whole numbers of 0 or more. */
+function counts(list: unknown): list is number[] {
+  return Array.isArray(list) && list.every((n) => Number.isSafeInteger(n) && (n as number) >= 0);
 }

@@ -288,7 +288,7 @@ test("a record is used only when every member is unchanged, not for same-sized e
   const records = await readdir(recordsIn(cache));
   assert.equal(records.length, 1, "the record was replaced, not added to");
   await layerBytes(await collect(dir), { ...SMALL_CUT, memberCache: cache });
-  for (const broken of ["{", "{}", JSON.stringify({ keys: ["x"], lengths: [1], crcs: [1] })]) {
+  for (const broken of ["{", "{}", "null", "[1]", JSON.stringify({ keys: ["x"], lengths: [1], crcs: [1] })]) {
     await writeFile(join(recordsIn(cache), records[0]!), broken);
     const again = await layerBytes(await collect(dir), { ...SMALL_CUT, memberCache: cache });
     assert.equal(again.layer.members?.recordReused, false, broken);
