@@ -106,7 +106,10 @@ export async function* gzipMembers(
     return member;
   };
   const memberOf = async ({ bytes, key: known, length }: MemberBytes): Promise<MadeMember> => {
-    const read = (): Promise<Buffer> => (typeof bytes === "function" ? bytes() : Promise.resolve(bytes));
+    // Read at most once, and only when the key or the compressor needs the bytes.
+    let loaded: Promise<Buffer> | undefined;
+    const read = (): Promise<Buffer> =>
+      (loaded ??= typeof bytes === "function" ? bytes() : Promise.resolve(bytes));
     const cache = options.cache;
     if (!cache) return { member: await compressed(await read()), key: "", crc: 0 };
     const key = known ?? (await cacheKey(await read()));
