@@ -1,10 +1,7 @@
-import { createWriteStream } from "node:fs";
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pipeline } from "node:stream/promises";
-import { Digest } from "../src/oci/digest.js";
-import { pseudoRandomStream } from "../test/support/images.js";
+import { writeSyntheticBuildpack } from "../test/support/synthetic-buildpack.js";
 import { measure, type Measurement } from "./measure.js";
 
 const MiB = 1024 * 1024;
@@ -32,7 +29,12 @@ export async function packageBench(cli: string, dependencySize = 64 * MiB): Prom
   const work = await mkdtemp(join(tmpdir(), "polypack-bench-package-"));
   try {
     const buildpack = join(work, "buildpack");
-    const files = await writeBuildpack(buildpack, dependencySize);
+    const files = await writeSyntheticBuildpack(buildpack, {
+      id: "bench/multi",
+      arches: ARCHES,
+      dependenciesPerTarget: DEPENDENCIES_PER_TARGET,
+      dependencySize,
+    });
     const dependencyCache = join(work, "dependency-cache");
     const packageArgs = (output: string, cacheHome: string): [string[], NodeJS.ProcessEnv] => [
       [
@@ -79,51 +81,4 @@ export async function packageBench(cli: string, dependencySize = 64 * MiB): Prom
   } finally {
     await rm(work, { recursive: true, force: true });
   }
-}
-
-/** Writes the buildpack and returns its files relative to its folder (the peer's input). */
-export async function writeBuildpack(dir: string, dependencySize: number): Promise<string[]> {
-  const files: string[] = ["buildpack.toml"];
-  const dependencies: string[] = [];
-  for (const arch of ARCHES) {
-    const bin = join(dir, "linux", arch, "bin");
-    await mkdir(bin, { recursive: true });
-    for (const name of ["detect", "build"]) {
-      await writeFile(join(bin, name), `#!/bin/sh\necho "${name} for ${arch}"\n`);
-      await chmod(join(bin, name), 0o755);
-      files.push(`linux/${arch}/bin/${name}`);
-    }
-    for (let i = 0; i < DEPENDENCIES_PER_TARGET; i++) {
-      const name = `dep-${i}-${arch}.tgz`;
-      const path = join(dir, "deps", name);
-      await mkdir(join(dir, "deps"), { recursive: true });
-      await pipeline(pseudoRandomStream(`bench/${arch}/${i}`, dependencySize), createWriteStream(path));
-      const checksum = Digest.of(await readFile(path)).toString();
-      files.push(`deps/${name}`);
-      dependencies.push(
-        [
-          "[[metadata.dependencies]]",
-          `id = "dep-${i}"`,
-          `version = "1.0.${i}"`,
-          `uri = "file:deps/${name}"`,
-          `checksum = "${checksum}"`,
-          `os = "linux"`,
-          `arch = "${arch}"`,
-          `stacks = ["*"]`,
-        ].join("\n"),
-      );
-    }
-  }
-  const toml = [
-    'api = "0.10"',
-    "[buildpack]",
-    'id = "bench/multi"',
-    'version = "1.0.0"',
-    ...ARCHES.map((arch) => `[[targets]]\nos = "linux"\narch = "${arch}"`),
-    "[metadata]",
-    'include-files = ["buildpack.toml", "linux/amd64/bin/build", "linux/amd64/bin/detect", "linux/arm64/bin/build", "linux/arm64/bin/detect"]',
-    ...dependencies,
-  ].join("\n");
-  await writeFile(join(dir, "buildpack.toml"), toml + "\n");
-  return files;
 }

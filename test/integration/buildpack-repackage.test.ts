@@ -4,21 +4,16 @@
  * result is exactly what a run without the layer cache gives.
  */
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
-import { createWriteStream } from "node:fs";
-import { appendFile, chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { appendFile, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { pipeline } from "node:stream/promises";
 import { after, before, describe, test } from "node:test";
 import type { ImageIndex } from "../../src/oci/manifest.js";
-import { pseudoRandomStream } from "../support/images.js";
 import { startRegistry, type RegistryHandle } from "../support/registry.js";
+import { writeSyntheticBuildpack } from "../support/synthetic-buildpack.js";
 import { tempDir } from "../support/tmp.js";
 import { polypackOk, readJSON } from "./buildpack-package-support.js";
 
 const MiB = 1024 * 1024;
-const ARCHES = ["amd64", "arm64"];
 
 interface Report {
   digest: string;
@@ -27,48 +22,6 @@ interface Report {
     digest: string;
     layer: { written: boolean; members: number; compressed: number };
   }[];
-}
-
-/**
- * A two-target buildpack whose targets each carry one 6 MiB dependency (a segment of its own),
- * downloaded from `file://` URIs outside the buildpack folder.
- */
-async function writeBuildpack(dir: string, downloads: string): Promise<void> {
-  const dependencies: string[] = [];
-  for (const arch of ARCHES) {
-    const bin = join(dir, "linux", arch, "bin");
-    await mkdir(bin, { recursive: true });
-    for (const name of ["detect", "build"]) {
-      await writeFile(join(bin, name), `#!/bin/sh\necho "${name} for ${arch}"\n`);
-      await chmod(join(bin, name), 0o755);
-    }
-    await mkdir(downloads, { recursive: true });
-    const file = join(downloads, `tool-${arch}.tgz`);
-    await pipeline(pseudoRandomStream(`repackage/${arch}`, 6 * MiB + 321), createWriteStream(file));
-    const checksum = createHash("sha256")
-      .update(await readFile(file))
-      .digest("hex");
-    dependencies.push(
-      [
-        "[[metadata.dependencies]]",
-        'id = "tool"',
-        'version = "1.2.3"',
-        `uri = "${pathToFileURL(file).href}"`,
-        `checksum = "sha256:${checksum}"`,
-        'os = "linux"',
-        `arch = "${arch}"`,
-      ].join("\n"),
-    );
-  }
-  const toml = [
-    'api = "0.10"',
-    "[buildpack]",
-    'id = "test/repackage"',
-    'version = "1.0.0"',
-    ...ARCHES.map((arch) => `[[targets]]\nos = "linux"\narch = "${arch}"`),
-    ...dependencies,
-  ];
-  await writeFile(join(dir, "buildpack.toml"), `${toml.join("\n")}\n`);
 }
 
 describe("repackaging reuses what did not change", () => {
@@ -95,7 +48,14 @@ describe("repackaging reuses what did not change", () => {
   before(async () => {
     work = await tempDir("polypack-repackage-");
     bp = join(work, "bp");
-    await writeBuildpack(bp, join(work, "served"));
+    // One 6 MiB dependency per target (a segment of its own), served from outside the buildpack.
+    await writeSyntheticBuildpack(bp, {
+      id: "test/repackage",
+      arches: ["amd64", "arm64"],
+      dependenciesPerTarget: 1,
+      dependencySize: 6 * MiB + 321,
+      downloads: join(work, "served"),
+    });
     env = { POLYPACK_CACHE_DIR: join(work, "cache-home") };
     registry = await startRegistry();
   });
