@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
-import { mkdir, rename, stat } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { mkdir, rename } from "node:fs/promises";
+import { dirname } from "node:path";
 import { copy, type CopyEvent } from "../copy/copy.js";
 import { CnbTarget } from "../layout/cnb-target.js";
 import { LayoutSource } from "../layout/layout-source.js";
@@ -8,7 +8,6 @@ import { LayoutTarget } from "../layout/layout-target.js";
 import { OciLayout } from "../layout/oci-layout.js";
 import type { ContentTarget } from "../oci/content.js";
 import type { Descriptor } from "../oci/descriptor.js";
-import { Digest } from "../oci/digest.js";
 import { MediaType } from "../oci/media-types.js";
 import { Platform } from "../oci/platform.js";
 import type { StoredBlob } from "../layer/gzip-layer.js";
@@ -37,11 +36,9 @@ export function storedBlobCheck(
   switch (destination.kind) {
     case "layout": {
       if (!existsSync(destination.path)) return undefined;
-      return async ({ digest, size }) => {
-        const { algorithm, hex } = Digest.parse(digest);
-        const info = await stat(join(destination.path, "blobs", algorithm, hex)).catch(() => undefined);
-        return info !== undefined && info.isFile() && info.size === size;
-      };
+      // A folder that is not a layout yet (it becomes one on delivery) holds nothing.
+      const existing = OciLayout.open(destination.path).catch(() => undefined);
+      return async (blob) => (await existing)?.hasBlob(blob) ?? false;
     }
     case "target":
       return ({ digest, size }) =>
