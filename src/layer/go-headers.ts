@@ -49,7 +49,7 @@ export function goStyleHeader(block: Buffer): Buffer {
 }
 
 /** The size of the data that follows a header, padded to whole blocks. */
-function paddedDataSize(header: Buffer): number {
+export function paddedDataSize(header: Buffer): number {
   if (header.every((byte) => byte === 0)) return 0;
   const size = readOctal(header, 124, 12) ?? Number(header.readBigUInt64BE(124 + 4));
   return Math.ceil(size / BLOCK) * BLOCK;

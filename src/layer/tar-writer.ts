@@ -1,5 +1,5 @@
 import { pack as createPack, type Pack } from "tar-stream";
-import { withGoHeaders } from "./go-headers.js";
+import { paddedDataSize, withGoHeaders } from "./go-headers.js";
 import { PolypackError } from "../errors.js";
 import type { LayerEntry, StreamedFileEntry } from "./entry.js";
 import { layerMtime, tarHeaderFor, type HeaderOptions, type TarHeader } from "./header.js";
@@ -116,8 +116,8 @@ export async function fileHeaderBytes(
       length += next.value.length;
       const first = pieces[0]!;
       if (expected === BLOCK && length >= BLOCK && first[TYPEFLAG_OFFSET] === PAX_TYPEFLAG) {
-        const paxSize = parseInt(first.toString("latin1", 124, 136).replace(/[\0 ]+$/, ""), 8);
-        expected = BLOCK + Math.ceil(paxSize / BLOCK) * BLOCK + BLOCK;
+        // A PAX header: its records, then the file's own header.
+        expected = BLOCK + paddedDataSize(first.subarray(0, BLOCK)) + BLOCK;
       }
     }
   } finally {
