@@ -4,6 +4,7 @@ import type { Dependency } from "../buildpack/dependencies.js";
 import type { Digest } from "../oci/digest.js";
 import { defaultUserAgent } from "../registry/logging.js";
 import { mapLimit } from "../util/concurrency.js";
+import type { FileIdentity } from "../util/file-identity.js";
 import { DependencyCache } from "./cache.js";
 import { fetchIntoCache, type FetchOptions } from "./fetch.js";
 import { planDownloads, type DependencyRequest, type DownloadJob } from "./plan.js";
@@ -63,6 +64,8 @@ export interface DownloadedDependency {
   /** The verified file in the cache. */
   path: string;
   size: number;
+  /** The file's identity when it was verified (see CacheEntry). */
+  identity: FileIdentity;
   /** Whether it was in the cache before this call (or another call in this process fetched it). */
   cached: boolean;
 }
@@ -131,6 +134,7 @@ async function bringIn(
     digest: job.digest,
     path: stored.path,
     size: stored.size,
+    identity: stored.identity,
     cached: !downloadedHere,
   };
 }

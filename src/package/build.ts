@@ -2,13 +2,7 @@ import type { OciLayout } from "../layout/oci-layout.js";
 import { layerMtime } from "../layer/header.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import type { PlatformJSON } from "../oci/platform.js";
-import {
-  storeImage,
-  storeIndex,
-  storeLayer,
-  type StoredLayer,
-  type StoreLayerOptions,
-} from "./image-writer.js";
+import { storeImage, storeIndex, storeLayer, type StoredLayer } from "./image-writer.js";
 import {
   addModuleLayer,
   BUILDPACKAGE_METADATA_LABEL,
@@ -18,6 +12,7 @@ import {
 } from "./labels.js";
 import { targetLayerEntries, type EntrySources } from "./layer-entries.js";
 import type { PackagePlan, TargetPlan } from "./plan.js";
+import type { StoredBlob } from "./deliver.js";
 
 /** Layers (and their label entries) of other buildpacks that go into a target's image first. */
 export interface IncludedLayers {
@@ -42,13 +37,17 @@ export interface BuiltImage {
 }
 
 /**
- * How a layer was made: whether it was written at all (a destination that already holds it gets
- * nothing), and how many of its gzip members were compressed rather than taken from the cache.
+ * How a layer was made: whether it is new to the destination (one that already holds it gets
+ * nothing), and how its gzip members were made: stored as they are, compressed, or from the cache.
  */
 export interface LayerWriteSummary {
   written: boolean;
   members: number;
+  stored: number;
   compressed: number;
+  cacheHits: number;
+  /** Cache entries that did not check out and were made again. */
+  cacheRepaired: number;
 }
 
 /** What was written: the root (an index for several targets, else the one image) and each image. */
@@ -66,10 +65,10 @@ export interface BuildOptions {
   /** A directory of compressed layer pieces to reuse (see src/layer/README.md); none when unset. */
   layerCache?: string;
   /**
-   * Whether the package's destination already holds a blob: a layer it holds (as the layer cache
-   * knows before writing) is not written into the layout again.
+   * Whether the package's destination already holds a blob; a layer it holds is reported as
+   * unchanged (`written` false in the summary), and delivery does not move it again.
    */
-  alreadyStored?: StoreLayerOptions["alreadyStored"];
+  alreadyStored?: (blob: StoredBlob) => Promise<boolean>;
   /** More labels for every image (`--label`); the buildpackage labels always win. */
   labels?: Readonly<Record<string, string>>;
   /** Called as each target's image is stored. */
@@ -91,10 +90,10 @@ export async function buildPackage(
   const images: BuiltImage[] = [];
   for (const target of plan.targets) {
     const included = (await options.include?.(target, layout)) ?? { layers: [], moduleLayers: {} };
-    const own = await storeLayer(layout, await targetLayerEntries(plan, target, sources), {
+    const own = await storeLayer(layout, targetLayerEntries(plan, target, sources), {
       ...(options.layerCache ? { memberCache: options.layerCache } : {}),
-      ...(options.alreadyStored ? { alreadyStored: options.alreadyStored } : {}),
     });
+    const unchanged = (await options.alreadyStored?.(own.descriptor)) ?? false;
     const moduleLayers: ModuleLayers = structuredClone(included.moduleLayers);
     addModuleLayer(moduleLayers, plan.id, plan.version, { ...plan.layerInfo, layerDiffID: own.diffID });
     const layers = [...included.layers, { descriptor: own.descriptor, diffID: own.diffID }];
@@ -117,9 +116,12 @@ export async function buildPackage(
       manifest,
       layerDiffID: own.diffID,
       layerWrite: {
-        written: own.written,
+        written: !unchanged,
         members: own.members?.members ?? 1,
+        stored: own.members?.stored ?? 0,
         compressed: own.members?.compressed ?? 1,
+        cacheHits: own.members?.cacheHits ?? 0,
+        cacheRepaired: own.members?.cacheRepaired ?? 0,
       },
       layers: layers.length,
       dependencies: target.dependencies.length,

@@ -34,7 +34,7 @@ export async function layersFromFolder(
   }
   const plan = planPackage(descriptor, selection, await scanSourceTree(dir));
   const target = plan.targets[0]!;
-  const written = await storeLayer(layout, await targetLayerEntries(plan, target, { buildpackDir: dir }));
+  const written = await storeLayer(layout, targetLayerEntries(plan, target, { buildpackDir: dir }));
   return {
     layers: [{ descriptor: written.descriptor, diffID: written.diffID }],
     moduleLayers: { [plan.id]: { [plan.version]: { ...plan.layerInfo, layerDiffID: written.diffID } } },

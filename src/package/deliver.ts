@@ -10,8 +10,13 @@ import type { ContentTarget } from "../oci/content.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import { MediaType } from "../oci/media-types.js";
 import { Platform } from "../oci/platform.js";
-import type { StoredBlob } from "../layer/gzip-layer.js";
 import type { BuiltImage } from "./build.js";
+
+/** The digest and size of a blob a destination may already hold. */
+export interface StoredBlob {
+  digest: string;
+  size: number;
+}
 
 /** Where a package goes. */
 export type PackageDestination =

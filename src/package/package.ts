@@ -10,7 +10,7 @@ import { PolypackError } from "../errors.js";
 import { tempPathBeside } from "../util/fs.js";
 import { buildPackage, type BuildOptions, type BuiltImage } from "./build.js";
 import { deliverPackage, storedBlobCheck, type PackageDestination } from "./deliver.js";
-import { fetchOfflineDependencies } from "./offline.js";
+import { fetchOfflineDependencies, type OfflineFile } from "./offline.js";
 import { defaultCacheHome } from "../dependencies/cache-dir.js";
 import { planPackage, type PackagePlan } from "./plan.js";
 import { prePackageTargets, selectTargets } from "./plan-targets.js";
@@ -24,7 +24,9 @@ export type PackageEvent =
   | { type: "pre-package"; command: string; targets: string }
   | { type: "dependency"; event: DependencyEvent }
   | { type: "image"; image: BuiltImage }
-  | { type: "copy"; event: CopyEvent };
+  | { type: "copy"; event: CopyEvent }
+  /** Something the user should know that did not stop the run (a cache entry rebuilt, say). */
+  | { type: "warning"; message: string };
 
 /** Options of `packageBuildpack`. */
 export interface PackageOptions {
@@ -137,9 +139,14 @@ export async function packageBuildpack(options: PackageOptions): Promise<Package
           baseDir: dir,
           ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
           onEvent: (event) => options.onEvent?.({ type: "dependency", event }),
+          onDiscard: (path, reason) =>
+            options.onEvent?.({
+              type: "warning",
+              message: `cached dependency ${path} did not match its checksum (${reason}); removed and fetched again`,
+            }),
         },
       )
-    : new Map<string, string>();
+    : new Map<string, OfflineFile>();
 
   const alreadyStored = storedBlobCheck(options.destination);
   const scratchPath = await scratchDirectory(options.destination);
