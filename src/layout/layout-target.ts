@@ -41,7 +41,7 @@ export class LayoutTarget implements ContentTarget {
     open: () => Promise<Readable>,
     options: PutBlobOptions = {},
   ): Promise<PutBlobResult> {
-    return this.layout.putBlob(descriptor, open, options.onProgress);
+    return this.layout.putBlob(descriptor, open, options);
   }
 
   /** Whether the manifest is stored. */

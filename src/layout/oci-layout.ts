@@ -1,8 +1,8 @@
-import { mkdir, readdir, stat } from "node:fs/promises";
+import { mkdir, readdir, rename, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { PolypackError } from "../errors.js";
-import type { PutBlobResult } from "../oci/content.js";
+import type { PutBlobOptions, PutBlobResult } from "../oci/content.js";
 import { descriptorFor, type Descriptor } from "../oci/descriptor.js";
 import { Digest } from "../oci/digest.js";
 import { MAX_MANIFEST_BYTES, type ImageIndex } from "../oci/manifest.js";
@@ -78,16 +78,24 @@ export class OciLayout implements LayoutReader {
     return info?.isFile() === true && info.size === descriptor.size;
   }
 
-  /** Stores a blob from a stream opened only when needed; an existing blob is kept as it is. */
+  /**
+   * Stores a blob from a stream opened only when needed; an existing blob is kept as it is. A
+   * `spool` file (see PutBlobOptions) on the same file system is moved into place instead.
+   */
   async putBlob(
     descriptor: Descriptor,
     open: () => Promise<Readable>,
-    onProgress?: (bytesDone: number) => void,
+    options: Pick<PutBlobOptions, "onProgress" | "spool"> = {},
   ): Promise<PutBlobResult> {
     if (await this.hasBlob(descriptor)) return "exists";
     const path = this.blobPath(descriptor.digest);
     await mkdir(dirname(path), { recursive: true });
-    await writeVerifiedFile(path, descriptor, await open(), `blob written to ${this.path}`, onProgress);
+    if (options.spool && (await moved(options.spool, path, descriptor.size))) {
+      options.onProgress?.(descriptor.size);
+      return "moved";
+    }
+    const context = `blob written to ${this.path}`;
+    await writeVerifiedFile(path, descriptor, await open(), context, options.onProgress);
     return "uploaded";
   }
 
@@ -157,5 +165,18 @@ export class OciLayout implements LayoutReader {
 
   private file(name: string): string {
     return join(this.path, name);
+  }
+}
+
+/** Moves a spool file of the expected size to `path`; false when it is not there or on another file system. */
+async function moved(spool: string, path: string, size: number): Promise<boolean> {
+  const info = await stat(spool).catch(() => undefined);
+  if (!info?.isFile() || info.size !== size) return false;
+  try {
+    await rename(spool, path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EXDEV") return false;
+    throw error;
   }
 }

@@ -34,10 +34,16 @@ export interface PutBlobOptions {
   mountFrom?: RegistryLocation;
   /** Called with the number of bytes written so far. */
   onProgress?: (bytesDone: number) => void;
+  /**
+   * A local file holding exactly the blob's bytes, written and hashed by polypack moments ago and
+   * given up by the caller: a target on the same file system may move it into place instead of
+   * copying it. A target that cannot is free to ignore it and open the stream.
+   */
+  spool?: string;
 }
 
 /** What putBlob did, for reports. */
-export type PutBlobResult = "uploaded" | "mounted" | "exists";
+export type PutBlobResult = "uploaded" | "mounted" | "exists" | "moved";
 
 /**
  * The write side of a content store. Writers are called in dependency order by `copy`: blobs, then
