@@ -75,8 +75,17 @@ export class LayoutTarget implements ContentTarget {
     this.tagged = true;
   }
 
-  /** Lists the root without a name when no tag was given, so the image can still be found. */
+  /**
+   * Lists the root without a name when no tag was given, so the image can still be found;
+   * otherwise records what was verified.
+   */
   async commit(): Promise<void> {
     if (!this.tagged && this.lastManifest) await this.tag(this.lastManifest, []);
+    else await this.layout.saveVerified();
+  }
+
+  /** Nothing is named; the blobs written stay (they are addressed by digest) and are recorded as verified. */
+  abort(): Promise<void> {
+    return this.layout.saveVerified();
   }
 }

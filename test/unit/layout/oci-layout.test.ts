@@ -141,9 +141,10 @@ test("index.json updates are atomic and none is lost when they overlap", async (
   assert.equal(manifests.length, 25);
   assert.deepEqual(
     (await readdir(dir)).sort(),
-    ["blobs", "index.json", "oci-layout"],
+    [".polypack", "blobs", "index.json", "oci-layout"],
     "no temporary files are left behind",
   );
+  assert.deepEqual(await readdir(join(dir, ".polypack")), ["verified.json"], "no lock file is left behind");
 });
 
 test("tagging an existing ref replaces that entry in place; other images stay", async () => {
