@@ -198,6 +198,7 @@ export class OciLayout implements LayoutReader {
    * a record that cannot be saved only costs a later run a hash.
    */
   async saveVerified(): Promise<void> {
+    if (!this.verified.unsaved) return;
     const save = this.indexUpdates
       .then(() => withLayoutLock(this.path, () => this.verified.flush()))
       .catch(() => undefined);

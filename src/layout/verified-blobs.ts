@@ -141,6 +141,11 @@ export class VerifiedBlobs {
     this.pending.set(digest, { ...identity, recordedNs: recordedNs.toString() });
   }
 
+  /** Whether records were noted since the last flush. */
+  get unsaved(): boolean {
+    return this.pending.size > 0;
+  }
+
   /**
    * Writes the records noted since the last flush into the state file, merged with what other
    * processes recorded, dropping records of files that are gone or changed. Callers hold the

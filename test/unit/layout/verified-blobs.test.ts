@@ -18,6 +18,8 @@ import { run } from "../../support/tools.js";
 
 /** Flips one byte of a file in place, then puts its mtime back to the nanosecond (GNU touch). */
 async function flipKeepingMtime(path: string, at: number): Promise<void> {
+  // Kernel timestamps move in ticks of a few ms: make sure the edit lands in a later tick.
+  await new Promise((resolve) => setTimeout(resolve, 20));
   const before = await stat(path, { bigint: true });
   const file = await open(path, "r+");
   const byte = Buffer.alloc(1);
