@@ -83,7 +83,8 @@ export async function openSource(endpoint: Endpoint, ctx: CliContext): Promise<C
 
 /**
  * Opens the write side of an endpoint, with the tags the endpoint names: a registry reference's
- * tag (none when it names only a digest), or a layout's ref name.
+ * tag (none when it names only a digest), or a layout's or `.cnb`'s ref name, `latest` when it
+ * names none (as `buildpack package` does), so skopeo and pack can find the image by ref.
  */
 export async function openTarget(
   endpoint: Endpoint,
@@ -97,12 +98,13 @@ export async function openTarget(
       return { target: new RegistryTarget(client, reference), tags: reference.tag ? [reference.tag] : [] };
     }
     case "layout": {
-      const { LayoutTarget } = await import("../layout/layout-target.js");
-      return { target: await LayoutTarget.create(endpoint.path), tags: endpoint.ref ? [endpoint.ref] : [] };
+      const { LayoutTarget, DEFAULT_REF } = await import("../layout/layout-target.js");
+      return { target: await LayoutTarget.create(endpoint.path), tags: [endpoint.ref ?? DEFAULT_REF] };
     }
     case "cnb": {
       const { CnbTarget } = await import("../layout/cnb-target.js");
-      return { target: await CnbTarget.create(endpoint.path), tags: endpoint.ref ? [endpoint.ref] : [] };
+      const { DEFAULT_REF } = await import("../layout/layout-target.js");
+      return { target: await CnbTarget.create(endpoint.path), tags: [endpoint.ref ?? DEFAULT_REF] };
     }
   }
 }

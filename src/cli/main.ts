@@ -5,6 +5,7 @@ import { registerDependencyResolve } from "./commands/dependency-resolve.js";
 import { registerManifestCreate } from "./commands/manifest-create.js";
 import { registerManifestInspect } from "./commands/manifest-inspect.js";
 import { createContext, type CliContext } from "./context.js";
+import { exitOnInterrupt } from "./interrupt.js";
 import { Output } from "./output.js";
 import { polypackVersion } from "../version.js";
 
@@ -62,8 +63,14 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-/** Runs the command line and returns the exit code. */
-export async function main(argv: readonly string[]): Promise<number> {
+/**
+ * Runs the command line and returns the exit code. With `exitOnSignal` (the `polypack` program),
+ * SIGINT and SIGTERM clean up and exit 130 or 143 (see exitOnInterrupt).
+ */
+export async function main(
+  argv: readonly string[],
+  options: { exitOnSignal?: boolean } = {},
+): Promise<number> {
   // Handled here rather than as a program option, so `--version` stays free for subcommands
   // (`dependency resolve --version 1.2.*`).
   if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
@@ -72,6 +79,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const contexts: CliContext[] = [];
   const program = buildProgram(contexts);
+  const json = (): boolean => program.opts<GlobalOptions>().json ?? false;
+  const stopSignals = options.exitOnSignal
+    ? exitOnInterrupt((error) => new Output(json()).error(error))
+    : undefined;
   try {
     await program.parseAsync(argv, { from: "user" });
     return 0;
@@ -79,9 +90,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? 0 : 2;
     }
-    const json = program.opts<GlobalOptions>().json ?? false;
-    return new Output(json).error(error);
+    return new Output(json()).error(error);
   } finally {
+    stopSignals?.();
     await Promise.all(contexts.map((ctx) => ctx.close()));
   }
 }

@@ -3,6 +3,7 @@ import type { ContentTarget, PutBlobResult, RegistryLocation } from "../oci/cont
 import type { Descriptor } from "../oci/descriptor.js";
 import { MAX_MANIFEST_BYTES } from "../oci/manifest.js";
 import { mapLimit } from "../util/concurrency.js";
+import { guardStream } from "../util/streams.js";
 import type { Blob } from "./blob.js";
 import type { Artifact } from "./image.js";
 
@@ -19,7 +20,7 @@ export type WriteEvent =
 export interface WriteOptions {
   /** Tags (or layout ref names) to point at the root when everything else is in place. */
   tags?: readonly string[];
-  /** How many blobs move at once (default 4). */
+  /** How many blobs move at once (default 4; presence checks run at least 16 at once). */
   concurrency?: number;
   onEvent?: (event: WriteEvent) => void;
 }
@@ -88,12 +89,16 @@ export async function planWrite(root: Artifact): Promise<WritePlan> {
   return { root: rootDescriptor, manifests, blobs: [...blobs.values()] };
 }
 
+/** What writeMissing wrote. */
+export type WriteCounts = Pick<WriteReport, "manifests" | "blobs" | "upToDate">;
+
+/** HEADs (or stat calls) that check what a target holds run this many at once at least. */
+const CHECK_CONCURRENCY = 16;
+
 /**
- * Writes an image or index into a target: blobs first (each once, `concurrency` at a time; skipped
- * when the target holds it, mounted when it lives in another repository of the target's registry,
- * moved when it is a spool file the target can take), then child manifests by digest, then the
+ * Writes an image or index into a target: blobs first, then child manifests by digest, then the
  * indexes that name them, and the tags last, so a tag never points at a partial image. On failure
- * the target is aborted and no tag is written.
+ * the target is aborted and no tag is written. See writeMissing for what is written.
  */
 export async function write(
   root: Artifact,
@@ -104,51 +109,108 @@ export async function write(
   const tags = options.tags ?? [];
   try {
     const plan = await planWrite(root);
-    const report: WriteReport = {
-      root: plan.root,
-      manifests: 0,
-      blobs: { uploaded: 0, mounted: 0, moved: 0, existing: 0, bytesUploaded: 0 },
-      upToDate: false,
-      tags,
-    };
-    const bytes = plan.blobs.reduce((sum, blob) => sum + blob.descriptor.size, 0);
-    emit({ type: "plan", manifests: plan.manifests.length, blobs: plan.blobs.length, bytes });
-    await mapLimit(plan.blobs, options.concurrency ?? 4, async (blob) => {
-      const { descriptor } = blob;
-      emit({ type: "blob-start", descriptor });
-      const mountFrom = mountable(blob.location, target.location);
-      const result = await target.putBlob(descriptor, () => blob.open(), {
-        ...(mountFrom ? { mountFrom } : {}),
-        ...(blob.spool ? { spool: blob.spool } : {}),
-        onProgress: (bytesDone) => emit({ type: "blob-progress", descriptor, bytesDone }),
-      });
-      if (result === "uploaded") {
-        report.blobs.uploaded++;
-        report.blobs.bytesUploaded += descriptor.size;
-      } else if (result === "mounted") report.blobs.mounted++;
-      else if (result === "moved") report.blobs.moved++;
-      else report.blobs.existing++;
-      emit({ type: "blob-done", descriptor, result });
-    });
-    let stored = 0;
-    for (const manifest of plan.manifests) {
-      if (await target.hasManifest(manifest.descriptor)) continue;
-      await target.putManifest(manifest.descriptor, manifest.bytes);
-      stored++;
-      emit({ type: "manifest-done", descriptor: manifest.descriptor });
-    }
-    report.manifests = stored;
-    report.upToDate = stored === 0 && report.blobs.existing === plan.blobs.length;
+    const counts = await writePlanned(plan, target, options);
     if (tags.length > 0) {
       await target.tag(plan.root, tags);
       emit({ type: "tagged", descriptor: plan.root, tags });
     }
     await target.commit?.();
-    return report;
+    return { root: plan.root, ...counts, tags };
   } catch (error) {
     await target.abort?.();
     throw error;
   }
+}
+
+/**
+ * Writes into `target` whatever of the image or index it lacks, and nothing else; no tag. What the
+ * target holds is checked, not assumed: every blob and manifest of the graph (concurrently: a HEAD
+ * each on a registry, a stat on a layout, where a file polypack cannot vouch for is hashed), so a
+ * present root with a missing or damaged blob below it is repaired, not taken as complete. A blob
+ * is skipped when present, mounted when it lives in another repository of the target's registry,
+ * moved when it is a spool file the target can take, and streamed (verified) otherwise. Blobs the
+ * target claims to have although the check said otherwise (a registry keeps a damaged copy when
+ * the blob is pushed again) are checked once more, and fail with DESTINATION_BLOB_INVALID if still
+ * wrong.
+ */
+export async function writeMissing(
+  root: Artifact,
+  target: ContentTarget,
+  options: Omit<WriteOptions, "tags"> = {},
+): Promise<WriteCounts & { root: Descriptor }> {
+  const plan = await planWrite(root);
+  return { root: plan.root, ...(await writePlanned(plan, target, options)) };
+}
+
+async function writePlanned(
+  plan: WritePlan,
+  target: ContentTarget,
+  options: Omit<WriteOptions, "tags">,
+): Promise<WriteCounts> {
+  const emit = options.onEvent ?? (() => undefined);
+  const concurrency = options.concurrency ?? 4;
+  const items = [
+    ...plan.blobs.map((blob) => ({ descriptor: blob.descriptor, manifest: undefined })),
+    ...plan.manifests.map((manifest) => ({ descriptor: manifest.descriptor, manifest })),
+  ];
+  const present = await mapLimit(items, Math.max(concurrency, CHECK_CONCURRENCY), (item) =>
+    item.manifest ? target.hasManifest(item.descriptor) : target.hasBlob(item.descriptor),
+  );
+  const blobs = plan.blobs.filter((_, i) => !present[i]);
+  const manifests = plan.manifests.filter((_, i) => !present[plan.blobs.length + i]);
+  const counts: WriteCounts = {
+    manifests: 0,
+    blobs: {
+      uploaded: 0,
+      mounted: 0,
+      moved: 0,
+      existing: plan.blobs.length - blobs.length,
+      bytesUploaded: 0,
+    },
+    upToDate: blobs.length === 0 && manifests.length === 0,
+  };
+  const bytes = blobs.reduce((sum, blob) => sum + blob.descriptor.size, 0);
+  emit({ type: "plan", manifests: manifests.length, blobs: blobs.length, bytes });
+
+  const unconfirmed: Descriptor[] = [];
+  await mapLimit(blobs, concurrency, async (blob) => {
+    const { descriptor } = blob;
+    emit({ type: "blob-start", descriptor });
+    const mountFrom = mountable(blob.location, target.location);
+    // Every stream handed out gets a listener at once: when one blob fails, the others still in
+    // flight may fail too, after the write stopped listening, and must not crash the process.
+    const result = await target.putBlob(descriptor, () => blob.open().then(guardStream), {
+      ...(mountFrom ? { mountFrom } : {}),
+      ...(blob.spool ? { spool: blob.spool } : {}),
+      onProgress: (bytesDone) => emit({ type: "blob-progress", descriptor, bytesDone }),
+    });
+    if (result === "uploaded" || result === "moved") {
+      counts.blobs[result]++;
+      if (result === "uploaded") counts.blobs.bytesUploaded += descriptor.size;
+    } else {
+      if (result === "mounted") counts.blobs.mounted++;
+      else counts.blobs.existing++;
+      // Neither a mount nor "already there" sent the bytes, so nothing vouched for them.
+      unconfirmed.push(descriptor);
+    }
+    emit({ type: "blob-done", descriptor, result });
+  });
+  const confirmed = await mapLimit(unconfirmed, CHECK_CONCURRENCY, (blob) => target.hasBlob(blob));
+  const damaged = unconfirmed.find((_, i) => !confirmed[i]);
+  if (damaged) {
+    throw new PolypackError(
+      "DESTINATION_BLOB_INVALID",
+      `${target.name} holds blob ${damaged.digest} with a size other than its ${damaged.size} bytes, and keeps that copy when the blob is written again`,
+      { hint: "remove the damaged blob from the destination's storage, then write again" },
+    );
+  }
+
+  for (const manifest of manifests) {
+    await target.putManifest(manifest.descriptor, manifest.bytes);
+    counts.manifests++;
+    emit({ type: "manifest-done", descriptor: manifest.descriptor });
+  }
+  return counts;
 }
 
 /** The repository to mount from: another repository of the target's registry. */

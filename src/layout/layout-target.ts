@@ -1,21 +1,30 @@
+import { existsSync } from "node:fs";
+import { mkdir, rename, rm } from "node:fs/promises";
+import { dirname } from "node:path";
 import type { Readable } from "node:stream";
 import { PolypackError } from "../errors.js";
 import type { ContentTarget, PutBlobOptions, PutBlobResult } from "../oci/content.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import { MAX_MANIFEST_BYTES } from "../oci/manifest.js";
 import { withRefs, withUnnamed } from "./layout-files.js";
+import { forgetTemp, tempPathBeside } from "../util/fs.js";
 import { OciLayout } from "./oci-layout.js";
+
+/** The ref name a layout or `.cnb` gives its root when the writer names none, as `pack` and skopeo expect. */
+export const DEFAULT_REF = "latest";
 
 /**
  * Writes into an OCI image layout directory. Blobs and manifests are stored by digest as they
  * come; `tag` names the root in index.json last, atomically. When nothing was tagged, `commit`
- * lists the last manifest stored (the root, since copies store children first) without a name.
+ * names the last manifest stored (the root, since copies store children first) DEFAULT_REF.
  */
 export class LayoutTarget implements ContentTarget {
   /** What to call this target in messages. */
   readonly name: string;
   private lastManifest: Descriptor | undefined;
   private tagged = false;
+  /** Where a layout written whole (see create) goes when it is committed. */
+  private finalPath: string | undefined;
 
   constructor(
     /** The layout written into. */
@@ -25,9 +34,18 @@ export class LayoutTarget implements ContentTarget {
     this.name = name ?? `oci:${layout.path}`;
   }
 
-  /** A target writing into the layout at `path`, created if missing. */
+  /**
+   * A target writing into the layout at `path`. An existing layout is written in place (blobs by
+   * digest, index.json last). A new one is written whole in a directory beside `path` and renamed
+   * into place by commit, so a failed write leaves nothing at `path`.
+   */
   static async create(path: string): Promise<LayoutTarget> {
-    return new LayoutTarget(await OciLayout.create(path));
+    if (existsSync(path)) return new LayoutTarget(await OciLayout.create(path));
+    await mkdir(dirname(path), { recursive: true });
+    const work = `${tempPathBeside(path)}.d`;
+    const target = new LayoutTarget(await OciLayout.create(work), `oci:${path}`);
+    target.finalPath = path;
+    return target;
   }
 
   /** Whether the blob is stored with its declared size. */
@@ -75,8 +93,26 @@ export class LayoutTarget implements ContentTarget {
     this.tagged = true;
   }
 
-  /** Lists the root without a name when no tag was given, so the image can still be found. */
+  /**
+   * Names the root DEFAULT_REF when no tag was given, so that tools which need a ref (skopeo, for
+   * an index.json with more than one entry) find it; otherwise records what was verified.
+   */
   async commit(): Promise<void> {
-    if (!this.tagged && this.lastManifest) await this.tag(this.lastManifest, []);
+    if (!this.tagged && this.lastManifest) await this.tag(this.lastManifest, [DEFAULT_REF]);
+    else await this.layout.saveVerified();
+    if (this.finalPath) {
+      await rename(this.layout.path, this.finalPath);
+      forgetTemp(this.layout.path.slice(0, -".d".length));
+    }
+  }
+
+  /**
+   * Nothing is named. In an existing layout the blobs written stay (they are addressed by digest)
+   * and are recorded as verified; a new layout is removed whole.
+   */
+  async abort(): Promise<void> {
+    if (!this.finalPath) return this.layout.saveVerified();
+    await rm(this.layout.path, { recursive: true, force: true });
+    forgetTemp(this.layout.path.slice(0, -".d".length));
   }
 }
