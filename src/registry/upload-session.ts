@@ -6,8 +6,9 @@ import { STREAM_CHUNK_BYTES } from "../oci/verify.js";
 import { chunksOf } from "./chunks.js";
 import { pushScope } from "./endpoint.js";
 import { errorFromResponse, RegistryError } from "./errors.js";
-import { discard, header, type RegistryRequest, type RegistryResponse } from "./http.js";
-import { redactUrl } from "./redact.js";
+import { discard, header } from "../http/message.js";
+import { redactUrl } from "../http/redact.js";
+import type { RegistryRequest, RegistryResponse } from "./http.js";
 import type { Transport } from "./transport.js";
 
 /** An open upload: where to send the next bytes, and the smallest chunk the registry accepts. */

@@ -5,7 +5,7 @@ import {
   withLogging,
   withUserAgent,
   type RequestLogEvent,
-} from "../../../src/registry/logging.js";
+} from "../../../src/http/logging.js";
 import { networkError } from "../../../src/registry/errors.js";
 import { scripted } from "./transport-fakes.js";
 
