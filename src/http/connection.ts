@@ -65,11 +65,20 @@ export function createConnection(options: ConnectionOptions): Connection {
   const send: Send = async (req) => {
     const body = typeof req.body === "function" ? await req.body() : req.body;
     const secure = req.url.protocol === "https:";
+    // A body that fails (a source blob whose digest or size is wrong) is the source's fault; the
+    // broken connection that follows is only its consequence and must not be reported instead.
+    let bodyError: Error | undefined;
+    if (body && !Buffer.isBuffer(body)) body.once("error", (error: Error) => (bodyError ??= error));
     try {
       const response = await exchange(req, body, secure ? https : http, timeout, verifies(req.url));
+      if (bodyError !== undefined) {
+        response.destroy();
+        throw bodyError;
+      }
       return { status: response.statusCode ?? 0, headers: response.headers, body: response, url: req.url };
     } catch (error) {
       if (body && !Buffer.isBuffer(body)) body.destroy();
+      if (bodyError !== undefined) throw bodyError;
       const tls = secure ? tlsFailureOf(error) : undefined;
       if (tls) throw tlsError(tls, req, error, options.errors);
       if (isNetworkError(error)) throw networkError(error, req, options.errors);
