@@ -68,7 +68,9 @@ export function createConnection(options: ConnectionOptions): Connection {
     // A body that fails (a source blob whose digest or size is wrong) is the source's fault; the
     // broken connection that follows is only its consequence and must not be reported instead.
     let bodyError: Error | undefined;
-    if (body && !Buffer.isBuffer(body)) body.once("error", (error: Error) => (bodyError ??= error));
+    if (body && !Buffer.isBuffer(body)) {
+      body.once("error", (error: Error) => (bodyError ??= isSourceFailure(error) ? error : undefined));
+    }
     try {
       const response = await exchange(req, body, secure ? https : http, timeout, verifies(req.url));
       if (bodyError !== undefined) {
@@ -101,6 +103,15 @@ export function createConnection(options: ConnectionOptions): Connection {
       return Promise.resolve();
     },
   };
+}
+
+/**
+ * Whether an error of a request body is the body's own (a failed check, an unreadable file) rather
+ * than the connection's, which tearing down the request passes on to the body as well.
+ */
+function isSourceFailure(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  return !isNetworkError(error) && code !== "ERR_STREAM_PREMATURE_CLOSE" && code !== "ERR_STREAM_DESTROYED";
 }
 
 /**
