@@ -118,6 +118,24 @@ test("a stalled registry answer times out after --registry-timeout and is retrie
   assert.ok(elapsed < 6000, `took ${elapsed} ms; the stall was not cut short`);
 });
 
+test("an upload whose answer stalls past the idle timeout is restarted and completes", async () => {
+  const client = new RegistryClient({ timeoutMs: 300, retry: { baseDelayMs: 10 } });
+  after(() => client.close());
+  const image = await makeImage();
+  proxy.rules.push({
+    method: "PUT",
+    path: /^\/v2\/net\/slow-put\/blobs\/uploads\//,
+    action: { kind: "delay", ms: 3000 },
+  });
+  const target = new RegistryTarget(client, Reference.parse(`${proxy.host}/net/slow-put`));
+  await pushIndex(target, [image], makeIndex([image]), ["v1"]);
+  const puts = proxy.requests.filter(
+    (r) => r.method === "PUT" && r.path.startsWith("/v2/net/slow-put/blobs/uploads/"),
+  );
+  assert.equal(puts[0]!.fault, "delay");
+  assert.equal(puts.length, 4, "three blobs, one of them twice");
+});
+
 test("a bad --registry-timeout is a usage error", async () => {
   const result = await polypack(["--registry-timeout", "soon", "manifest", "inspect", "ghcr.io/a/b:1"]);
   assert.equal(result.code, 2);
