@@ -181,3 +181,18 @@ test("a --src-creds value without a colon is a usage error that does not echo it
   assert.match(result.stderr, /--src-creds expects USER:PASSWORD/);
   assert.doesNotMatch(result.stderr + result.stdout, /hunter2/);
 });
+
+test("a reference with user:password@ is refused without echoing them, in text and JSON", async () => {
+  const result = await polypack(
+    [
+      "--json",
+      "copy",
+      `docker://alice:hunter2-pw@${sourceProxy.host}/src/app:v1`,
+      `${destinationProxy.host}/dst/x:v1`,
+    ],
+    { env: isolated },
+  );
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /error\[REFERENCE_INVALID\]/);
+  assert.doesNotMatch(result.stderr + result.stdout, /hunter2|alice/);
+});

@@ -136,6 +136,34 @@ test("an upload whose answer stalls past the idle timeout is restarted and compl
   assert.equal(puts.length, 4, "three blobs, one of them twice");
 });
 
+test("a blob body that stalls half way is dropped after --registry-timeout and fetched again", async () => {
+  const image = await seed("net/stall-body");
+  const layer = image.layers[1]!;
+  proxy.rules.push({
+    method: "GET",
+    path: new RegExp(`^/v2/net/stall-body/blobs/${layer.descriptor.digest}`),
+    action: { kind: "stall" },
+  });
+  const layout = join(await tempDir(), "out");
+  const started = Date.now();
+  const result = await polypack([
+    "--registry-timeout",
+    "0.5",
+    "copy",
+    `${proxy.host}/net/stall-body:v1`,
+    `oci:${layout}:v1`,
+  ]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.ok(Date.now() - started < 8000, "the stall was cut short");
+  const stored = await readFile(join(layout, "blobs", "sha256", Digest.parse(layer.descriptor.digest).hex));
+  assert.deepEqual(stored, layer.bytes);
+  const gets = blobRequests("net/stall-body", layer.descriptor.digest).filter((r) => r.method === "GET");
+  assert.deepEqual(
+    gets.map((r) => r.fault),
+    ["stall", undefined],
+  );
+});
+
 test("a bad --registry-timeout is a usage error", async () => {
   const result = await polypack(["--registry-timeout", "soon", "manifest", "inspect", "ghcr.io/a/b:1"]);
   assert.equal(result.code, 2);
