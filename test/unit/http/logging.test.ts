@@ -7,7 +7,7 @@ import {
   type RequestLogEvent,
 } from "../../../src/http/logging.js";
 import { networkError } from "../../../src/registry/errors.js";
-import { scripted } from "./transport-fakes.js";
+import { scripted } from "../registry/transport-fakes.js";
 
 test("the user agent is polypack/<version of package.json>", async () => {
   assert.match(defaultUserAgent(), /^polypack\/\d+\.\d+\.\d+/);

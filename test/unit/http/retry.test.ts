@@ -10,7 +10,7 @@ import {
   parseRetryAfter,
   retryWait,
 } from "../../../src/http/retry-policy.js";
-import { fakeClock, scripted } from "./transport-fakes.js";
+import { fakeClock, scripted } from "../registry/transport-fakes.js";
 
 const policy = { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1000, maxRetryAfterMs: 30_000 };
 const url = new URL("http://127.0.0.1:5000/v2/a/manifests/latest");

@@ -4,7 +4,7 @@ import { isPolypackError } from "../../../src/errors.js";
 import type { HttpRequest } from "../../../src/http/message.js";
 import { redirectedRequest, withRedirects as withRedirectsNamed } from "../../../src/http/redirect.js";
 import { registryErrors } from "../../../src/registry/errors.js";
-import { scripted } from "./transport-fakes.js";
+import { scripted } from "../registry/transport-fakes.js";
 
 const blob = new URL("https://registry.example.com/v2/a/blobs/sha256:00");
 const auth = { authorization: "Bearer secret", accept: "*/*" };
