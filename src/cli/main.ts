@@ -1,4 +1,4 @@
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { registerBuildpackPackage } from "./commands/buildpack-package.js";
 import { registerCopy } from "./commands/copy.js";
 import { registerDependencyResolve } from "./commands/dependency-resolve.js";
@@ -15,6 +15,7 @@ interface GlobalOptions {
   caFile?: string;
   username?: string;
   password?: string;
+  registryTimeout?: number;
 }
 
 /** Builds the command tree. Exported for tests. */
@@ -31,6 +32,11 @@ export function buildProgram(contexts: CliContext[] = []): Command {
     .option("--ca-file <pem>", "trust the certificate authorities in this PEM file")
     .option("--username <name>", "registry user name (or POLYPACK_REGISTRY_USERNAME)")
     .option("--password <secret>", "registry password or token (or POLYPACK_REGISTRY_PASSWORD)")
+    .option(
+      "--registry-timeout <seconds>",
+      "give up on a registry connection silent this long, then retry (default 60)",
+      parseSeconds,
+    )
     .showHelpAfterError()
     .exitOverride();
 
@@ -41,6 +47,7 @@ export function buildProgram(contexts: CliContext[] = []): Command {
       ...(options.caFile ? { caFile: options.caFile } : {}),
       ...(options.username ? { username: options.username } : {}),
       ...(options.password ? { password: options.password } : {}),
+      ...(options.registryTimeout ? { timeoutMs: Math.round(options.registryTimeout * 1000) } : {}),
     });
     contexts.push(ctx);
     return ctx;
@@ -57,6 +64,15 @@ export function buildProgram(contexts: CliContext[] = []): Command {
   const dependency = program.command("dependency").description("work with a buildpack's dependencies");
   registerDependencyResolve(dependency, context);
   return program;
+}
+
+/** Parses a positive number of seconds (fractions allowed). */
+function parseSeconds(value: string): number {
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new InvalidArgumentError("expected a positive number of seconds");
+  }
+  return seconds;
 }
 
 function collect(value: string, previous: string[]): string[] {

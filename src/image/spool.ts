@@ -25,7 +25,8 @@ export class LayerSpool {
 
   /** A spool beside `near` (on its file system), or in the system's temporary directory. */
   static async create(near?: string): Promise<LayerSpool> {
-    if (near === undefined) return new LayerSpool(await mkdtemp(join(tmpdir(), "polypack-spool-")), undefined);
+    if (near === undefined)
+      return new LayerSpool(await mkdtemp(join(tmpdir(), "polypack-spool-")), undefined);
     const temp = tempPathBeside(near);
     await mkdir(`${temp}.d`, { recursive: true });
     return new LayerSpool(`${temp}.d`, temp);

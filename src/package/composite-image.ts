@@ -63,7 +63,8 @@ interface PlatformImage {
 /** The images a source holds: the root image, or each image its index lists. */
 async function imagesOf(source: ContentSource): Promise<PlatformImage[]> {
   const root = await readArtifact(source);
-  if (root.kind === "image") return [{ image: root, platform: Platform.fromJSON(await configPlatform(root)) }];
+  if (root.kind === "image")
+    return [{ image: root, platform: Platform.fromJSON(await configPlatform(root)) }];
   const images: PlatformImage[] = [];
   for (const entry of await root.entries()) {
     const child = await entry.load();

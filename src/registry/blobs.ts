@@ -6,7 +6,7 @@ import { Digest } from "../oci/digest.js";
 import { verifyingStream } from "../oci/verify.js";
 import { locationName, pullScope, repositoryUrl } from "./endpoint.js";
 import { errorFromResponse, isNetworkError, networkError } from "./errors.js";
-import { abandon, discard, header } from "./http.js";
+import { abandon, discard, header } from "../http/message.js";
 import type { Transport } from "./transport.js";
 
 /** Whether the repository holds the blob (HEAD; 404 means no). */
