@@ -28,8 +28,14 @@ export interface Image {
   /** The config blob. */
   configBlob(): Promise<Blob>;
   config(): Promise<ImageConfig>;
-  /** The layers in order, each with its diffID. */
+  /** The layers in order, each with its diffID (from the config). */
   layers(): Promise<Layer[]>;
+  /**
+   * Every blob the image needs, config first, then the layers: what a writer moves. Unlike
+   * `layers`, this reads no config, so it serves any manifest (an artifact's config need not be
+   * an image config).
+   */
+  blobs(): Promise<Blob[]>;
 }
 
 /** One entry of an index: its descriptor (platform and annotations included) and what it names. */
@@ -68,7 +74,7 @@ export async function readArtifact(source: ContentSource, descriptor?: Descripto
 /** An image of a content source. */
 class SourceImage implements Image {
   readonly kind = "image";
-  private configRead: Promise<{ blob: Blob; config: ImageConfig }> | undefined;
+  private configRead: Promise<ImageConfig> | undefined;
 
   constructor(
     private readonly source: ContentSource,
@@ -89,12 +95,29 @@ class SourceImage implements Image {
     return Promise.resolve(this.parsed);
   }
 
-  async configBlob(): Promise<Blob> {
-    return (await this.readConfig()).blob;
+  configBlob(): Promise<Blob> {
+    return Promise.resolve(sourceBlob(this.source, this.parsed.config));
   }
 
-  async config(): Promise<ImageConfig> {
-    return (await this.readConfig()).config;
+  blobs(): Promise<Blob[]> {
+    const descriptors = [this.parsed.config, ...this.parsed.layers];
+    return Promise.resolve(descriptors.map((descriptor) => sourceBlob(this.source, descriptor)));
+  }
+
+  config(): Promise<ImageConfig> {
+    this.configRead ??= (async () => {
+      const descriptor = this.parsed.config;
+      const where = `${this.source.name}@${this.plain.digest} config`;
+      if (descriptor.size > MAX_CONFIG_BYTES) {
+        throw new PolypackError(
+          "SIZE_EXCEEDED",
+          `${where} is ${descriptor.size} bytes, over the ${MAX_CONFIG_BYTES}-byte cap`,
+        );
+      }
+      const bytes = await readAll(await this.source.openBlob(descriptor), MAX_CONFIG_BYTES);
+      return parseImageConfig(bytes, where);
+    })();
+    return this.configRead;
   }
 
   async layers(): Promise<Layer[]> {
@@ -108,22 +131,6 @@ class SourceImage implements Image {
       );
     }
     return this.parsed.layers.map((layer, i) => sourceLayer(this.source, layer, String(diffIDs[i])));
-  }
-
-  private readConfig(): Promise<{ blob: Blob; config: ImageConfig }> {
-    this.configRead ??= (async () => {
-      const descriptor = this.parsed.config;
-      const where = `${this.source.name}@${this.plain.digest} config`;
-      if (descriptor.size > MAX_CONFIG_BYTES) {
-        throw new PolypackError(
-          "SIZE_EXCEEDED",
-          `${where} is ${descriptor.size} bytes, over the ${MAX_CONFIG_BYTES}-byte cap`,
-        );
-      }
-      const bytes = await readAll(await this.source.openBlob(descriptor), MAX_CONFIG_BYTES);
-      return { blob: sourceBlob(this.source, descriptor), config: parseImageConfig(bytes, where) };
-    })();
-    return this.configRead;
   }
 }
 

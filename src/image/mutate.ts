@@ -69,6 +69,10 @@ export function mutateImage(base: ImageBase, changes: ImageChanges): Image {
     configBlob: async () => (await compute()).configBlob,
     config: async () => (await compute()).config,
     layers: async () => (await compute()).layers,
+    blobs: async () => {
+      const { configBlob, layers } = await compute();
+      return [configBlob, ...layers];
+    },
   };
 }
 

@@ -78,7 +78,7 @@ export async function planWrite(root: Artifact): Promise<WritePlan> {
         await visit(await entry.load(), depth + 1);
       }
     } else {
-      for (const blob of [await artifact.configBlob(), ...(await artifact.layers())]) {
+      for (const blob of await artifact.blobs()) {
         if (!blobs.has(blob.descriptor.digest)) blobs.set(blob.descriptor.digest, blob);
       }
     }

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
@@ -13,6 +14,8 @@ const gunzipAsync = promisify(gunzip);
 // Bumped whenever the entry layout or the way members are made changes; old entries are then
 // simply never looked at again.
 const FORMAT = "gzip-members-v2";
+// Each entry ends with the SHA-256 of the member before it.
+const SEAL_BYTES = 32;
 const GZIP_OS_OFFSET = 9;
 // Inflating a damaged entry must not balloon: a member never holds more than this.
 const MAX_MEMBER_INPUT = 1024 * 1024 * 1024;
@@ -24,9 +27,10 @@ export function cacheKey(input: Uint8Array): Promise<string> {
 
 /**
  * Compressed gzip members kept between runs, looked up by the SHA-256 of their uncompressed bytes.
- * An entry is the member itself. Nothing read back is trusted: a hit is inflated and compared with
- * the input it stands for, byte for byte, so a truncated, flipped, swapped or otherwise edited entry
- * is "damaged", never used, and replaced by the next put. The directory names the entry format,
+ * An entry is the member followed by the SHA-256 of the member. Nothing read back is trusted: the
+ * member must have that hash (so it is byte for byte what polypack compressed, not merely some
+ * member of the same content) and must inflate to exactly the input it stands for; a truncated,
+ * flipped, swapped or otherwise edited entry is "damaged", never used, and replaced by the next put. The directory names the entry format,
  * the tar encoder, the zlib build and the level, because the same input compresses to other bytes
  * under another zlib or level. Entries appear by rename only, so a reader never sees a partial one.
  */
@@ -59,10 +63,14 @@ export class MemberCache {
     } catch (error) {
       return (error as NodeJS.ErrnoException).code === "ENOENT" ? "missing" : "damaged";
     }
-    if (entry.length < 18 || entry[0] !== 0x1f || entry[1] !== 0x8b || entry[2] !== 8) return "damaged";
-    if (entry[GZIP_OS_OFFSET] !== GZIP_OS_UNKNOWN) return "damaged";
-    const content = await gunzipAsync(entry, { maxOutputLength: MAX_MEMBER_INPUT }).catch(() => undefined);
-    return content?.equals(input) ? entry : "damaged";
+    if (entry.length < 18 + SEAL_BYTES) return "damaged";
+    const member = entry.subarray(0, entry.length - SEAL_BYTES);
+    const seal = entry.subarray(entry.length - SEAL_BYTES);
+    if (!createHash("sha256").update(member).digest().equals(seal)) return "damaged";
+    if (member[0] !== 0x1f || member[1] !== 0x8b || member[2] !== 8) return "damaged";
+    if (member[GZIP_OS_OFFSET] !== GZIP_OS_UNKNOWN) return "damaged";
+    const content = await gunzipAsync(member, { maxOutputLength: MAX_MEMBER_INPUT }).catch(() => undefined);
+    return content?.equals(input) ? member : "damaged";
   }
 
   /** Stores a member; the entry appears whole or not at all. */
@@ -73,7 +81,7 @@ export class MemberCache {
       await mkdir(dirname(path), { recursive: true });
       const handle = await open(temp, "w", 0o644);
       try {
-        await handle.writeFile(member);
+        await handle.writeFile(Buffer.concat([member, createHash("sha256").update(member).digest()]));
       } finally {
         await handle.close();
       }

@@ -54,7 +54,7 @@ export async function deliverPackage(
     case "file": {
       const target =
         destination.kind === "layout"
-          ? await LayoutTarget.create(destination.path)
+          ? await LayoutTarget.create(destination.path, { whole: true })
           : await CnbTarget.create(destination.path);
       await write(root, target, { tags: destination.refs, onEvent: events });
       return { tags: [...destination.refs], written };

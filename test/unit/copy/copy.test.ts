@@ -118,7 +118,13 @@ test("a present root with a blob missing below it gets the blob back before any 
   const report = await copy(source, target, { tags: ["v2"] });
   assert.equal(report.upToDate, false);
   assert.deepEqual(target.log, [`blob ${shared.digest}`, "tag v2"]);
-  assert.deepEqual(report.blobs, { uploaded: 1, mounted: 0, existing: 4, bytesUploaded: shared.size });
+  assert.deepEqual(report.blobs, {
+    uploaded: 1,
+    mounted: 0,
+    moved: 0,
+    existing: 4,
+    bytesUploaded: shared.size,
+  });
   assert.deepEqual(target.blobs.get(shared.digest), source.blobs.get(shared.digest));
 });
 
