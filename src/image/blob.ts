@@ -19,6 +19,8 @@ export interface Blob {
    * target on the same file system may move into place instead of copying (the file is given up).
    */
   readonly spool?: string | undefined;
+  /** Whether a failed read may succeed when the blob is opened again (see ContentSource.refetchable). */
+  refetchable?(error: unknown): boolean;
 }
 
 /** A layer: a blob, and the digest of its uncompressed content (its diffID). */
@@ -32,6 +34,7 @@ export function sourceBlob(source: ContentSource, descriptor: Descriptor): Blob 
     descriptor,
     open: () => source.openBlob(descriptor),
     ...(source.location ? { location: source.location } : {}),
+    ...(source.refetchable ? { refetchable: (error: unknown) => source.refetchable!(error) } : {}),
   };
 }
 

@@ -1,3 +1,5 @@
+import type { Readable } from "node:stream";
+import { setTimeout as delay } from "node:timers/promises";
 import { PolypackError } from "../errors.js";
 import type { ContentTarget, PutBlobResult, RegistryLocation } from "../oci/content.js";
 import type { Descriptor } from "../oci/descriptor.js";
@@ -177,13 +179,13 @@ async function writePlanned(
     const { descriptor } = blob;
     emit({ type: "blob-start", descriptor });
     const mountFrom = mountable(blob.location, target.location);
-    // Every stream handed out gets a listener at once: when one blob fails, the others still in
-    // flight may fail too, after the write stopped listening, and must not crash the process.
-    const result = await target.putBlob(descriptor, () => blob.open().then(guardStream), {
-      ...(mountFrom ? { mountFrom } : {}),
-      ...(blob.spool ? { spool: blob.spool } : {}),
-      onProgress: (bytesDone) => emit({ type: "blob-progress", descriptor, bytesDone }),
-    });
+    const result = await putWithRefetch(blob, (open) =>
+      target.putBlob(descriptor, open, {
+        ...(mountFrom ? { mountFrom } : {}),
+        ...(blob.spool ? { spool: blob.spool } : {}),
+        onProgress: (bytesDone) => emit({ type: "blob-progress", descriptor, bytesDone }),
+      }),
+    );
     if (result === "uploaded" || result === "moved") {
       counts.blobs[result]++;
       if (result === "uploaded") counts.blobs.bytesUploaded += descriptor.size;
@@ -211,6 +213,38 @@ async function writePlanned(
     emit({ type: "manifest-done", descriptor: manifest.descriptor });
   }
   return counts;
+}
+
+// A blob whose read failed in a way a second read may cure is written again this many times.
+const REFETCHES = 3;
+const REFETCH_DELAY_MS = 250;
+
+/**
+ * Runs a put, starting it over (with a freshly opened stream) when it failed because reading the
+ * blob failed in a way its source says another read may cure. The put itself decides nothing: a
+ * target's own failures are its own to retry.
+ */
+async function putWithRefetch(
+  blob: Blob,
+  put: (open: () => Promise<Readable>) => Promise<PutBlobResult>,
+): Promise<PutBlobResult> {
+  for (let attempt = 0; ; attempt++) {
+    let readFailure: unknown;
+    // Every stream handed out gets a listener at once: when one blob fails, the others still in
+    // flight may fail too, after the write stopped listening, and must not crash the process.
+    const open = async (): Promise<Readable> => {
+      const stream = guardStream(await blob.open());
+      stream.once("error", (error) => (readFailure ??= error));
+      return stream;
+    };
+    try {
+      return await put(open);
+    } catch (error) {
+      const cause = readFailure ?? error;
+      if (attempt >= REFETCHES || readFailure === undefined || !blob.refetchable?.(cause)) throw error;
+      await delay(REFETCH_DELAY_MS * 2 ** attempt);
+    }
+  }
 }
 
 /** The repository to mount from: another repository of the target's registry. */

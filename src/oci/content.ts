@@ -24,6 +24,12 @@ export interface ContentSource {
   fetchManifest(descriptor: Descriptor): Promise<Buffer>;
   /** A blob as a stream that fails (instead of ending) when its bytes do not match the descriptor. */
   openBlob(descriptor: Descriptor): Promise<Readable>;
+  /**
+   * Whether a failed read of a blob may succeed if the blob is opened again (a body damaged on the
+   * way from a registry, say). Absent, or false, for a failure that would recur: a file whose
+   * bytes are wrong fails at once.
+   */
+  refetchable?(error: unknown): boolean;
   /** Releases files or connections. */
   close?(): Promise<void>;
 }
