@@ -10,10 +10,9 @@ export { Platform, normalizeArchitecture, type PlatformJSON } from "./oci/platfo
 export * from "./oci/manifest.js";
 export type * from "./oci/content.js";
 export { verifyingStream, verifyBytes } from "./oci/verify.js";
-export { copy, type CopyEvent, type CopyOptions, type CopyReport } from "./copy/copy.js";
-export { planGraph, type CopyGraph, type PlannedManifest } from "./copy/plan.js";
-export { parseEndpoint, formatEndpoint, type Endpoint } from "./copy/endpoint.js";
-export { inspect, type InspectResult } from "./inspect/inspect.js";
+export * from "./image/index.js";
+export { parseEndpoint, formatEndpoint, type Endpoint } from "./endpoints/endpoint.js";
+export { inspect, type InspectResult } from "./manifest/inspect.js";
 export * from "./layer/index.js";
 export * from "./layout/index.js";
 export * from "./registry/index.js";

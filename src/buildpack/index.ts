@@ -1,4 +1,4 @@
-// The buildpack model: descriptors, package.toml, per-target dependencies and their resolver.
+// The buildpack model: descriptors, package.toml, labels, per-target dependencies and their resolver.
 export * from "./descriptor-types.js";
 export {
   checkDescriptor,
@@ -19,3 +19,20 @@ export * from "./dependencies-rewrite.js";
 export * from "./constraint.js";
 export * from "./resolve.js";
 export { formatKeyPath, type KeyPath } from "./toml-document.js";
+export {
+  BUILDPACK_LAYERS_LABEL,
+  BUILDPACKAGE_METADATA_LABEL,
+  addModuleLayer,
+  buildpackLayersLabel,
+  buildpackageMetadataLabel,
+  labelStacks,
+  labelTarget,
+  moduleLayerInfo,
+  type LabelGroupEntry,
+  type LabelStack,
+  type LabelTarget,
+  type ModuleLayerInfo,
+  type ModuleLayers,
+} from "./labels.js";
+export { parseMetadataStacks, parseModuleLayers } from "./label-parse.js";
+export { mergeCompatibleStacks, resolvedStacks } from "./stacks.js";

@@ -1,6 +1,6 @@
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import type { Writable } from "node:stream";
-import type { CopyEvent } from "../copy/copy.js";
+import type { CopyEvent } from "../image/copy.js";
 import type { DependencyEvent } from "../dependencies/index.js";
 import { LayerSpool } from "../image/spool.js";
 import type { Descriptor } from "../oci/descriptor.js";
@@ -13,7 +13,11 @@ import { planPackage, type PackagePlan } from "./plan.js";
 import { prePackageTargets, selectTargets } from "./plan-targets.js";
 import { runPrePackage } from "./pre-package.js";
 import { hasRootBin, readBuildpackSource, type BuildpackSource } from "./source.js";
-import { BUILDPACK_LAYERS_LABEL, BUILDPACKAGE_METADATA_LABEL, EXTENSION_LAYERS_LABEL } from "./labels.js";
+import {
+  BUILDPACK_LAYERS_LABEL,
+  BUILDPACKAGE_METADATA_LABEL,
+  EXTENSION_LAYERS_LABEL,
+} from "../buildpack/labels.js";
 import { scanSourceTree } from "./source-tree.js";
 
 /** Progress of a package run, for logs and progress bars. */

@@ -6,7 +6,12 @@ import {
   type ModuleKind,
 } from "../buildpack/index.js";
 import { PolypackError } from "../errors.js";
-import { buildpackageMetadataLabel, labelStacks, moduleLayerInfo, type ModuleLayerInfo } from "./labels.js";
+import {
+  buildpackageMetadataLabel,
+  labelStacks,
+  moduleLayerInfo,
+  type ModuleLayerInfo,
+} from "../buildpack/labels.js";
 import { selectTargetFiles } from "./plan-files.js";
 import { missingBinariesError, planTarget, type TargetPlan } from "./plan-target.js";
 import type { TargetOrigin, TargetSelection } from "./plan-targets.js";

@@ -4,7 +4,8 @@ import type { PackageDestination } from "../../package/deliver.js";
 import type { PackageEvent, PackageResult } from "../../package/package.js";
 import type { LayerWriteSummary } from "../../package/build.js";
 import type { CoverageReport } from "../../buildpack/dependencies-coverage.js";
-import { openSource, type CliContext } from "../context.js";
+import { openSource } from "../../endpoints/open.js";
+import type { CliContext } from "../context.js";
 import { renderTable, shortDigest } from "../table.js";
 import { renderPlan } from "./buildpack-package-render.js";
 

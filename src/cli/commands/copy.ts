@@ -1,8 +1,9 @@
 import type { Command } from "commander";
-import { copy, type CopyReport } from "../../copy/copy.js";
-import { formatEndpoint, parseEndpoint } from "../../copy/endpoint.js";
+import { copy, type CopyReport } from "../../image/copy.js";
+import { formatEndpoint, parseEndpoint } from "../../endpoints/endpoint.js";
 import { formatBytes, renderTable } from "../table.js";
-import { openSource, openTarget, type CliContext } from "../context.js";
+import { openSource, openTarget } from "../../endpoints/open.js";
+import type { CliContext } from "../context.js";
 import { addCredsOptions, parseCreds } from "../creds-option.js";
 
 /** `polypack copy SRC DST`: copies an image or a whole multi-arch index. */
