@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { copy, type CopyReport } from "../../copy/copy.js";
 import { formatEndpoint, parseEndpoint } from "../../copy/endpoint.js";
+import { integerFlag } from "../flag-parsers.js";
 import { formatBytes, renderTable } from "../table.js";
 import { openSource, openTarget, type CliContext } from "../context.js";
 
@@ -11,7 +12,7 @@ export function registerCopy(program: Command, context: () => CliContext): void 
     .description("copy an image or a whole multi-arch index between registries, OCI layouts and .cnb files")
     .argument("<source>", "registry reference, oci:DIR[:REF] or a .cnb file")
     .argument("<destination>", "registry reference, oci:DIR[:REF] or a .cnb file")
-    .option("--concurrency <n>", "blobs copied at once", parsePositiveInt, 4)
+    .option("--concurrency <n>", "blobs copied at once (1 to 64)", integerFlag(1, 64), 4)
     .action(async (sourceText: string, destinationText: string, options: { concurrency: number }) => {
       const ctx = context();
       const destination = parseEndpoint(destinationText);
@@ -48,12 +49,4 @@ export function registerCopy(program: Command, context: () => CliContext): void 
         await source.close?.();
       }
     });
-}
-
-/** Parses a positive integer option. */
-export function parsePositiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new Error(`expected a positive integer, got ${JSON.stringify(value)}`);
-  return n;
 }
