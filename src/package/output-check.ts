@@ -22,6 +22,8 @@ export interface OutputSource {
   dir: string;
   /** The files packaging reads that no output may be: buildpack.toml (or extension.toml), package.toml. */
   inputs: readonly string[];
+  /** Buildpack folders a package.toml includes; each is packaged whole, so no output may be inside. */
+  included?: readonly string[];
 }
 
 /**
@@ -125,6 +127,14 @@ async function checkAgainstSource(
     throw invalid(`${output} holds the buildpack folder ${source.dir}; it cannot be the output`, {
       hint: "write the package beside the buildpack folder or inside it, for example ./out.cnb",
     });
+  }
+  for (const folder of source.included ?? []) {
+    const real = await realpath(folder).catch(() => resolve(folder));
+    if (isPathWithin(real, output) || isPathWithin(output, real)) {
+      throw invalid(`${output} overlaps ${folder}, a buildpack folder package.toml includes`, {
+        hint: "write the package outside the folders package.toml includes: their files are packaged whole",
+      });
+    }
   }
   // An output inside the buildpack folder is left out of its layer, so replacing one of the
   // buildpack's files would silently drop it from the package: only an earlier package may go.

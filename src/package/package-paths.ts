@@ -4,6 +4,7 @@ import { defaultCacheHome, defaultDependencyCacheDir } from "../dependencies/cac
 import { ensureWritableDirectory, isPathWithin } from "../util/fs.js";
 import { isErrnoError, onUserPath, userPathError, type UserPathContext } from "../util/path-error.js";
 import type { PackageDestination } from "./deliver.js";
+import { dependencyLocation } from "./composite.js";
 import { checkOutput, type CheckedOutput } from "./output-check.js";
 import type { BuildpackSource } from "./source.js";
 
@@ -48,6 +49,7 @@ export class PackagePaths {
         ? await checkOutput(destination.kind, destination.path, {
             dir: source.dir,
             inputs: [source.descriptor.file, ...(source.configPath ? [source.configPath] : [])],
+            included: includedFolders(source),
           })
         : undefined;
     const paths = new PackagePaths(
@@ -161,6 +163,23 @@ export class PackagePaths {
     }
     return caches;
   }
+}
+
+// The buildpack folders a composite's package.toml names; other dependencies are not folders,
+// and a dependency that cannot be found is reported when the composite is built.
+function includedFolders(source: BuildpackSource): string[] {
+  const config = source.packageConfig;
+  if (config === undefined || source.configPath === undefined) return [];
+  const folders: string[] = [];
+  for (const dependency of config.dependencies) {
+    try {
+      const location = dependencyLocation(dependency, dirname(source.configPath), config.file);
+      if (location.kind === "folder") folders.push(location.path);
+    } catch {
+      continue;
+    }
+  }
+  return folders;
 }
 
 /** Errors that mean the file system would not take the bytes, not that polypack misused it. */

@@ -162,6 +162,28 @@ describe("outputs that must not be replaced: OUTPUT_INVALID before any work", ()
   });
 });
 
+test("an output inside a buildpack folder that package.toml includes (packaged whole) is refused", async () => {
+  const root = await tempDir();
+  await writeTree(buildpackFiles(), join(root, "dep"));
+  await writeTree(
+    {
+      "buildpack.toml":
+        'api = "0.10"\n[buildpack]\nid = "example/composite"\nversion = "1.0.0"\n' +
+        '[[order]]\n[[order.group]]\nid = "example/hello"\nversion = "1.0.0"\n',
+      "package.toml": `[buildpack]\nuri = "."\n[[dependencies]]\nuri = "../dep"\n${targetsToml("linux/amd64")}`,
+    },
+    join(root, "top"),
+  );
+  const config = ["buildpack", "package", "x", "--config", join(root, "top", "package.toml")];
+  const fine = await polypack([...config, "--output", join(root, "top", "ok.cnb")]);
+  assert.equal(fine.code, 0, fine.stderr);
+  const output = join(root, "dep", "out.cnb");
+  failsWith(await polypack([...config, "--output", output]), "OUTPUT_INVALID", [
+    `${output} overlaps ${join(root, "dep")}`,
+  ]);
+  assert.deepEqual((await readdir(join(root, "dep"))).sort(), ["bin", "buildpack.toml"]);
+});
+
 describe("outputs inside the buildpack folder are left out of its layer", () => {
   for (const [kind, name] of [
     ["file", "out.cnb"],
