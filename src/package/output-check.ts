@@ -22,7 +22,7 @@ export interface OutputSource {
   dir: string;
   /** The files packaging reads that no output may be: buildpack.toml (or extension.toml), package.toml. */
   inputs: readonly string[];
-  /** Buildpack folders a package.toml includes; each is packaged whole, so no output may be inside. */
+  /** Folders a package.toml includes (buildpacks, layouts); each is read whole, so no output may be inside. */
   included?: readonly string[];
 }
 
@@ -131,8 +131,8 @@ async function checkAgainstSource(
   for (const folder of source.included ?? []) {
     const real = await realpath(folder).catch(() => resolve(folder));
     if (isPathWithin(real, output) || isPathWithin(output, real)) {
-      throw invalid(`${output} overlaps ${folder}, a buildpack folder package.toml includes`, {
-        hint: "write the package outside the folders package.toml includes: their files are packaged whole",
+      throw invalid(`${output} overlaps ${folder}, a folder package.toml includes`, {
+        hint: "write the package outside the folders package.toml includes: they are read whole",
       });
     }
   }

@@ -44,12 +44,17 @@ export class PackagePaths {
   /** Checks and prepares every folder the run will write; nothing is checked for a dry run. */
   static async prepare(options: PackagePathOptions, source: BuildpackSource): Promise<PackagePaths> {
     const destination = options.dryRun ? undefined : options.destination;
+    const included = includedSources(source);
     const output =
       destination !== undefined && destination.kind !== "target"
         ? await checkOutput(destination.kind, destination.path, {
             dir: source.dir,
-            inputs: [source.descriptor.file, ...(source.configPath ? [source.configPath] : [])],
-            included: includedFolders(source),
+            inputs: [
+              source.descriptor.file,
+              ...(source.configPath ? [source.configPath] : []),
+              ...included.files,
+            ],
+            included: included.folders,
           })
         : undefined;
     const paths = new PackagePaths(
@@ -165,21 +170,23 @@ export class PackagePaths {
   }
 }
 
-// The buildpack folders a composite's package.toml names; other dependencies are not folders,
-// and a dependency that cannot be found is reported when the composite is built.
-function includedFolders(source: BuildpackSource): string[] {
+// What a composite's package.toml includes from disk: `.cnb` files, and folders (buildpack
+// folders and OCI layouts) that are read whole. A dependency that cannot be found is reported
+// when the composite is built.
+function includedSources(source: BuildpackSource): { files: string[]; folders: string[] } {
+  const included = { files: [] as string[], folders: [] as string[] };
   const config = source.packageConfig;
-  if (config === undefined || source.configPath === undefined) return [];
-  const folders: string[] = [];
+  if (config === undefined || source.configPath === undefined) return included;
   for (const dependency of config.dependencies) {
     try {
       const location = dependencyLocation(dependency, dirname(source.configPath), config.file);
-      if (location.kind === "folder") folders.push(location.path);
+      if (location.kind === "cnb") included.files.push(location.path);
+      else if (location.kind !== "registry") included.folders.push(location.path);
     } catch {
       continue;
     }
   }
-  return folders;
+  return included;
 }
 
 /** Errors that mean the file system would not take the bytes, not that polypack misused it. */

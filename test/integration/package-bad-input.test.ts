@@ -162,7 +162,7 @@ describe("outputs that must not be replaced: OUTPUT_INVALID before any work", ()
   });
 });
 
-test("an output inside a buildpack folder that package.toml includes (packaged whole) is refused", async () => {
+test("an output inside a folder package.toml includes, or a .cnb it includes, is refused", async () => {
   const root = await tempDir();
   await writeTree(buildpackFiles(), join(root, "dep"));
   await writeTree(
@@ -179,9 +179,23 @@ test("an output inside a buildpack folder that package.toml includes (packaged w
   assert.equal(fine.code, 0, fine.stderr);
   const output = join(root, "dep", "out.cnb");
   failsWith(await polypack([...config, "--output", output]), "OUTPUT_INVALID", [
-    `${output} overlaps ${join(root, "dep")}`,
+    `${output} overlaps ${join(root, "dep")}, a folder package.toml includes`,
   ]);
   assert.deepEqual((await readdir(join(root, "dep"))).sort(), ["bin", "buildpack.toml"]);
+
+  // A .cnb it includes is read, so it cannot be the output either.
+  const cnb = join(root, "dep.cnb");
+  const built = await polypack(["buildpack", "package", "x", "--path", join(root, "dep"), "--output", cnb]);
+  assert.equal(built.code, 0, built.stderr);
+  const before = await readFile(cnb);
+  await writeFile(
+    join(root, "top", "package.toml"),
+    `[buildpack]\nuri = "."\n[[dependencies]]\nuri = "../dep.cnb"\n${targetsToml("linux/amd64")}`,
+  );
+  failsWith(await polypack([...config, "--output", cnb]), "OUTPUT_INVALID", [
+    `${cnb} is dep.cnb, which packaging reads`,
+  ]);
+  assert.ok((await readFile(cnb)).equals(before));
 });
 
 describe("outputs inside the buildpack folder are left out of its layer", () => {
