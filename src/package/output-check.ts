@@ -47,15 +47,23 @@ export async function checkOutput(
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw userPathError(error, unwritable("check the output"));
   });
+  const resolved = async (): Promise<string> => {
+    const parent = await onUserPath(unwritable("find the output"), () => realpath(dirname(given)));
+    return join(parent, basename(given));
+  };
+  // What is there is judged first: it must not depend on whether its folder is writable.
+  if (existing !== undefined) {
+    const output = await resolved();
+    if (source !== undefined) await checkAgainstSource(output, existing, source);
+    await checkExisting(kind, output, existing);
+  }
   // A layout's scratch copy and a .cnb's working folder are written beside the output.
   const createdParent = await onUserPath(unwritable("write the output"), () =>
     ensureWritableDirectory(dirname(given)),
   );
   try {
-    const parent = await onUserPath(unwritable("find the output"), () => realpath(dirname(given)));
-    const output = join(parent, basename(given));
-    if (source !== undefined) await checkAgainstSource(output, existing, source);
-    if (existing !== undefined) await checkExisting(kind, output, existing);
+    const output = await resolved();
+    if (existing === undefined && source !== undefined) await checkAgainstSource(output, existing, source);
     if (kind === "layout" && existing !== undefined) {
       await onUserPath(unwritable("write into the layout"), () => ensureWritableDirectory(output));
     }
