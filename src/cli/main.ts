@@ -1,10 +1,11 @@
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { registerBuildpackPackage } from "./commands/buildpack-package.js";
 import { registerCopy } from "./commands/copy.js";
 import { registerDependencyResolve } from "./commands/dependency-resolve.js";
 import { registerManifestCreate } from "./commands/manifest-create.js";
 import { registerManifestInspect } from "./commands/manifest-inspect.js";
 import { createContext, type CliContext } from "./context.js";
+import { exitOnInterrupt } from "./interrupt.js";
 import { Output } from "./output.js";
 import { polypackVersion } from "../version.js";
 
@@ -14,6 +15,7 @@ interface GlobalOptions {
   caFile?: string;
   username?: string;
   password?: string;
+  registryTimeout?: number;
 }
 
 /** Builds the command tree. Exported for tests. */
@@ -30,6 +32,11 @@ export function buildProgram(contexts: CliContext[] = []): Command {
     .option("--ca-file <pem>", "trust the certificate authorities in this PEM file")
     .option("--username <name>", "registry user name (or POLYPACK_REGISTRY_USERNAME)")
     .option("--password <secret>", "registry password or token (or POLYPACK_REGISTRY_PASSWORD)")
+    .option(
+      "--registry-timeout <seconds>",
+      "give up on a registry connection silent this long, then retry (default 60)",
+      parseSeconds,
+    )
     .showHelpAfterError()
     .exitOverride();
 
@@ -40,6 +47,7 @@ export function buildProgram(contexts: CliContext[] = []): Command {
       ...(options.caFile ? { caFile: options.caFile } : {}),
       ...(options.username ? { username: options.username } : {}),
       ...(options.password ? { password: options.password } : {}),
+      ...(options.registryTimeout ? { timeoutMs: Math.round(options.registryTimeout * 1000) } : {}),
     });
     contexts.push(ctx);
     return ctx;
@@ -58,12 +66,27 @@ export function buildProgram(contexts: CliContext[] = []): Command {
   return program;
 }
 
+/** Parses a positive number of seconds (fractions allowed). */
+function parseSeconds(value: string): number {
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new InvalidArgumentError("expected a positive number of seconds");
+  }
+  return seconds;
+}
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-/** Runs the command line and returns the exit code. */
-export async function main(argv: readonly string[]): Promise<number> {
+/**
+ * Runs the command line and returns the exit code. With `exitOnSignal` (the `polypack` program),
+ * SIGINT and SIGTERM clean up and exit 130 or 143 (see exitOnInterrupt).
+ */
+export async function main(
+  argv: readonly string[],
+  options: { exitOnSignal?: boolean } = {},
+): Promise<number> {
   // Handled here rather than as a program option, so `--version` stays free for subcommands
   // (`dependency resolve --version 1.2.*`).
   if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
@@ -72,6 +95,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const contexts: CliContext[] = [];
   const program = buildProgram(contexts);
+  const json = (): boolean => program.opts<GlobalOptions>().json ?? false;
+  const stopSignals = options.exitOnSignal
+    ? exitOnInterrupt((error) => new Output(json()).error(error))
+    : undefined;
   try {
     await program.parseAsync(argv, { from: "user" });
     return 0;
@@ -79,9 +106,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? 0 : 2;
     }
-    const json = program.opts<GlobalOptions>().json ?? false;
-    return new Output(json).error(error);
+    return new Output(json()).error(error);
   } finally {
+    stopSignals?.();
     await Promise.all(contexts.map((ctx) => ctx.close()));
   }
 }

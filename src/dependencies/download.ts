@@ -1,11 +1,12 @@
 import { setTimeout as delay } from "node:timers/promises";
-import type { Agent, Dispatcher } from "undici";
 import type { Dependency } from "../buildpack/dependencies.js";
 import type { Digest } from "../oci/digest.js";
-import { defaultUserAgent } from "../registry/logging.js";
+import type { HttpRequest } from "../http/message.js";
+import type { HttpStack } from "../http/stack.js";
 import { mapLimit } from "../util/concurrency.js";
 import { DependencyCache } from "./cache.js";
 import { fetchIntoCache, type FetchOptions } from "./fetch.js";
+import { downloadErrors } from "./http-source.js";
 import { planDownloads, type DependencyRequest, type DownloadJob } from "./plan.js";
 
 /**
@@ -37,12 +38,13 @@ export interface DownloadOptions {
   /** Files downloaded at once; default 4. */
   concurrency?: number;
   onEvent?: (event: DependencyEvent) => void;
-  /** Connection pool to use; by default one is made, with the timeouts below, and closed at the end. */
-  dispatcher?: Dispatcher;
-  /** Default 30 s. */
-  connectTimeoutMs?: number;
-  /** A server silent for this long (no headers, or a paused body) fails the attempt; default 60 s. */
+  /**
+   * A server silent for this long (while connecting, before the headers, or in a paused body) fails
+   * the attempt; default 60 s.
+   */
   idleTimeoutMs?: number;
+  /** A PEM file of extra certificate authorities to trust for https downloads. */
+  caFile?: string;
   /** Default 5. */
   maxRedirects?: number;
   /** Retries of transient failures after the first attempt; default 2. */
@@ -79,16 +81,11 @@ export async function downloadDependencies(
 ): Promise<DownloadedDependency[]> {
   const jobs = planDownloads(requests, options.baseDir);
   const cache = options.cache ?? new DependencyCache();
-  // Made on the first download, so that a run finding everything cached never loads undici.
-  let dispatcher: Promise<Dispatcher> | undefined;
+  const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
+  // Made on the first download, so that a run finding everything cached never loads the HTTP stack.
+  let stack: Promise<HttpStack<HttpRequest>> | undefined;
   const fetchOptions: FetchOptions = {
-    http: {
-      dispatcher: () =>
-        (dispatcher ??= options.dispatcher ? Promise.resolve(options.dispatcher) : createDispatcher(options)),
-      idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
-      maxRedirects: options.maxRedirects ?? 5,
-      userAgent: options.userAgent ?? defaultUserAgent(),
-    },
+    http: { stack: () => (stack ??= createStack(options, idleTimeoutMs)), idleTimeoutMs },
     retries: options.retries ?? 2,
     retryDelayMs: options.retryDelayMs ?? 500,
     sleep: options.sleep ?? ((ms) => delay(ms)),
@@ -98,7 +95,7 @@ export async function downloadDependencies(
       bringIn(job, cache, fetchOptions, options.onEvent),
     );
   } finally {
-    if (options.dispatcher === undefined && dispatcher !== undefined) await (await dispatcher).close();
+    if (stack !== undefined) await (await stack).close();
   }
 }
 
@@ -135,13 +132,19 @@ async function bringIn(
   };
 }
 
-async function createDispatcher(options: DownloadOptions): Promise<Agent> {
-  const idle = options.idleTimeoutMs ?? 60_000;
+/**
+ * The shared HTTP stack for downloads: redirects, user agent, idle timeout and connection pool. Its
+ * own request retries are off: a download is retried whole by `fetchIntoCache`, body included.
+ */
+async function createStack(options: DownloadOptions, idleTimeoutMs: number): Promise<HttpStack<HttpRequest>> {
   // Loaded on first download only: commands that download nothing start faster without it.
-  const { Agent } = await import("undici");
-  return new Agent({
-    connect: { timeout: options.connectTimeoutMs ?? 30_000 },
-    headersTimeout: idle,
-    bodyTimeout: idle,
+  const { createHttpStack } = await import("../http/stack.js");
+  return createHttpStack<HttpRequest>({
+    errors: downloadErrors,
+    timeoutMs: idleTimeoutMs,
+    retry: false,
+    maxRedirects: options.maxRedirects ?? 5,
+    ...(options.caFile ? { caFile: options.caFile } : {}),
+    ...(options.userAgent ? { userAgent: options.userAgent } : {}),
   });
 }

@@ -1,4 +1,5 @@
 import { PolypackError } from "../errors.js";
+import { isTemporary } from "../http/errors.js";
 
 /** The stable codes of dependency download failures. */
 export type DependencyErrorCode =
@@ -42,9 +43,12 @@ export function failure(
   return error;
 }
 
-/** Whether a failure may go away when tried again (connection reset, 5xx, cut-short body). */
+/**
+ * Whether a failure may go away when tried again (connection reset, 5xx, cut-short body): marked
+ * so here, or a temporary failure of the HTTP stack.
+ */
 export function isTransient(error: unknown): boolean {
-  return error instanceof PolypackError && transientFailures.has(error);
+  return (error instanceof PolypackError && transientFailures.has(error)) || isTemporary(error);
 }
 
 /**

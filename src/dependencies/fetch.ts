@@ -1,8 +1,11 @@
 import { isPolypackError, type PolypackError } from "../errors.js";
+import { isIdleTimeout } from "../http/errors.js";
+import { retrying } from "../http/retry.js";
+import type { Clock } from "../http/retry-policy.js";
 import type { Digest } from "../oci/digest.js";
 import type { CacheEntry, DependencyCache } from "./cache.js";
 import { failure, isTransient, labelled, reason, type DependencyLabel } from "./failure.js";
-import { isTimeout, type HttpSourceOptions } from "./http-source.js";
+import type { HttpSourceOptions } from "./http-source.js";
 import { openSource } from "./open-source.js";
 import type { DependencySource } from "./source-uri.js";
 
@@ -30,24 +33,29 @@ export interface FetchOptions {
 
 /**
  * Downloads one dependency into the cache, verified as it streams. Transient failures (connection
- * failures, 5xx answers, bodies cut short) are retried with a doubling wait; the error finally
- * thrown names the dependency, its target and its URL.
+ * failures, 5xx answers, bodies cut short) are retried by the HTTP stack's `retrying`, with a
+ * doubling wait; the error finally thrown names the dependency, its target and its URL.
  */
 export async function fetchIntoCache(
   item: FetchItem,
   cache: DependencyCache,
   options: FetchOptions,
 ): Promise<CacheEntry> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await attemptOnce(item, cache, options);
-    } catch (error) {
-      const failed = isPolypackError(error)
-        ? error
-        : failure("DEPENDENCY_DOWNLOAD_FAILED", reason(error), { cause: error });
-      if (!isTransient(failed) || attempt >= options.retries) throw labelled(failed, item.label);
-      await options.sleep(options.retryDelayMs * 2 ** attempt);
-    }
+  const policy = {
+    maxAttempts: options.retries + 1,
+    baseDelayMs: options.retryDelayMs,
+    maxDelayMs: Number.MAX_SAFE_INTEGER,
+    maxRetryAfterMs: 60_000,
+    jitter: false,
+  };
+  const clock: Clock = { now: () => Date.now(), sleep: options.sleep, random: () => 0 };
+  try {
+    return await retrying(policy, clock, () => attemptOnce(item, cache, options), isTransient);
+  } catch (error) {
+    const failed = isPolypackError(error)
+      ? error
+      : failure("DEPENDENCY_DOWNLOAD_FAILED", reason(error), { cause: error });
+    throw labelled(failed, item.label);
   }
 }
 
@@ -80,7 +88,7 @@ function interrupted(
 ): PolypackError {
   if (isPolypackError(error)) return error;
   const progress = size === undefined ? `${bytesDone} bytes` : `${bytesDone} of ${size} bytes`;
-  if (isTimeout(error)) {
+  if (isIdleTimeout(error)) {
     return failure("DEPENDENCY_DOWNLOAD_FAILED", `no data for ${idleTimeoutMs} ms after ${progress}`, {
       transient: true,
       cause: error,

@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PolypackError } from "../errors.js";
-import { redactUrl } from "../registry/redact.js";
+import { redactUrl } from "../http/redact.js";
 
 /** Where a dependency's bytes come from, resolved from its `uri`. */
 export type DependencySource = { kind: "http"; url: URL } | { kind: "file"; path: string };

@@ -7,35 +7,47 @@ import type { Descriptor } from "../oci/descriptor.js";
 import { checkedStream, STREAM_CHUNK_BYTES, verifyingStream } from "../oci/verify.js";
 import { Digest } from "../oci/digest.js";
 import { ThreadedHash } from "../util/threaded-hash.js";
-import { tempPathBeside } from "../util/fs.js";
+import { forgetTemp, tempPathBeside } from "../util/fs.js";
+import { guardStream } from "../util/streams.js";
 
 /**
  * Streams a blob into `path` through a temporary file beside it: the bytes are verified against
  * the descriptor (digest and size) before the rename, so a wrong or partial blob never appears.
+ * The source is opened only once the temporary file is, and piped at once, so no failure of the
+ * source can happen while nobody listens for it.
  */
 export async function writeVerifiedFile(
   path: string,
   descriptor: Descriptor,
-  source: Readable,
+  openSource: () => Promise<Readable>,
   context: string,
   onProgress?: (bytesDone: number) => void,
 ): Promise<void> {
   const temp = tempPathBeside(path);
+  let source: Readable | undefined;
   try {
-    const stages = [
-      source,
-      verifyingStream(descriptor, context),
-      ...(onProgress ? [progressTap(onProgress)] : []),
-    ];
     // Opened before the data flows: a stream that opens lazily could create the file after a
     // failed pipeline has already cleaned up, leaving a stray temporary file behind.
     const file = await open(temp, "w", 0o644);
-    await pipeline([...stages, file.createWriteStream()]);
+    try {
+      source = guardStream(await openSource());
+    } catch (error) {
+      await file.close();
+      throw error;
+    }
+    await pipeline([
+      source,
+      verifyingStream(descriptor, context),
+      ...(onProgress ? [progressTap(onProgress)] : []),
+      file.createWriteStream(),
+    ]);
     await rename(temp, path);
   } catch (error) {
-    source.destroy();
+    source?.destroy();
     await rm(temp, { force: true });
     throw error;
+  } finally {
+    forgetTemp(temp);
   }
 }
 

@@ -1,12 +1,12 @@
 import { mkdir, rm } from "node:fs/promises";
-import { dirname } from "node:path";
+import { basename, dirname } from "node:path";
 import type { Readable } from "node:stream";
 import type { ContentTarget, PutBlobOptions, PutBlobResult } from "../oci/content.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import { MAX_MANIFEST_BYTES, parseManifest } from "../oci/manifest.js";
 import { isIndexMediaType } from "../oci/media-types.js";
 import type { Platform } from "../oci/platform.js";
-import { tempPathBeside } from "../util/fs.js";
+import { forgetTemp, sweepStaleTemps, tempPathBeside } from "../util/fs.js";
 import { choosePackManifest, withPackManifest } from "./cnb-index.js";
 import { writeLayoutArchive } from "./cnb-tar.js";
 import { readBlobCapped } from "./layout-reader.js";
@@ -32,16 +32,29 @@ export class CnbTarget implements ContentTarget {
     /** The `.cnb` file to write. */
     readonly path: string,
     private readonly work: LayoutTarget,
+    /** The temporary name the working layout was made from (it is that name plus `.d`). */
+    private readonly workTemp: string,
     private readonly options: CnbTargetOptions,
   ) {
     this.name = `oci-archive:${path}`;
   }
 
-  /** Prepares to write `path`; nothing appears there before commit. */
+  /**
+   * Prepares to write `path`; nothing appears there before commit. Temporaries that interrupted
+   * runs left beside `path` are removed first.
+   */
   static async create(path: string, options: CnbTargetOptions = {}): Promise<CnbTarget> {
     await mkdir(dirname(path), { recursive: true });
-    const workDir = `${tempPathBeside(path)}.d`;
-    return new CnbTarget(path, new LayoutTarget(await OciLayout.create(workDir)), options);
+    await sweepStaleTemps(dirname(path), basename(path));
+    const workTemp = tempPathBeside(path);
+    try {
+      const work = new LayoutTarget(await OciLayout.create(`${workTemp}.d`));
+      return new CnbTarget(path, work, workTemp, options);
+    } catch (error) {
+      await rm(`${workTemp}.d`, { recursive: true, force: true });
+      forgetTemp(workTemp);
+      throw error;
+    }
   }
 
   /** Whether the blob was already written. */
@@ -88,11 +101,16 @@ export class CnbTarget implements ContentTarget {
       }
     }
     await writeLayoutArchive(layout, this.path);
-    await rm(layout.path, { recursive: true, force: true });
+    await this.removeWork();
   }
 
   /** Removes the working layout; the output path is left as it was. */
-  async abort(): Promise<void> {
+  abort(): Promise<void> {
+    return this.removeWork();
+  }
+
+  private async removeWork(): Promise<void> {
     await rm(this.work.layout.path, { recursive: true, force: true });
+    forgetTemp(this.workTemp);
   }
 }

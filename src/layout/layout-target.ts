@@ -6,10 +6,13 @@ import { MAX_MANIFEST_BYTES } from "../oci/manifest.js";
 import { withRefs, withUnnamed } from "./layout-files.js";
 import { OciLayout } from "./oci-layout.js";
 
+/** The ref name a layout or `.cnb` gives its root when the writer names none, as `pack` and skopeo expect. */
+export const DEFAULT_REF = "latest";
+
 /**
  * Writes into an OCI image layout directory. Blobs and manifests are stored by digest as they
  * come; `tag` names the root in index.json last, atomically. When nothing was tagged, `commit`
- * lists the last manifest stored (the root, since copies store children first) without a name.
+ * names the last manifest stored (the root, since copies store children first) DEFAULT_REF.
  */
 export class LayoutTarget implements ContentTarget {
   /** What to call this target in messages. */
@@ -75,8 +78,17 @@ export class LayoutTarget implements ContentTarget {
     this.tagged = true;
   }
 
-  /** Lists the root without a name when no tag was given, so the image can still be found. */
+  /**
+   * Names the root DEFAULT_REF when no tag was given, so that tools which need a ref (skopeo, for
+   * an index.json with more than one entry) find it; otherwise records what was verified.
+   */
   async commit(): Promise<void> {
-    if (!this.tagged && this.lastManifest) await this.tag(this.lastManifest, []);
+    if (!this.tagged && this.lastManifest) await this.tag(this.lastManifest, [DEFAULT_REF]);
+    else await this.layout.saveVerified();
+  }
+
+  /** Nothing is named; the blobs written stay (they are addressed by digest) and are recorded as verified. */
+  abort(): Promise<void> {
+    return this.layout.saveVerified();
   }
 }

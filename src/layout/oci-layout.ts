@@ -1,13 +1,14 @@
-import { mkdir, readdir, stat } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import type { BigIntStats } from "node:fs";
+import { mkdir, readdir, rename, stat } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import type { Readable } from "node:stream";
-import { PolypackError } from "../errors.js";
+import { isPolypackError, PolypackError } from "../errors.js";
 import type { PutBlobResult } from "../oci/content.js";
 import { descriptorFor, type Descriptor } from "../oci/descriptor.js";
 import { Digest } from "../oci/digest.js";
 import { MAX_MANIFEST_BYTES, type ImageIndex } from "../oci/manifest.js";
 import { verifyBytes } from "../oci/verify.js";
-import { writeFileAtomic } from "../util/fs.js";
+import { sweepStaleTemps, writeFileAtomic } from "../util/fs.js";
 import { openVerifiedFile, readFileCapped, writeVerifiedFile } from "./blob-files.js";
 import {
   blobRelativePath,
@@ -19,22 +20,30 @@ import {
   OCI_LAYOUT_FILE,
   parseIndexFile,
 } from "./layout-files.js";
+import { withLayoutLock } from "./layout-lock.js";
 import type { LayoutReader } from "./layout-reader.js";
+import { nowNs, STATE_DIR, VerifiedBlobs } from "./verified-blobs.js";
 
 const MAX_OCI_LAYOUT_BYTES = 64 * 1024;
 
 /**
  * An OCI image layout directory: `oci-layout`, `index.json` and `blobs/<alg>/<hex>`. Blobs are
- * written through a temporary file and renamed once verified; index.json is replaced atomically,
- * and updates from this process are applied one at a time.
+ * written through a temporary file and renamed once verified; a blob file counts as present only
+ * when polypack can vouch for its bytes (see hasBlob). index.json is replaced atomically, under a
+ * lock file shared with other processes, so concurrent writers lose no update.
  */
 export class OciLayout implements LayoutReader {
   private indexUpdates: Promise<unknown> = Promise.resolve();
+  private readonly verified: VerifiedBlobs;
+  /** Hashes of blob files in progress or done, by digest and file identity, so each runs once. */
+  private readonly hashed = new Map<string, Promise<boolean>>();
 
   private constructor(
     /** The layout directory. */
     readonly path: string,
-  ) {}
+  ) {
+    this.verified = VerifiedBlobs.of(path);
+  }
 
   /** Opens an existing layout, checking `oci-layout` and `index.json`. */
   static async open(path: string): Promise<OciLayout> {
@@ -50,9 +59,13 @@ export class OciLayout implements LayoutReader {
     return layout;
   }
 
-  /** Opens the layout at `path`, creating the directory and its files where missing. */
+  /**
+   * Opens the layout at `path` for writing, creating the directory and its files where missing.
+   * Temporary files that interrupted runs left in it (or beside it) are removed first.
+   */
   static async create(path: string): Promise<OciLayout> {
     await mkdir(path, { recursive: true });
+    await sweepLayoutTemps(path);
     const layout = new OciLayout(path);
     if (
       (await readFileCapped(layout.file(OCI_LAYOUT_FILE), MAX_OCI_LAYOUT_BYTES, "layout marker")) ===
@@ -72,13 +85,31 @@ export class OciLayout implements LayoutReader {
     return join(this.path, blobRelativePath(parsed));
   }
 
-  /** Whether the blob is present with the declared size (content is verified when read). */
+  /**
+   * Whether the blob is present: a file of the declared size whose bytes polypack has verified
+   * with the file's current identity (see VerifiedBlobs). Any other file of the right size is
+   * hashed now; a file that does not match its digest is not present (and is replaced by putBlob).
+   */
   async hasBlob(descriptor: Pick<Descriptor, "digest" | "size">): Promise<boolean> {
-    const info = await stat(this.blobPath(descriptor.digest)).catch(() => undefined);
-    return info?.isFile() === true && info.size === descriptor.size;
+    const path = this.blobPath(descriptor.digest);
+    const lookedAt = nowNs();
+    const info = await stat(path, { bigint: true }).catch(() => undefined);
+    if (!info?.isFile() || info.size !== BigInt(descriptor.size)) return false;
+    if (await this.verified.trusted(descriptor.digest, info)) return true;
+    const key = [descriptor.digest, info.dev, info.ino, info.size, info.mtimeNs, info.ctimeNs].join(" ");
+    let check = this.hashed.get(key);
+    if (!check) {
+      check = this.hashMatches(path, descriptor).then((matches) => {
+        if (matches) this.verified.note(descriptor.digest, info, lookedAt);
+        return matches;
+      });
+      this.hashed.set(key, check);
+      check.catch(() => this.hashed.delete(key));
+    }
+    return check;
   }
 
-  /** Stores a blob from a stream opened only when needed; an existing blob is kept as it is. */
+  /** Stores a blob from a stream opened only when needed; a present blob is kept as it is. */
   async putBlob(
     descriptor: Descriptor,
     open: () => Promise<Readable>,
@@ -87,7 +118,8 @@ export class OciLayout implements LayoutReader {
     if (await this.hasBlob(descriptor)) return "exists";
     const path = this.blobPath(descriptor.digest);
     await mkdir(dirname(path), { recursive: true });
-    await writeVerifiedFile(path, descriptor, await open(), `blob written to ${this.path}`, onProgress);
+    await writeVerifiedFile(path, descriptor, open, `blob written to ${this.path}`, onProgress);
+    await this.noteWritten(descriptor.digest, path);
     return "uploaded";
   }
 
@@ -95,8 +127,22 @@ export class OciLayout implements LayoutReader {
   async putBytes(bytes: Buffer, descriptor: Descriptor): Promise<PutBlobResult> {
     verifyBytes(bytes, descriptor, `blob written to ${this.path}`);
     if (await this.hasBlob(descriptor)) return "exists";
-    await writeFileAtomic(this.blobPath(descriptor.digest), bytes);
+    const path = this.blobPath(descriptor.digest);
+    await writeFileAtomic(path, bytes);
+    await this.noteWritten(descriptor.digest, path);
     return "uploaded";
+  }
+
+  /**
+   * Moves a file whose bytes polypack hashed as it wrote them (in a scratch layout on the same
+   * file system) into place as the blob, unless a present blob is there already.
+   */
+  async adoptVerifiedFile(file: string, descriptor: Pick<Descriptor, "digest" | "size">): Promise<void> {
+    if (await this.hasBlob(descriptor)) return;
+    const path = this.blobPath(descriptor.digest);
+    await mkdir(dirname(path), { recursive: true });
+    await rename(file, path);
+    await this.noteWritten(descriptor.digest, path);
   }
 
   /** Stores JSON-ready bytes under a media type and returns their descriptor. */
@@ -129,17 +175,35 @@ export class OciLayout implements LayoutReader {
 
   /**
    * Rewrites `index.json` with the entries `change` returns, atomically (temporary file, then
-   * rename). Updates within this process run one after another so none is lost.
+   * rename), holding the layout lock so that updates from other processes are not lost; updates
+   * within this process queue up first. What this process verified is recorded at the same time.
    */
   async updateIndex(change: (manifests: Descriptor[]) => Descriptor[]): Promise<ImageIndex> {
-    const update = this.indexUpdates.then(async () => {
-      const index = await this.readIndex();
-      const manifests = change([...index.manifests]);
-      await writeFileAtomic(this.file(INDEX_FILE), encodeIndexFile(manifests, index.annotations));
-      return { ...index, manifests };
-    });
+    const update = this.indexUpdates.then(() =>
+      withLayoutLock(this.path, async () => {
+        const index = await this.readIndex();
+        const manifests = change([...index.manifests]);
+        await writeFileAtomic(this.file(INDEX_FILE), encodeIndexFile(manifests, index.annotations));
+        // The records only spare later runs some hashing: failing to save them fails nothing.
+        await this.verified.flush().catch(() => undefined);
+        return { ...index, manifests };
+      }),
+    );
     this.indexUpdates = update.catch(() => undefined);
     return update;
+  }
+
+  /**
+   * Records the blobs this process verified, so later runs need not hash them again. Best effort:
+   * a record that cannot be saved only costs a later run a hash.
+   */
+  async saveVerified(): Promise<void> {
+    if (!this.verified.unsaved) return;
+    const save = this.indexUpdates
+      .then(() => withLayoutLock(this.path, () => this.verified.flush()))
+      .catch(() => undefined);
+    this.indexUpdates = save;
+    return save;
   }
 
   /** The digests of every blob stored, skipping temporary files. */
@@ -158,4 +222,39 @@ export class OciLayout implements LayoutReader {
   private file(name: string): string {
     return join(this.path, name);
   }
+
+  /** Whether the file's bytes match the descriptor; false on a mismatch, an error on a failed read. */
+  private async hashMatches(path: string, descriptor: Pick<Descriptor, "digest" | "size">): Promise<boolean> {
+    const stream = openVerifiedFile(path, { mediaType: "", ...descriptor }, `blob ${path}`);
+    try {
+      for await (const _chunk of stream) {
+        // Only the verdict at the end matters.
+      }
+      return true;
+    } catch (error) {
+      if (MISMATCH_CODES.some((code) => isPolypackError(error, code))) return false;
+      throw error;
+    }
+  }
+
+  private async noteWritten(digest: string, path: string): Promise<void> {
+    const lookedAt = nowNs();
+    const info: BigIntStats = await stat(path, { bigint: true });
+    this.verified.note(digest, info, lookedAt);
+  }
+}
+
+/** What a stream over a blob file fails with when the file does not hold the blob. */
+const MISMATCH_CODES = ["DIGEST_MISMATCH", "SIZE_MISMATCH", "SIZE_EXCEEDED"];
+
+/**
+ * Removes temporaries of interrupted runs: in the layout's own folders (blob, index.json and state
+ * writes) and beside it (the scratch layout a package run renames into place).
+ */
+async function sweepLayoutTemps(path: string): Promise<void> {
+  const folders = [path, join(path, STATE_DIR), join(path, "blobs")];
+  const algorithms = await readdir(join(path, "blobs")).catch(() => [] as string[]);
+  folders.push(...algorithms.map((algorithm) => join(path, "blobs", algorithm)));
+  for (const folder of folders) await sweepStaleTemps(folder);
+  await sweepStaleTemps(dirname(path), basename(path));
 }

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
-import { mkdir, rename } from "node:fs/promises";
-import { dirname } from "node:path";
+import { rename, stat } from "node:fs/promises";
+import { basename, dirname } from "node:path";
 import { copy, type CopyEvent } from "../copy/copy.js";
 import { CnbTarget } from "../layout/cnb-target.js";
 import { LayoutSource } from "../layout/layout-source.js";
@@ -11,6 +11,7 @@ import type { Descriptor } from "../oci/descriptor.js";
 import { MediaType } from "../oci/media-types.js";
 import { Platform } from "../oci/platform.js";
 import type { StoredBlob } from "../layer/gzip-layer.js";
+import { sweepStaleTemps } from "../util/fs.js";
 import type { BuiltImage } from "./build.js";
 
 /** Where a package goes. */
@@ -68,6 +69,9 @@ export async function deliverPackage(
     if (!existsSync(destination.path)) {
       await new LayoutTarget(scratch).tag(root, destination.refs);
       await rename(scratch.path, destination.path);
+      // Scratch layouts of interrupted runs sit beside the destination too; an existing layout
+      // sweeps them when opened for writing (OciLayout.create), a new one here.
+      await sweepStaleTemps(dirname(destination.path), basename(destination.path));
     } else {
       const layout = await OciLayout.create(destination.path);
       await adoptBlobs(scratch, layout);
@@ -108,13 +112,13 @@ export async function deliverPackage(
 /**
  * Moves the blobs a package run wrote into an existing layout that lacks them. The scratch layout
  * sits beside the destination, so each is a rename: the bytes were hashed as they were written
- * moments ago and are not read again. Blobs the destination already has stay as they are.
+ * moments ago and are not read again. A blob the destination holds stays as it is, unless its
+ * file is not that blob (wrong size or bytes): then the scratch copy replaces it.
  */
 async function adoptBlobs(scratch: OciLayout, destination: OciLayout): Promise<void> {
   for (const digest of await scratch.listBlobs()) {
-    const target = destination.blobPath(digest);
-    if (existsSync(target)) continue;
-    await mkdir(dirname(target), { recursive: true });
-    await rename(scratch.blobPath(digest), target);
+    const file = scratch.blobPath(digest);
+    const { size } = await stat(file);
+    await destination.adoptVerifiedFile(file, { digest: digest.toString(), size });
   }
 }

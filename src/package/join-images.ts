@@ -1,4 +1,4 @@
-import { planGraph } from "../copy/plan.js";
+import { copyMissing } from "../copy/copy.js";
 import { PolypackError } from "../errors.js";
 import type { ContentSource, ContentTarget } from "../oci/content.js";
 import { descriptorFor, type Descriptor } from "../oci/descriptor.js";
@@ -46,7 +46,8 @@ export async function joinImages(
     }
   }
   try {
-    for (const source of sources) await copyContent(source, target);
+    // Each source's whole graph is checked in the target, not just its root (see copyMissing).
+    for (const source of sources) await copyMissing(source, target, await source.resolve());
     const bytes = encodeJSON(buildImageIndex(manifests));
     const index = descriptorFor(MediaType.ociIndex, bytes);
     await target.putManifest(index, bytes);
@@ -56,25 +57,5 @@ export async function joinImages(
   } catch (error) {
     await target.abort?.();
     throw error;
-  }
-}
-
-// Blobs first, then manifests children before parents, skipping what the target already holds.
-async function copyContent(source: ContentSource, target: ContentTarget): Promise<void> {
-  const root = await source.resolve();
-  if (await target.hasManifest(root)) return;
-  const graph = await planGraph(source, root);
-  const mountFrom =
-    source.location && target.location && source.location.registry === target.location.registry
-      ? source.location
-      : undefined;
-  for (const blob of graph.blobs) {
-    if (await target.hasBlob(blob)) continue;
-    await target.putBlob(blob, () => source.openBlob(blob), mountFrom ? { mountFrom } : {});
-  }
-  for (const manifest of graph.manifests) {
-    if (!(await target.hasManifest(manifest.descriptor))) {
-      await target.putManifest(manifest.descriptor, manifest.parsed.bytes);
-    }
   }
 }

@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import type { Writable } from "node:stream";
 import { PolypackError } from "../errors.js";
+import { withoutPolypackSecrets } from "../registry/credentials/secret-env.js";
 
 /** How to run the pre-package command. */
 export interface PrePackageOptions {
@@ -17,14 +18,15 @@ export interface PrePackageOptions {
 /**
  * Runs `[metadata] pre-package` once, through `/bin/sh -c` as jam does, from the buildpack
  * directory, with POLYPACK_TARGETS and POLYPACK_BUILDPACK_DIR set. Both of its output streams are
- * passed to `output`. A non-zero exit, a signal or a missing program throws PRE_PACKAGE_FAILED.
+ * passed to `output`. polypack's secret variables are not passed on. A non-zero exit, a signal or a missing program throws PRE_PACKAGE_FAILED.
  */
 export async function runPrePackage(command: string, options: PrePackageOptions): Promise<void> {
   const output = options.output ?? process.stderr;
   const child = spawn("/bin/sh", ["-c", command], {
     cwd: options.buildpackDir,
     env: {
-      ...(options.env ?? process.env),
+      // The script is the buildpack author's code; it has no business with registry passwords.
+      ...withoutPolypackSecrets(options.env ?? process.env),
       POLYPACK_TARGETS: options.targets,
       POLYPACK_BUILDPACK_DIR: options.buildpackDir,
     },

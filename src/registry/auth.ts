@@ -1,8 +1,9 @@
 import { PolypackError } from "../errors.js";
 import type { Credential, CredentialProvider } from "./credentials/types.js";
 import { allowsPlainHttp, isRealmAllowed } from "./address.js";
-import { discard, isReplayable, withHeaders, type RegistryRequest, type Send } from "./http.js";
-import { redactUrl } from "./redact.js";
+import { discard, isReplayable, withHeaders } from "../http/message.js";
+import { redactUrl } from "../http/redact.js";
+import type { RegistryRequest, RegistrySend as Send } from "./http.js";
 import { basicAuthorization, fetchToken, mergeScopes, type Token } from "./token.js";
 import { parseWwwAuthenticate, type Challenge } from "./www-authenticate.js";
 

@@ -6,7 +6,7 @@ import { Digest } from "../oci/digest.js";
 import { verifyingStream } from "../oci/verify.js";
 import { locationName, pullScope, repositoryUrl } from "./endpoint.js";
 import { errorFromResponse, isNetworkError, networkError } from "./errors.js";
-import { abandon, discard, header } from "./http.js";
+import { abandon, discard, header } from "../http/message.js";
 import type { Transport } from "./transport.js";
 
 /** Whether the repository holds the blob (HEAD; 404 means no). */
@@ -62,4 +62,32 @@ export async function openBlob(
     if (!body.readableEnded) body.destroy();
   });
   return body.pipe(verifier);
+}
+
+/**
+ * The size a repository gives for a blob (HEAD's Content-Length): undefined when it does not hold
+ * the blob, null when it holds it but names no valid size.
+ */
+export async function blobSize(
+  transport: Transport,
+  location: RegistryLocation,
+  digest: string,
+): Promise<number | null | undefined> {
+  const request = {
+    method: "HEAD" as const,
+    url: repositoryUrl(location, `blobs/${Digest.parse(digest).toString()}`),
+    scopes: [pullScope(location)],
+  };
+  const response = await transport.send(request);
+  await discard(response);
+  if (response.status === 404) return undefined;
+  if (response.status !== 200) {
+    throw await errorFromResponse(
+      response,
+      request,
+      `checking for blob ${digest} in ${locationName(location)}`,
+    );
+  }
+  const length = Number(header(response, "content-length") ?? NaN);
+  return Number.isSafeInteger(length) && length >= 0 ? length : null;
 }

@@ -1,25 +1,19 @@
-import { PolypackError } from "../errors.js";
-import { abandon, header, readBody, type RegistryRequest, type RegistryResponse } from "./http.js";
-import { redactUrl } from "./redact.js";
-import { parseRetryAfter } from "./retry-policy.js";
+import { abandon, header, readBody, type HttpResponse } from "../http/message.js";
+import {
+  HttpError,
+  isTemporaryStatus,
+  networkError as httpNetworkError,
+  type ErrorFactory,
+  type HttpFailure,
+} from "../http/errors.js";
+import { redactUrl } from "../http/redact.js";
+import { parseRetryAfter } from "../http/retry-policy.js";
+import type { RegistryRequest } from "./http.js";
+
+export { isNetworkError, isTemporary, isTemporaryStatus } from "../http/errors.js";
 
 const ERROR_BODY_CAP = 64 * 1024;
 const NOT_FOUND_CODES = new Set(["MANIFEST_UNKNOWN", "BLOB_UNKNOWN", "NAME_UNKNOWN", "BLOB_UPLOAD_UNKNOWN"]);
-const NETWORK_ERROR_CODES = new Set([
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "ECONNABORTED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "UND_ERR_SOCKET",
-  "UND_ERR_CLOSED",
-  "UND_ERR_CONNECT_TIMEOUT",
-  "UND_ERR_HEADERS_TIMEOUT",
-  "UND_ERR_BODY_TIMEOUT",
-]);
 
 /** One entry of the `errors` array a registry sends with a failure. */
 export interface RegistryErrorDetail {
@@ -32,17 +26,9 @@ export interface RegistryErrorDetail {
  * REGISTRY_NOT_FOUND, REGISTRY_UNAVAILABLE or REGISTRY_ERROR); `registryCodes` are the registry's own
  * codes such as MANIFEST_UNKNOWN; `temporary` says whether trying again may help.
  */
-export class RegistryError extends PolypackError {
-  /** HTTP status, absent when no response arrived. */
-  readonly status: number | undefined;
+export class RegistryError extends HttpError {
   /** The registry's error codes from the JSON body. */
   readonly registryCodes: readonly string[];
-  /** The request URL without credentials. */
-  readonly url: string;
-  /** Whether the failure may pass (5xx, 429, 408, dropped connections, timeouts). */
-  readonly temporary: boolean;
-  /** How long the registry asked us to wait, from Retry-After. */
-  readonly retryAfterMs: number | undefined;
 
   constructor(
     code: string,
@@ -57,25 +43,22 @@ export class RegistryError extends PolypackError {
       cause?: unknown;
     },
   ) {
-    super(code, message, { hint: fields.hint, cause: fields.cause });
+    super(code, message, fields);
     this.name = "RegistryError";
-    this.status = fields.status;
     this.registryCodes = fields.registryCodes ?? [];
-    this.url = fields.url;
-    this.temporary = fields.temporary ?? false;
-    this.retryAfterMs = fields.retryAfterMs;
   }
 }
 
-/** Whether a status is worth retrying. */
-export function isTemporaryStatus(status: number): boolean {
-  return status === 408 || status === 429 || status >= 500;
-}
+const REGISTRY_CODES: Record<HttpFailure, string> = {
+  unavailable: "REGISTRY_UNAVAILABLE",
+  "tls-untrusted": "REGISTRY_TLS_UNTRUSTED",
+  "tls-failed": "REGISTRY_TLS_FAILED",
+  protocol: "REGISTRY_ERROR",
+};
 
-/** Whether an error is a RegistryError that may pass when tried again. */
-export function isTemporary(error: unknown): error is RegistryError {
-  return error instanceof RegistryError && error.temporary;
-}
+/** How the registry client names the failures of the generic HTTP layers. */
+export const registryErrors: ErrorFactory = (failure, message, fields) =>
+  new RegistryError(REGISTRY_CODES[failure], message, fields);
 
 function classify(status: number, codes: readonly string[]): { code: string; hint?: string } {
   if (status === 401 || codes.includes("UNAUTHORIZED")) {
@@ -105,7 +88,7 @@ function parseDetails(body: Buffer): RegistryErrorDetail[] {
 
 /** Turns an unexpected response into a RegistryError, reading at most 64 KiB of its body. */
 export async function errorFromResponse(
-  response: RegistryResponse,
+  response: HttpResponse,
   request: Pick<RegistryRequest, "method" | "url">,
   what: string,
   now: number = Date.now(),
@@ -134,23 +117,10 @@ export async function errorFromResponse(
   });
 }
 
-/** Whether a thrown value is a connection failure rather than a bug or a refusal. */
-export function isNetworkError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return typeof code === "string" && NETWORK_ERROR_CODES.has(code);
-}
-
-/** Wraps a connection failure (reset, refused, timeout) as a temporary REGISTRY_UNAVAILABLE. */
+/** Wraps a connection failure (reset, refused, timeout, unknown host) as REGISTRY_UNAVAILABLE. */
 export function networkError(
   error: unknown,
   request: Pick<RegistryRequest, "method" | "url">,
 ): RegistryError {
-  const url = redactUrl(request.url);
-  const reason = error instanceof Error ? error.message : String(error);
-  return new RegistryError("REGISTRY_UNAVAILABLE", `cannot reach ${url} (${request.method}): ${reason}`, {
-    url,
-    temporary: true,
-    cause: error,
-    hint: "check the registry address and the network",
-  });
+  return httpNetworkError(error, request, registryErrors) as RegistryError;
 }

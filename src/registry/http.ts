@@ -1,92 +1,13 @@
-import type { Readable } from "node:stream";
-import { PolypackError } from "../errors.js";
+import type { HttpRequest, HttpResponse, Send } from "../http/message.js";
 
-/** HTTP methods the registry client uses. */
-export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
-
-/**
- * A request body. Buffers and factories can be sent again (a factory re-opens the stream), so only
- * those are retried; a bare stream is sent once.
- */
-export type RequestBody = Buffer | (() => Promise<Readable>) | Readable;
-
-/** One HTTP request as the wrappers of the transport see it. */
-export interface RegistryRequest {
-  method: HttpMethod;
-  url: URL;
-  headers?: Record<string, string>;
-  body?: RequestBody;
+/** A request to a registry: an HTTP request plus the token scopes it needs. */
+export interface RegistryRequest extends HttpRequest {
   /** Token scopes the request needs, e.g. `repository:org/app:pull,push`. */
   scopes?: readonly string[];
-  /** False for writes that must not be repeated as they are, e.g. into an upload session. */
-  retryable?: boolean;
-  /** False once a redirect left the registry's origin: no credentials may be attached. */
-  authorize?: boolean;
 }
 
-/** A response whose body the caller must read or discard. */
-export interface RegistryResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Readable;
-  /** The URL that answered (after redirects), for resolving relative Location headers. */
-  url: URL;
-}
+/** A registry's answer: a plain HTTP response. */
+export type RegistryResponse = HttpResponse;
 
-/** The one request function every wrapper takes and returns. */
-export type Send = (request: RegistryRequest) => Promise<RegistryResponse>;
-
-/** The first value of a response header, if any. */
-export function header(response: Pick<RegistryResponse, "headers">, name: string): string | undefined {
-  const value = response.headers[name.toLowerCase()];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/** Whether a body can be sent a second time. */
-export function isReplayable(body: RequestBody | undefined): boolean {
-  return body === undefined || Buffer.isBuffer(body) || typeof body === "function";
-}
-
-/** Throws away a response body so the connection can be reused. */
-export async function discard(response: RegistryResponse): Promise<void> {
-  try {
-    for await (const _chunk of response.body) {
-      // Reading to the end keeps the keep-alive connection usable.
-    }
-  } catch {
-    // A broken body of a response we ignore does not matter.
-  }
-}
-
-/** Drops a response body unread, closing its connection; the abort this causes is expected. */
-export function abandon(response: RegistryResponse): void {
-  response.body.on("error", () => undefined);
-  response.body.destroy();
-}
-
-/** Reads a whole body, failing with SIZE_EXCEEDED (and dropping the connection) past `cap` bytes. */
-export async function readBody(response: RegistryResponse, cap: number, context: string): Promise<Buffer> {
-  const declared = Number(header(response, "content-length"));
-  const tooLarge = (): PolypackError =>
-    new PolypackError("SIZE_EXCEEDED", `${context} is larger than the ${cap} bytes polypack accepts`);
-  if (Number.isFinite(declared) && declared > cap) {
-    abandon(response);
-    throw tooLarge();
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of response.body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > cap) {
-      abandon(response);
-      throw tooLarge();
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
-
-/** The same request with extra headers. */
-export function withHeaders(request: RegistryRequest, headers: Record<string, string>): RegistryRequest {
-  return { ...request, headers: { ...request.headers, ...headers } };
-}
+/** The request function of the registry's layers. */
+export type RegistrySend = Send<RegistryRequest>;

@@ -7,8 +7,9 @@ import { MANIFEST_MEDIA_TYPES } from "../oci/media-types.js";
 import { verifyBytes } from "../oci/verify.js";
 import { locationName, pullScope, pushScope, repositoryUrl } from "./endpoint.js";
 import { errorFromResponse, isNetworkError, networkError } from "./errors.js";
-import { retryWait } from "./retry-policy.js";
-import { discard, header, readBody, type RegistryRequest, type RegistryResponse } from "./http.js";
+import { retryWait } from "../http/retry-policy.js";
+import { discard, header, readBody } from "../http/message.js";
+import type { RegistryRequest, RegistryResponse } from "./http.js";
 import type { Transport } from "./transport.js";
 
 const ACCEPT = MANIFEST_MEDIA_TYPES.join(", ");

@@ -34,10 +34,17 @@ export class Reference {
 
   /** Parses and normalises a reference; malformed input throws REFERENCE_INVALID. */
   static parse(input: string): Reference {
-    const fail = (why: string): PolypackError =>
-      new PolypackError("REFERENCE_INVALID", `invalid image reference ${JSON.stringify(input)}: ${why}`, {
-        hint: "write [registry[:port]/]repository[:tag][@digest], e.g. ghcr.io/org/buildpack:1.0",
+    const shown = redactReference(input);
+    const fail = (why: string, hint?: string): PolypackError =>
+      new PolypackError("REFERENCE_INVALID", `invalid image reference ${JSON.stringify(shown)}: ${why}`, {
+        hint: hint ?? "write [registry[:port]/]repository[:tag][@digest], e.g. ghcr.io/org/buildpack:1.0",
       });
+    if (shown !== input) {
+      throw fail(
+        "credentials cannot be written into an image reference",
+        "pass them with --src-creds / --dest-creds USER:PASSWORD, or POLYPACK_REGISTRY_USERNAME and POLYPACK_REGISTRY_PASSWORD",
+      );
+    }
     let rest = input;
     let digest: Digest | undefined;
     const at = rest.indexOf("@");
@@ -131,4 +138,17 @@ export class Reference {
     const ambiguous = short.includes("/") && (first.includes(".") || first === "localhost");
     return ambiguous ? this.name : short;
   }
+}
+
+/**
+ * A reference as typed, fit for messages: anything before an `@` that is not the digest's (a
+ * `user:password@` someone wrote in front of the registry) is replaced, as is a URL's userinfo.
+ */
+export function redactReference(input: string): string {
+  const digest = /@[A-Za-z0-9_+.-]+:[A-Za-z0-9=_-]+$/.exec(input);
+  const head = digest ? input.slice(0, digest.index) : input;
+  const at = head.lastIndexOf("@");
+  if (at === -1) return input;
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(head)?.[0] ?? "";
+  return `${scheme}REDACTED@${head.slice(at + 1)}${digest?.[0] ?? ""}`;
 }

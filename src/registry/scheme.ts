@@ -1,6 +1,6 @@
 import { allowsPlainHttp } from "./address.js";
-import type { RegistryRequest, Send } from "./http.js";
-import type { TlsProbeResult } from "./tls-probe.js";
+import type { TlsProbeResult } from "../http/tls-probe.js";
+import type { RegistryRequest, RegistrySend as Send } from "./http.js";
 
 /** What the scheme layer needs: which hosts were named insecure, and a way to try TLS with a host. */
 export interface SchemeOptions {

@@ -2,6 +2,7 @@ import type { Readable } from "node:stream";
 import type { ContentSource, RegistryLocation } from "../oci/content.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import { verifyBytes } from "../oci/verify.js";
+import { openSpooledBlob } from "./blob-spool.js";
 import type { RegistryClient } from "./client.js";
 import { RegistryError } from "./errors.js";
 import type { Reference } from "./reference.js";
@@ -43,8 +44,11 @@ export class RegistrySource implements ContentSource {
     return bytes;
   }
 
-  /** A blob stream that fails unless its bytes match the descriptor. */
+  /**
+   * A blob whose bytes were verified against the descriptor before the stream starts; a corrupt or
+   * truncated body is fetched again (see `openSpooledBlob`).
+   */
   openBlob(descriptor: Descriptor): Promise<Readable> {
-    return this.client.openBlob(this.location, descriptor);
+    return openSpooledBlob(this.client, this.location, descriptor);
   }
 }

@@ -3,6 +3,7 @@ import type { ContentTarget, PutBlobOptions, PutBlobResult, RegistryLocation } f
 import type { Descriptor } from "../oci/descriptor.js";
 import { parseManifest } from "../oci/manifest.js";
 import { verifyBytes } from "../oci/verify.js";
+import { blobSize } from "./blobs.js";
 import type { RegistryClient } from "./client.js";
 import type { Reference } from "./reference.js";
 
@@ -28,9 +29,13 @@ export class RegistryTarget implements ContentTarget {
     this.location = { registry: reference.registry, repository: reference.repository };
   }
 
-  /** Whether the repository holds the blob. */
-  hasBlob(descriptor: Descriptor): Promise<boolean> {
-    return this.client.hasBlob(this.location, descriptor.digest);
+  /**
+   * Whether the repository holds the blob with the declared size (a registry that gives no size is
+   * believed: it stores blobs by digest and checked the digest when the blob was pushed).
+   */
+  async hasBlob(descriptor: Descriptor): Promise<boolean> {
+    const size = await blobSize(this.client.transport, this.location, descriptor.digest);
+    return size === null || size === descriptor.size;
   }
 
   /** Pushes a blob once per target, however many callers ask for it at the same time. */
@@ -49,9 +54,9 @@ export class RegistryTarget implements ContentTarget {
     return pushed;
   }
 
-  /** Whether the manifest is stored under its digest. */
+  /** Whether the manifest is stored under its digest, with the declared size. */
   async hasManifest(descriptor: Descriptor): Promise<boolean> {
-    return (await this.client.headManifest(this.location, descriptor.digest)) !== undefined;
+    return (await this.client.headManifest(this.location, descriptor.digest))?.size === descriptor.size;
   }
 
   /** Stores a manifest or index under its digest, with its own media type as Content-Type. */

@@ -1,8 +1,9 @@
 import { PolypackError } from "../errors.js";
 import type { Credential } from "./credentials/types.js";
 import { errorFromResponse } from "./errors.js";
-import { readBody, type RegistryRequest, type Send } from "./http.js";
-import { redactUrl } from "./redact.js";
+import { readBody } from "../http/message.js";
+import { redactUrl } from "../http/redact.js";
+import type { RegistryRequest, RegistrySend as Send } from "./http.js";
 
 const TOKEN_BODY_CAP = 1024 * 1024;
 /** The token lifetime assumed when the server names none (the distribution token spec's default). */

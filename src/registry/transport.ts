@@ -1,11 +1,11 @@
 import type { CredentialProvider } from "./credentials/types.js";
 import { withAuth } from "./auth.js";
-import { createConnection } from "./connection.js";
-import type { Send } from "./http.js";
-import { defaultUserAgent, withLogging, withUserAgent, type RequestLogEvent } from "./logging.js";
-import { DEFAULT_MAX_REDIRECTS, withRedirects } from "./redirect.js";
-import { withRetry } from "./retry.js";
-import { DEFAULT_RETRY_POLICY, systemClock, type Clock, type RetryPolicy } from "./retry-policy.js";
+import { isNamedInsecure } from "./address.js";
+import { registryErrors } from "./errors.js";
+import type { RegistryRequest, RegistrySend } from "./http.js";
+import type { RequestLogEvent } from "../http/logging.js";
+import { systemClock, type Clock, type RetryPolicy } from "../http/retry-policy.js";
+import { createHttpStack } from "../http/stack.js";
 import { withSchemeSelection } from "./scheme.js";
 
 /** Everything that shapes how requests travel. */
@@ -19,7 +19,7 @@ export interface TransportOptions {
   insecure?: readonly string[];
   /** A PEM file of extra certificate authorities. */
   caFile?: string;
-  /** Header and idle-body timeout in milliseconds. */
+  /** Idle timeout in milliseconds: connect, headers, and pauses in a body (default 60 s). */
   timeoutMs?: number;
   /** Overrides `polypack/<version>`. */
   userAgent?: string;
@@ -35,7 +35,7 @@ export interface TransportOptions {
 
 /** The assembled stack and what its users need to share with it. */
 export interface Transport {
-  send: Send;
+  send: RegistrySend;
   clock: Clock;
   retryPolicy: RetryPolicy;
   insecure: readonly string[];
@@ -43,31 +43,35 @@ export interface Transport {
 }
 
 /**
- * Builds the request stack, outermost first: retry, redirects, scheme selection, auth handshake,
- * user agent, logging, connection. Token requests skip the retry, redirect, scheme and auth layers
- * (the outer retry covers them, and a token realm names its own scheme).
+ * Builds the registry's request stack on the shared HTTP stack (`src/http`), outermost first:
+ * retry, redirects, scheme selection, auth handshake, user agent, logging, connection. Token
+ * requests skip the retry, redirect, scheme and auth layers (the outer retry covers them, and a
+ * token realm names its own scheme).
  */
 export function createTransport(options: TransportOptions = {}): Transport {
-  const clock = options.clock ?? systemClock;
-  const retryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
   const insecure = options.insecure ?? [];
-  const connection = createConnection({ caFile: options.caFile, timeoutMs: options.timeoutMs, insecure });
-  let inner: Send = connection.send;
-  if (options.log) inner = withLogging(inner, options.log, () => clock.now());
-  inner = withUserAgent(inner, options.userAgent ?? defaultUserAgent());
-  const authed = withAuth(inner, {
-    credentials: options.credentials,
-    insecure,
-    tokenSend: inner,
-    now: () => clock.now(),
-  });
-  // Above auth, so that auth sees the URL that is really used (it refuses credentials over plain
-  // HTTP to remote hosts), and below redirects, so that a redirect to another local host is probed.
-  const chosen = withSchemeSelection(authed, { insecure, probe: connection.probeTls });
-  const send = withRetry(
-    withRedirects(chosen, options.maxRedirects ?? DEFAULT_MAX_REDIRECTS),
-    retryPolicy,
+  const clock = options.clock ?? systemClock;
+  const stack = createHttpStack<RegistryRequest>({
+    errors: registryErrors,
+    verify: (url) => !isNamedInsecure(url.host, insecure),
+    ...(options.caFile ? { caFile: options.caFile } : {}),
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.userAgent ? { userAgent: options.userAgent } : {}),
+    ...(options.log ? { log: options.log } : {}),
+    ...(options.retry ? { retry: options.retry } : {}),
     clock,
-  );
-  return { send, clock, retryPolicy, insecure, close: () => connection.close() };
+    ...(options.maxRedirects !== undefined ? { maxRedirects: options.maxRedirects } : {}),
+    around: (inner, connection) => {
+      const authed = withAuth(inner, {
+        credentials: options.credentials,
+        insecure,
+        tokenSend: inner,
+        now: () => clock.now(),
+      });
+      // Above auth, so that auth sees the URL that is really used (it refuses credentials over plain
+      // HTTP to remote hosts), and below redirects, so that a redirect to another local host is probed.
+      return withSchemeSelection(authed, { insecure, probe: connection.probeTls });
+    },
+  });
+  return { send: stack.send, clock, retryPolicy: stack.retryPolicy, insecure, close: () => stack.close() };
 }

@@ -1,14 +1,21 @@
 import { Transform, type Readable, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream";
+import { finished } from "node:stream/promises";
+import { setTimeout as delay } from "node:timers/promises";
+import { PolypackError } from "../errors.js";
 import type { RegistryLocation } from "../oci/content.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import { STREAM_CHUNK_BYTES } from "../oci/verify.js";
 import { chunksOf } from "./chunks.js";
 import { pushScope } from "./endpoint.js";
 import { errorFromResponse, RegistryError } from "./errors.js";
-import { discard, header, type RegistryRequest, type RegistryResponse } from "./http.js";
-import { redactUrl } from "./redact.js";
+import { discard, header } from "../http/message.js";
+import { redactUrl } from "../http/redact.js";
+import type { RegistryRequest, RegistryResponse } from "./http.js";
 import type { Transport } from "./transport.js";
+
+/** How long to wait for a source stream's own verdict once the registry refused its digest. */
+const SOURCE_VERDICT_WAIT_MS = 2000;
 
 /** An open upload: where to send the next bytes, and the smallest chunk the registry accepts. */
 export interface UploadSession {
@@ -101,8 +108,20 @@ export async function putWhole(
     await discard(response);
     return "done";
   }
-  body.destroy();
   const error = await errorFromResponse(response, request, what, transport.clock.now());
+  // A registry that refuses the digest may have answered before our own check of the source
+  // finished (a worker thread hashing a local file, say); the source's verdict names the real fault.
+  if (error.registryCodes.includes("DIGEST_INVALID") || error.registryCodes.includes("SIZE_INVALID")) {
+    const stop = new AbortController();
+    await Promise.race([
+      finished(body).catch(() => undefined),
+      delay(SOURCE_VERDICT_WAIT_MS, undefined, { signal: stop.signal }).catch(() => undefined),
+    ]);
+    stop.abort();
+  }
+  const sourceError = body.errored;
+  body.destroy();
+  if (sourceError instanceof PolypackError) throw sourceError;
   if (suggestsChunks(error)) return "refused";
   throw error;
 }

@@ -5,8 +5,9 @@ import { Digest } from "../oci/digest.js";
 import { blobExists } from "./blobs.js";
 import { locationName, pullScope, pushScope, repositoryUrl } from "./endpoint.js";
 import { errorFromResponse } from "./errors.js";
-import { discard, type RegistryRequest } from "./http.js";
-import { retrying } from "./retry.js";
+import { discard } from "../http/message.js";
+import { retrying } from "../http/retry.js";
+import type { RegistryRequest } from "./http.js";
 import type { Transport } from "./transport.js";
 import { putChunks, putWhole, sessionFrom, uploadBody, type UploadSession } from "./upload-session.js";
 

@@ -1,12 +1,115 @@
-import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, open, rename, rm, rmdir, stat } from "node:fs/promises";
+import { createHash, randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
+import { lstat, mkdir, mkdtemp, open, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
+import { hostname } from "node:os";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { Readable } from "node:stream";
+import { onInterruptCleanup } from "./cleanup.js";
 
-/** A temporary name beside `path`, so the final rename stays on one file system. */
+/** This machine, in the names of temporary and lock files, so that only it judges their pids (8 hex digits). */
+export const HOST_TAG = createHash("sha256").update(hostname()).digest("hex").slice(0, 8);
+
+/**
+ * `.NAME.<host>-<pid>-<random>.tmp`, optionally with `.d` for a directory; the older form without
+ * host and pid is recognised too, so that its leftovers are swept by age.
+ */
+const TEMP_NAME = /^\.(.+)\.(?:([0-9a-f]{8})-([1-9][0-9]*)-)?[0-9a-f]{12}\.tmp(?:\.d)?$/;
+
+/**
+ * A temporary file whose writer cannot be shown to be dead (another machine's, or one whose pid is
+ * alive, perhaps reused) is only removed once it is this old: long enough for any single write.
+ */
+export const STALE_TEMP_AGE_MS = 24 * 60 * 60 * 1000;
+
+/** Temporary paths this process created and has not yet renamed or removed. */
+const liveTemps = new Set<string>();
+let cleanupRegistered = false;
+
+/**
+ * A temporary name beside `path`, so the final rename stays on one file system. It embeds this
+ * machine and process, so a later run can tell a dead writer's leftovers from a live one's (see
+ * sweepStaleTemps). Callers may append `.d` and use it as a directory. Until `forgetTemp`, the
+ * path (and its `.d` directory) is removed if the process is interrupted.
+ */
 export function tempPathBeside(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
+  const temp = join(
+    dirname(path),
+    `.${basename(path)}.${HOST_TAG}-${process.pid}-${randomBytes(6).toString("hex")}.tmp`,
+  );
+  liveTemps.add(temp);
+  if (!cleanupRegistered) {
+    cleanupRegistered = true;
+    onInterruptCleanup(removeLiveTempsSync);
+  }
+  return temp;
+}
+
+/** Stops tracking a temporary path that was renamed into place or removed. */
+export function forgetTemp(temp: string): void {
+  liveTemps.delete(temp);
+}
+
+/** Removes every temporary file and directory this process still has; for signal handlers. */
+function removeLiveTempsSync(): void {
+  for (const temp of liveTemps) {
+    for (const path of [temp, `${temp}.d`]) {
+      try {
+        rmSync(path, { recursive: true, force: true });
+      } catch {
+        // Left for the next run's sweep.
+      }
+    }
+  }
+  liveTemps.clear();
+  cleanupRegistered = false;
+}
+
+/** Whether a process with this id exists on this machine (EPERM: it exists, owned by someone else). */
+export function processAlive(pid: number): boolean {
+  // 0 and negative ids would signal process groups, not a process.
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Removes polypack's temporary files and directories in `dir` that no live writer can still be
+ * using: those of this machine whose process is gone, and any older than STALE_TEMP_AGE_MS. With
+ * `name`, only the temporaries of that file (`.NAME.….tmp`) are considered. Best effort: what
+ * cannot be removed is left. Returns the names removed.
+ */
+export async function sweepStaleTemps(dir: string, name?: string): Promise<string[]> {
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const entry of entries) {
+    const match = TEMP_NAME.exec(entry);
+    if (!match || (name !== undefined && match[1] !== name)) continue;
+    const path = join(dir, entry);
+    if (liveTemps.has(path) || liveTemps.has(path.replace(/\.d$/, ""))) continue;
+    const info = await lstat(path).catch(() => undefined);
+    if (!info) continue;
+    const [, , host, pid] = match;
+    const old = Date.now() - info.mtimeMs > STALE_TEMP_AGE_MS;
+    const dead = host === HOST_TAG && pid !== undefined && !processAlive(Number(pid));
+    if (!old && !dead) continue;
+    try {
+      await rm(path, { recursive: true, force: true });
+      removed.push(entry);
+    } catch {
+      // Someone else's file we may not remove, or a race with another sweeper: leave it.
+    }
+  }
+  return removed;
 }
 
 /** Writes a file atomically: to a temporary file, fsync, then rename over the target. */
@@ -25,6 +128,8 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
   } catch (error) {
     await rm(temp, { force: true });
     throw error;
+  } finally {
+    forgetTemp(temp);
   }
 }
 
@@ -46,6 +151,8 @@ export async function writeStreamAtomic(
   } catch (error) {
     await rm(temp, { force: true });
     throw error;
+  } finally {
+    forgetTemp(temp);
   }
 }
 

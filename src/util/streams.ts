@@ -16,3 +16,18 @@ export async function readAll(source: AsyncIterable<Uint8Array>, maxBytes: numbe
   }
   return Buffer.concat(chunks, size);
 }
+
+/**
+ * Gives a stream an `'error'` listener of its own, so that a failure while nobody reads it (its
+ * consumer gave up after another failure, or has not attached yet) cannot end the process as an
+ * unhandled error event. Whoever reads it still gets the error: pipeline and async iteration look
+ * at the stream's own error state, not at who else listens.
+ */
+export function guardStream<T extends NodeJS.EventEmitter>(stream: T): T {
+  stream.on("error", ignore);
+  return stream;
+}
+
+function ignore(): void {
+  // The failure reaches the reader through the stream itself; see guardStream.
+}

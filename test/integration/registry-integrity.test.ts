@@ -7,7 +7,7 @@ import { makeImage, makeIndex, pushIndex } from "./registry-images.js";
 import { faultTools, faultyClient, useRegistryBehindProxy } from "./registry-setup.js";
 
 const bench = useRegistryBehindProxy();
-const { rule, via, assertStored } = faultTools(bench);
+const { rule, via, faults, assertStored } = faultTools(bench);
 
 test("bytes altered on the way are rejected with DIGEST_MISMATCH", async () => {
   const client = faultyClient();
@@ -21,13 +21,14 @@ test("bytes altered on the way are rejected with DIGEST_MISMATCH", async () => {
   );
   const source = new RegistrySource(client, via("faults/corrupt:t"));
   const check = (e: unknown): boolean => isPolypackError(e, "DIGEST_MISMATCH");
-  rule("GET", /^\/v2\/faults\/corrupt\/blobs\//, { kind: "corrupt" });
-  const stream = await source.openBlob(image.layers[1]!.descriptor);
+  // Altered every time: fetched again as often as the policy allows, then refused.
+  rule("GET", /^\/v2\/faults\/corrupt\/blobs\//, { kind: "corrupt" }, Infinity);
   await assert.rejects(async () => {
-    for await (const _chunk of stream) {
-      // reading to the end triggers the check
+    for await (const _chunk of await source.openBlob(image.layers[1]!.descriptor)) {
+      // nothing that did not verify is ever handed out
     }
   }, check);
+  assert.equal(faults("faults/corrupt", "corrupt"), 4, "one GET per attempt of the policy");
   rule("GET", /^\/v2\/faults\/corrupt\/manifests\/sha256:/, { kind: "corrupt" });
   await assert.rejects(source.fetchManifest(index.descriptor), check);
   rule("GET", /^\/v2\/faults\/corrupt\/manifests\/t$/, { kind: "corrupt" });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before } from "node:test";
 import { RegistryClient, Reference, type RegistryClientOptions } from "../../src/registry/index.js";
-import type { Clock } from "../../src/registry/retry-policy.js";
+import type { Clock } from "../../src/http/retry-policy.js";
 import { startFaultProxy, type FaultProxy, type FaultRule } from "../support/fault-proxy.js";
 import { startRegistry, type RegistryHandle } from "../support/registry.js";
 import { blobsOf, type TestImage } from "./registry-images.js";

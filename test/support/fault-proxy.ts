@@ -16,6 +16,8 @@ export type FaultAction =
   | { kind: "corrupt" }
   /** Forward, but cut the connection after half of the response body. */
   | { kind: "truncate" }
+  /** Forward the headers and half of the response body, then send nothing more (until stopped). */
+  | { kind: "stall" }
   /** Forward, adding these headers to the answer (e.g. OCI-Chunk-Min-Length). */
   | { kind: "headers"; headers: Record<string, string> };
 
@@ -93,7 +95,7 @@ function forward(
         ...headers,
         ...(action?.kind === "headers" ? action.headers : {}),
       });
-      if (action?.kind !== "corrupt" && action?.kind !== "truncate") {
+      if (action?.kind !== "corrupt" && action?.kind !== "truncate" && action?.kind !== "stall") {
         reply.pipe(res);
         return;
       }
@@ -103,6 +105,10 @@ function forward(
         const body = Buffer.concat(chunks);
         if (action.kind === "truncate") {
           res.write(body.subarray(0, body.length >> 1), () => res.destroy());
+          return;
+        }
+        if (action.kind === "stall") {
+          res.write(body.subarray(0, body.length >> 1));
           return;
         }
         const middle = body.length >> 1;

@@ -4,49 +4,61 @@ import { formatEndpoint, parseEndpoint } from "../../copy/endpoint.js";
 import { integerFlag } from "../flag-parsers.js";
 import { formatBytes, renderTable } from "../table.js";
 import { openSource, openTarget, type CliContext } from "../context.js";
+import { addCredsOptions, parseCreds } from "../creds-option.js";
 
 /** `polypack copy SRC DST`: copies an image or a whole multi-arch index. */
 export function registerCopy(program: Command, context: () => CliContext): void {
-  program
+  const command = program
     .command("copy")
     .description("copy an image or a whole multi-arch index between registries, OCI layouts and .cnb files")
     .argument("<source>", "registry reference, oci:DIR[:REF] or a .cnb file")
     .argument("<destination>", "registry reference, oci:DIR[:REF] or a .cnb file")
-    .option("--concurrency <n>", "blobs copied at once (1 to 64)", integerFlag(1, 64), 4)
-    .action(async (sourceText: string, destinationText: string, options: { concurrency: number }) => {
-      const ctx = context();
-      const destination = parseEndpoint(destinationText);
-      const source = await openSource(parseEndpoint(sourceText), ctx);
-      try {
-        const { target, tags } = await openTarget(destination, ctx);
-        const progress = ctx.output.progress();
-        let report: CopyReport;
-        try {
-          report = await copy(source, target, {
-            tags,
-            concurrency: options.concurrency,
-            onEvent: progress.onEvent,
-          });
-        } finally {
-          progress.finish();
-        }
-        ctx.output.result({ source: source.name, destination: formatEndpoint(destination), ...report }, (r) =>
-          renderTable(
-            ["DESTINATION", "DIGEST", "MANIFESTS", "UPLOADED", "MOUNTED", "PRESENT"],
-            [
-              [
-                r.destination,
-                r.root.digest,
-                String(r.manifests),
-                `${r.blobs.uploaded} (${formatBytes(r.blobs.bytesUploaded)})`,
-                String(r.blobs.mounted),
-                r.upToDate ? "all" : String(r.blobs.existing),
-              ],
-            ],
-          ),
-        );
-      } finally {
-        await source.close?.();
-      }
+    .option("--concurrency <n>", "blobs copied at once (1 to 64)", integerFlag(1, 64), 4);
+  addCredsOptions(command).action(async (sourceText: string, destinationText: string, options: CopyFlags) => {
+    const srcCreds = parseCreds(command, "--src-creds", options.srcCreds);
+    const destCreds = parseCreds(command, "--dest-creds", options.destCreds);
+    const ctx = context();
+    const destination = parseEndpoint(destinationText);
+    const source = await openSource(parseEndpoint(sourceText), ctx, {
+      destination,
+      ...(srcCreds ? { creds: srcCreds } : {}),
     });
+    try {
+      const { target, tags } = await openTarget(destination, ctx, destCreds ? { creds: destCreds } : {});
+      const progress = ctx.output.progress();
+      let report: CopyReport;
+      try {
+        report = await copy(source, target, {
+          tags,
+          concurrency: options.concurrency,
+          onEvent: progress.onEvent,
+        });
+      } finally {
+        progress.finish();
+      }
+      ctx.output.result({ source: source.name, destination: formatEndpoint(destination), ...report }, (r) =>
+        renderTable(
+          ["DESTINATION", "DIGEST", "MANIFESTS", "UPLOADED", "MOUNTED", "PRESENT"],
+          [
+            [
+              r.destination,
+              r.root.digest,
+              String(r.manifests),
+              `${r.blobs.uploaded} (${formatBytes(r.blobs.bytesUploaded)})`,
+              String(r.blobs.mounted),
+              r.upToDate ? "all" : String(r.blobs.existing),
+            ],
+          ],
+        ),
+      );
+    } finally {
+      await source.close?.();
+    }
+  });
+}
+
+interface CopyFlags {
+  concurrency: number;
+  srcCreds?: string;
+  destCreds?: string;
 }

@@ -4,6 +4,7 @@ import type { ContentSource } from "../../oci/content.js";
 import { Platform } from "../../oci/platform.js";
 import type { JoinResult } from "../../package/join-images.js";
 import { openSource, openTarget, type CliContext } from "../context.js";
+import { addCredsOptions, parseCreds } from "../creds-option.js";
 import { renderTable } from "../table.js";
 
 /**
@@ -11,7 +12,7 @@ import { renderTable } from "../table.js";
  * separate machines, say) into one multi-arch index, pushed by digest first and tagged last.
  */
 export function registerManifestCreate(manifest: Command, context: () => CliContext): void {
-  manifest
+  const command = manifest
     .command("create")
     .description(
       "join per-platform images into one multi-arch index (children and index by digest, tags last)",
@@ -23,21 +24,27 @@ export function registerManifestCreate(manifest: Command, context: () => CliCont
     .argument(
       "<sources...>",
       "images to join, e.g. registry/repo@sha256:...; an index contributes its children",
-    )
-    .action(async (targetText: string, sourceTexts: string[]) => {
+    );
+  addCredsOptions(command).action(
+    async (targetText: string, sourceTexts: string[], options: { srcCreds?: string; destCreds?: string }) => {
+      const srcCreds = parseCreds(command, "--src-creds", options.srcCreds);
+      const destCreds = parseCreds(command, "--dest-creds", options.destCreds);
       const { joinImages } = await import("../../package/join-images.js");
       const ctx = context();
       const destination = parseEndpoint(targetText);
       const sources: ContentSource[] = [];
+      // --src-creds go to each source's registry; the unscoped ones only to the destination's.
+      const side = { destination, ...(srcCreds ? { creds: srcCreds } : {}) };
       try {
-        for (const text of sourceTexts) sources.push(await openSource(parseEndpoint(text), ctx));
-        const { target, tags } = await openTarget(destination, ctx);
+        for (const text of sourceTexts) sources.push(await openSource(parseEndpoint(text), ctx, side));
+        const { target, tags } = await openTarget(destination, ctx, destCreds ? { creds: destCreds } : {});
         const result = await joinImages(sources, target, tags);
         ctx.output.result({ target: targetText, ...result }, renderJoin);
       } finally {
         for (const source of sources) await source.close?.();
       }
-    });
+    },
+  );
 }
 
 function renderJoin(result: JoinResult & { target: string }): string {

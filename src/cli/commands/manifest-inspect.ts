@@ -15,12 +15,12 @@ export function registerManifestInspect(manifest: Command, context: () => CliCon
       const ctx = context();
       const source = await openSource(parseEndpoint(location), ctx);
       try {
-        const result = await inspect(source);
         if (options.raw) {
-          process.stdout.write(JSON.stringify(result.raw) + "\n");
+          // The stored bytes exactly (no newline added), so their sha256 is the manifest's digest.
+          process.stdout.write(await source.fetchManifest(await source.resolve()));
           return;
         }
-        ctx.output.result(result, renderInspect);
+        ctx.output.result(await inspect(source), renderInspect);
       } finally {
         await source.close?.();
       }

@@ -97,12 +97,32 @@ function parseHelperMap(value: unknown, file: string): Map<string, string> {
   return helpers;
 }
 
+/**
+ * What is wrong with text that JSON.parse refused, without any of the text: the parser's messages
+ * may quote the file (a secret, for a credentials file), so only their content-free forms are kept,
+ * with the line and column when the parser gave a position.
+ */
+export function describeJsonError(error: unknown, text: string): string {
+  const message = error instanceof Error ? error.message : "";
+  if (/^Unexpected end of JSON input/.test(message)) return "it ends before the JSON is complete";
+  const positioned = /^(.*?)(?: in JSON)? at position (\d+)/.exec(message);
+  // "Unexpected token 'x', ..." quotes the text itself; the other positioned messages name grammar only.
+  if (positioned && !positioned[1]!.includes('"') && !positioned[1]!.startsWith("Unexpected token")) {
+    const offset = Math.min(Number(positioned[2]), text.length);
+    const before = text.slice(0, offset).split("\n");
+    const line = before.length;
+    const column = before[before.length - 1]!.length + 1;
+    return `${positioned[1]!.replace(/^./, (c) => c.toLowerCase())} at line ${line}, column ${column}`;
+  }
+  return "it has a syntax error";
+}
+
 function parseJsonObject(text: string, file: string): JsonObject {
   let document: unknown;
   try {
     document = JSON.parse(text);
   } catch (error) {
-    throw credentialsInvalid(file, undefined, `is not valid JSON: ${(error as Error).message}`);
+    throw credentialsInvalid(file, undefined, `is not valid JSON: ${describeJsonError(error, text)}`);
   }
   if (!isObject(document)) throw credentialsInvalid(file, undefined, "must contain a JSON object");
   return document;

@@ -1,5 +1,6 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { credentialHelperFailed } from "./errors.js";
+import { withoutPolypackSecrets } from "./secret-env.js";
 import type { Credential } from "./types.js";
 
 /** Asks a credential helper (by its short name, as in config.json) for the credential of a server URL. */
@@ -15,7 +16,10 @@ export interface HelperProcessResult {
 
 /** Options for {@link runCredentialHelper}. */
 export interface RunCredentialHelperOptions {
-  /** Environment of the helper; its PATH is where `docker-credential-<name>` is looked up. */
+  /**
+   * Environment of the helper (polypack's own secret variables are always removed); its PATH is
+   * where `docker-credential-<name>` is looked up.
+   */
   env?: NodeJS.ProcessEnv;
   /** How long the helper may take before it is killed; keychain prompts can be slow. */
   timeoutMs?: number;
@@ -34,8 +38,9 @@ export function helperProgram(helper: string): string {
   return `docker-credential-${helper}`;
 }
 
+/** The first line of a helper's stderr, trimmed and capped, for messages. */
 function summary(text: string): string {
-  const line = text.trim().split("\n")[0] ?? "";
+  const line = text.trim().split("\n")[0]?.trim() ?? "";
   return line.length > 300 ? `${line.slice(0, 300)}…` : line;
 }
 
@@ -51,7 +56,8 @@ export function interpretHelperResult(
   }
   if (result.exitCode !== 0) {
     if (NOT_FOUND.test(result.stdout) || NOT_FOUND.test(result.stderr)) return undefined;
-    const detail = summary(result.stderr) || summary(result.stdout) || "no output";
+    // Only stderr is shown: stdout is where a helper prints the secret, even one that fails afterwards.
+    const detail = summary(result.stderr) || "nothing on stderr";
     throw credentialHelperFailed(program, `exited with code ${result.exitCode ?? "none"}: ${detail}`);
   }
   let answer: unknown;
@@ -87,7 +93,8 @@ async function runHelperProcess(
 ): Promise<HelperProcessResult> {
   const program = helperProgram(helper);
   return new Promise((resolve, reject) => {
-    const child = spawn(program, ["get"], { env, stdio: ["pipe", "pipe", "pipe"] });
+    // Its own process group, so that a timeout ends whatever the helper started as well.
+    const child = spawn(program, ["get"], { env, stdio: ["pipe", "pipe", "pipe"], detached: true });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const outSize = { n: 0 };
@@ -105,7 +112,7 @@ async function runHelperProcess(
       });
     };
     const timer = setTimeout(() => {
-      child.kill("SIGKILL");
+      killGroup(child);
       // Settle now and let go of the pipes: a grandchild of a script helper may keep them open.
       child.stdout.destroy();
       child.stderr.destroy();
@@ -128,6 +135,16 @@ async function runHelperProcess(
   });
 }
 
+/** Kills a detached child and every process in its group. */
+function killGroup(child: ChildProcess): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+  } catch {
+    // The group is gone already; the child itself may still need the signal.
+    child.kill("SIGKILL");
+  }
+}
+
 /**
  * Runs `docker-credential-<helper> get` with the server URL on stdin, as Docker does. Resolves to
  * undefined when the helper has no credential for the server.
@@ -142,6 +159,7 @@ export async function runCredentialHelper(
     throw credentialHelperFailed(helperProgram(helper), "has an invalid name");
   }
   const timeoutMs = options.timeoutMs ?? DEFAULT_HELPER_TIMEOUT_MS;
-  const result = await runHelperProcess(helper, serverUrl, options.env ?? process.env, timeoutMs);
+  const env = withoutPolypackSecrets(options.env ?? process.env);
+  const result = await runHelperProcess(helper, serverUrl, env, timeoutMs);
   return interpretHelperResult(helper, result, timeoutMs);
 }

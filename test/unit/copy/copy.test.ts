@@ -107,3 +107,65 @@ test("a corrupted source blob fails the copy with DIGEST_MISMATCH", async () => 
   source.blobs.set(shared.digest, Buffer.from("shared lazer"));
   await assert.rejects(copy(source, new MemoryStore("target")), (e) => isPolypackError(e, "DIGEST_MISMATCH"));
 });
+
+test("a present root with a blob missing below it gets the blob back before any tag", async () => {
+  const source = new MemoryStore("source");
+  const { shared } = seedIndex(source);
+  const target = new MemoryStore("target");
+  await copy(source, target, { tags: ["v1"] });
+  target.blobs.delete(shared.digest);
+  target.log.length = 0;
+  const report = await copy(source, target, { tags: ["v2"] });
+  assert.equal(report.upToDate, false);
+  assert.deepEqual(target.log, [`blob ${shared.digest}`, "tag v2"]);
+  assert.deepEqual(report.blobs, { uploaded: 1, mounted: 0, existing: 4, bytesUploaded: shared.size });
+  assert.deepEqual(target.blobs.get(shared.digest), source.blobs.get(shared.digest));
+});
+
+test("a missing child manifest is written again even though the index is present", async () => {
+  const source = new MemoryStore("source");
+  const { children } = seedIndex(source);
+  const target = new MemoryStore("target");
+  await copy(source, target);
+  target.manifests.delete(children[1]!.digest);
+  target.log.length = 0;
+  const report = await copy(source, target, { tags: ["again"] });
+  assert.deepEqual(target.log, [`manifest ${children[1]!.digest}`, "tag again"]);
+  assert.equal(report.manifests, 1);
+});
+
+test("a target that keeps a damaged blob when it is written again fails the copy; no tag", async () => {
+  const source = new MemoryStore("source");
+  const { shared } = seedIndex(source);
+  // Like a registry whose storage holds a truncated copy: the presence check (with the size) says
+  // no, but the push finds "a blob" and keeps it.
+  const target = new MemoryStore("registry");
+  target.hasBlob = (descriptor) => Promise.resolve(descriptor.digest !== shared.digest);
+  target.blobs.set(shared.digest, Buffer.from("trunc"));
+  await assert.rejects(
+    copy(source, target, { tags: ["v1"] }),
+    (e) => isPolypackError(e, "DESTINATION_BLOB_INVALID") && e.message.includes(shared.digest),
+  );
+  assert.equal(target.tags.size, 0);
+  assert.equal(target.manifests.size, 0, "no manifest names the damaged blob");
+});
+
+test("presence checks run concurrently, so a re-copy costs one round trip", async () => {
+  const source = new MemoryStore("source");
+  seedIndex(source);
+  const target = new MemoryStore("target");
+  await copy(source, target);
+  let inFlight = 0;
+  let most = 0;
+  const check = async (): Promise<boolean> => {
+    most = Math.max(most, ++inFlight);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    inFlight--;
+    return true;
+  };
+  target.hasBlob = check;
+  target.hasManifest = check;
+  const report = await copy(source, target, { concurrency: 1 });
+  assert.ok(report.upToDate);
+  assert.equal(most, 8, "5 blobs and 3 manifests checked at once");
+});

@@ -116,7 +116,7 @@ test("a multi-arch .cnb: skopeo's named index, plus the manifest pack reads", as
   }
 });
 
-test("packPlatform chooses the manifest pack reads; untagged roots are still listed", async () => {
+test("packPlatform chooses the manifest pack reads; an untagged root is named latest", async () => {
   const path = join(await tempDir(), "v7.cnb");
   const target = await CnbTarget.create(path, { packPlatform: Platform.parse("linux/arm/v7") });
   const written = await writeRandomIndex(target, {
@@ -129,6 +129,7 @@ test("packPlatform chooses the manifest pack reads; untagged roots are still lis
     mediaType: MediaType.ociIndex,
     digest: written.descriptor.digest,
     size: written.descriptor.size,
+    annotations: { [REF_NAME_ANNOTATION]: "latest" },
   });
   const v7 = written.images.find((image) => image.platform.variant === "v7")!;
   assert.equal(packFirstManifest(manifests)?.digest, v7.descriptor.digest);

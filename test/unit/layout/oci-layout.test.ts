@@ -141,9 +141,10 @@ test("index.json updates are atomic and none is lost when they overlap", async (
   assert.equal(manifests.length, 25);
   assert.deepEqual(
     (await readdir(dir)).sort(),
-    ["blobs", "index.json", "oci-layout"],
+    [".polypack", "blobs", "index.json", "oci-layout"],
     "no temporary files are left behind",
   );
+  assert.deepEqual(await readdir(join(dir, ".polypack")), ["verified.json"], "no lock file is left behind");
 });
 
 test("tagging an existing ref replaces that entry in place; other images stay", async () => {
@@ -170,14 +171,19 @@ test("tagging an existing ref replaces that entry in place; other images stay", 
   );
 });
 
-test("without a tag, commit lists the root manifest without a name", async () => {
+test("without a tag, commit names the root manifest latest", async () => {
   const dir = await tempDir();
   const target = await LayoutTarget.create(dir);
   const written = await writeRandomIndex(target, { platforms: ["linux/amd64", "linux/s390x"] });
   await target.commit();
   const { manifests } = await target.layout.readIndex();
   assert.deepEqual(manifests, [
-    { mediaType: MediaType.ociIndex, digest: written.descriptor.digest, size: written.descriptor.size },
+    {
+      mediaType: MediaType.ociIndex,
+      digest: written.descriptor.digest,
+      size: written.descriptor.size,
+      annotations: { [REF_NAME_ANNOTATION]: "latest" },
+    },
   ]);
   assert.equal((await (await LayoutSource.open(dir)).resolve()).digest, written.descriptor.digest);
 });

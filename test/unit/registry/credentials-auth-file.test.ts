@@ -110,6 +110,33 @@ test("malformed files fail with CREDENTIALS_INVALID naming the file and key", ()
   }
 });
 
+test("a file that is not JSON is named, with the problem's place, but none of its content", () => {
+  const cases: Array<[string, RegExp]> = [
+    ["ghp_SuperSecretToken123", /is not valid JSON: it has a syntax error$/],
+    ['{"auths": {"ghcr.io": {"auth": "c2VjcmV0OnB3"}}', /after property value at line 1, column 48$/],
+    ['{"auths": {"ghcr.io": {"auth": "c2Vj', /unterminated string at line 1, column 37$/],
+    ['{"auths": ', /ends before the JSON is complete/],
+    ['{\n  "auths": {"ghcr.io": {"password": "hunter2"}}\n  "x": 1}', /at line 3, column 3$/],
+    ['{"password": "hunter2",}', /expected double-quoted property name at line 1, column 24$/],
+    ['{"auths": {}} hunter2', /unexpected non-whitespace character after JSON at line 1, column 15$/],
+  ];
+  for (const [text, message] of cases) {
+    for (const parse of [parseAuthFile, parseLegacyDockerConfig]) {
+      assert.throws(
+        () => parse(text, FILE),
+        (error) => {
+          assert.ok(isPolypackError(error, "CREDENTIALS_INVALID"), String(error));
+          assert.ok(error.message.startsWith(`${FILE} is not valid JSON: `), error.message);
+          assert.match(error.message, message);
+          assert.doesNotMatch(error.message, /Secret|hunter2|c2Vj|ghp_/);
+          return true;
+        },
+        text,
+      );
+    }
+  }
+});
+
 test("a legacy .dockercfg holds auths entries at the top level and no helpers", () => {
   const file = "/home/me/.dockercfg";
   const contents = parseLegacyDockerConfig(

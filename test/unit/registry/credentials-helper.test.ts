@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { delimiter, join } from "node:path";
 import { test } from "node:test";
@@ -20,6 +21,10 @@ case "$server" in
   broken.example) echo "keychain is locked" >&2; exit 3 ;;
   garbage.example) echo "not json at all" ;;
   slow.example) exec sleep 30 ;;
+  leaky.example) printf '{"Username":"u","Secret":"leaked-secret-42"}'; echo "  store is read-only  " >&2; exit 2 ;;
+  leaky-quiet.example) printf '{"Username":"u","Secret":"leaked-secret-42"}'; exit 2 ;;
+  env.example) env > "$HELPER_LOG.env"; printf '{"Username":"u","Secret":"s"}' ;;
+  spawner.example) sleep 60 & echo $! > "$HELPER_LOG.child"; wait ;;
   *) echo "credentials not found in native keychain"; exit 1 ;;
 esac
 `;
@@ -100,6 +105,66 @@ test("a helper that hangs is killed after the time limit", async () => {
   );
   assert.ok(Date.now() - started < 10_000);
 });
+
+test("a helper that fails after printing its answer never has its stdout quoted", async () => {
+  for (const server of ["leaky.example", "leaky-quiet.example"]) {
+    await assert.rejects(runCredentialHelper("test", server, { env }), (error) => {
+      assert.ok(isPolypackError(error, "CREDENTIAL_HELPER_FAILED"), String(error));
+      assert.doesNotMatch(error.message, /leaked-secret-42|Username/);
+      assert.doesNotMatch(JSON.stringify(error.toJSON()), /leaked-secret-42/);
+      assert.match(error.message, /exited with code 2/);
+      return true;
+    });
+  }
+  // stderr is still shown, trimmed.
+  await assert.rejects(runCredentialHelper("test", "leaky.example", { env }), (error) =>
+    isPolypackError(error) ? error.message.endsWith("exited with code 2: store is read-only") : false,
+  );
+});
+
+test("a helper gets the environment without polypack's secrets", async () => {
+  await runCredentialHelper("test", "env.example", {
+    env: {
+      ...env,
+      POLYPACK_REGISTRY_PASSWORD: "pw-1",
+      POLYPACK_REGISTRY_USERNAME: "user-1",
+      POLYPACK_SRC_CREDS: "a:pw-2",
+      POLYPACK_DEST_CREDS: "b:pw-3",
+      POLYPACK_REGISTRY: "kept.example",
+      HOME_OF_HELPER: "kept",
+    },
+  });
+  const seen = await readFile(`${log}.env`, "utf8");
+  assert.doesNotMatch(seen, /pw-1|user-1|pw-2|pw-3/);
+  assert.match(seen, /POLYPACK_REGISTRY=kept.example/);
+  assert.match(seen, /HOME_OF_HELPER=kept/);
+});
+
+test("a helper that times out is killed together with the processes it started", async () => {
+  await assert.rejects(runCredentialHelper("test", "spawner.example", { env, timeoutMs: 500 }), (error) =>
+    isPolypackError(error, "CREDENTIAL_HELPER_FAILED"),
+  );
+  const pid = Number((await readFile(`${log}.child`, "utf8")).trim());
+  assert.ok(pid > 0);
+  // SIGKILL is delivered at once, but give the kernel a moment to reap it.
+  let alive = true;
+  for (let i = 0; i < 50 && alive; i++) {
+    alive = isAlive(pid);
+    if (alive) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert.equal(alive, false, `the helper's child ${pid} still runs`);
+});
+
+/** Whether a process exists and is not a zombie waiting to be reaped. */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return !/^\d+ \(.*\) Z/.test(stat);
+}
 
 test("interpreting helper output is pure", () => {
   const result = { exitCode: 0, stderr: "", timedOut: false };

@@ -3,10 +3,10 @@ import { Readable } from "node:stream";
 import { test } from "node:test";
 import fc from "fast-check";
 import { isPolypackError, PolypackError } from "../../../src/errors.js";
-import { createConnection } from "../../../src/registry/connection.js";
+import { createConnection } from "../../../src/http/connection.js";
 import { chunksOf } from "../../../src/registry/chunks.js";
-import { errorFromResponse, RegistryError } from "../../../src/registry/errors.js";
-import { redactHeaders, redactUrl } from "../../../src/registry/redact.js";
+import { errorFromResponse, RegistryError, registryErrors } from "../../../src/registry/errors.js";
+import { redactHeaders, redactUrl } from "../../../src/http/redact.js";
 import { response } from "./transport-fakes.js";
 
 const request = {
@@ -95,7 +95,7 @@ test("property: chunksOf regroups any stream into exact chunks with the same byt
 
 test("an unreadable CA bundle is a typed error naming the file", () => {
   assert.throws(
-    () => createConnection({ caFile: "/nonexistent/polypack-ca.pem" }),
+    () => createConnection({ caFile: "/nonexistent/polypack-ca.pem", errors: registryErrors }),
     (e) => isPolypackError(e, "CA_FILE_UNREADABLE") && e.message.includes("/nonexistent/polypack-ca.pem"),
   );
 });

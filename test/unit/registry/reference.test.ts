@@ -81,6 +81,28 @@ test("refuses malformed references with REFERENCE_INVALID naming the input", () 
   }
 });
 
+test("a reference with user:password@ in front is refused without echoing the credentials", () => {
+  for (const bad of [
+    "alice:pa55word@ghcr.io/org/app:1.0",
+    "alice:pa55word@ghcr.io/org/app@" + DIGEST,
+    "alice:pa/55@word@127.0.0.1:5000/app",
+    "pa55word@ghcr.io",
+    "docker://alice:pa55word@ghcr.io/org/app",
+  ]) {
+    assert.throws(
+      () => Reference.parse(bad),
+      (e) => {
+        assert.ok(isPolypackError(e, "REFERENCE_INVALID"), String(e));
+        assert.doesNotMatch(e.message, /pa55|alice|word/);
+        assert.doesNotMatch(JSON.stringify(e.toJSON()), /pa55|alice/);
+        assert.match(e.message, /REDACTED@/);
+        return true;
+      },
+      bad,
+    );
+  }
+});
+
 const component = fc.stringMatching(/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/).filter((s) => s.length <= 20);
 const domain = fc.oneof(
   fc.constant("localhost"),

@@ -3,9 +3,9 @@ import { createServer as createHttpServer } from "node:http";
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { after, test } from "node:test";
 import { isPolypackError } from "../../../src/errors.js";
-import { RegistryError } from "../../../src/registry/errors.js";
-import { tlsError, tlsFailureOf } from "../../../src/registry/tls-errors.js";
-import { probeTls } from "../../../src/registry/tls-probe.js";
+import { RegistryError, registryErrors } from "../../../src/registry/errors.js";
+import { tlsError, tlsFailureOf } from "../../../src/http/tls-errors.js";
+import { probeTls } from "../../../src/http/tls-probe.js";
 
 const coded = (code: string, message = ""): Error => Object.assign(new Error(message), { code });
 
@@ -36,17 +36,25 @@ test("a reset is plain text only during a handshake; other errors are not TLS fa
 
 test("TLS errors are typed, final, and point at --ca-file or --insecure-registry", () => {
   const request = { method: "GET" as const, url: new URL("https://user:pw@127.0.0.1:5443/v2/?token=t") };
-  const untrusted = tlsError("untrusted", request, new Error("unable to verify the first certificate"));
+  const untrusted = tlsError(
+    "untrusted",
+    request,
+    new Error("unable to verify the first certificate"),
+    registryErrors,
+  );
   assert.ok(untrusted instanceof RegistryError);
   assert.equal(untrusted.code, "REGISTRY_TLS_UNTRUSTED");
   assert.equal(untrusted.temporary, false);
   assert.match(untrusted.message, /127\.0\.0\.1:5443.*unable to verify the first certificate/);
   assert.match(untrusted.hint ?? "", /--ca-file/);
   assert.doesNotMatch(untrusted.message, /pw|token=t\b/);
-  const plain = tlsError("plaintext", request, new Error("wrong version number"));
+  const plain = tlsError("plaintext", request, new Error("wrong version number"), registryErrors);
   assert.equal(plain.code, "REGISTRY_TLS_FAILED");
   assert.match(plain.hint ?? "", /--insecure-registry/);
-  assert.equal(tlsError("handshake", request, new Error("alert")).code, "REGISTRY_TLS_FAILED");
+  assert.equal(
+    tlsError("handshake", request, new Error("alert"), registryErrors).code,
+    "REGISTRY_TLS_FAILED",
+  );
 });
 
 /** Starts a server on a free loopback port and stops it after the file's tests. */
@@ -56,7 +64,7 @@ async function listen(server: Server): Promise<URL> {
   return new URL(`https://127.0.0.1:${(server.address() as AddressInfo).port}/v2/`);
 }
 
-const probeOptions = { verify: true, timeoutMs: 2000 };
+const probeOptions = { verify: true, timeoutMs: 2000, errors: registryErrors };
 
 test("a plain HTTP server answering the handshake with 400 is 'plaintext'", async () => {
   const url = await listen(createHttpServer((_req, res) => res.end()));
@@ -84,8 +92,9 @@ test("a server that never answers the handshake times out as REGISTRY_UNAVAILABL
   after(() => sockets.forEach((s) => s.destroy()));
   const url = await listen(server);
   const started = Date.now();
-  await assert.rejects(probeTls({ method: "GET", url }, { verify: true, timeoutMs: 150 }), (e) =>
-    isPolypackError(e, "REGISTRY_UNAVAILABLE"),
+  await assert.rejects(
+    probeTls({ method: "GET", url }, { verify: true, timeoutMs: 150, errors: registryErrors }),
+    (e) => isPolypackError(e, "REGISTRY_UNAVAILABLE"),
   );
   assert.ok(Date.now() - started < 2000);
 });

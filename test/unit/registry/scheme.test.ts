@@ -2,11 +2,12 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { isPolypackError } from "../../../src/errors.js";
+import { registryErrors } from "../../../src/registry/errors.js";
 import { withAuth } from "../../../src/registry/auth.js";
 import type { RegistryRequest } from "../../../src/registry/http.js";
 import { needsProbe, withProtocol, withSchemeSelection } from "../../../src/registry/scheme.js";
-import { tlsError } from "../../../src/registry/tls-errors.js";
-import type { TlsProbeResult } from "../../../src/registry/tls-probe.js";
+import { tlsError } from "../../../src/http/tls-errors.js";
+import type { TlsProbeResult } from "../../../src/http/tls-probe.js";
 import { scripted } from "./transport-fakes.js";
 
 /** A probe that answers from `reply` per host and counts its calls; `gate` holds answers back. */
@@ -99,7 +100,12 @@ test("concurrent first requests to a host share one probe", async () => {
 
 test("an untrusted certificate fails the request and is never a reason to use http", async () => {
   const send = scripted(() => ({ status: 200 }));
-  const untrusted = tlsError("untrusted", get("https://127.0.0.1:5443/v2/"), new Error("self-signed"));
+  const untrusted = tlsError(
+    "untrusted",
+    get("https://127.0.0.1:5443/v2/"),
+    new Error("self-signed"),
+    registryErrors,
+  );
   const probe = countingProbe(() => untrusted);
   const selected = withSchemeSelection(send, { insecure: [], probe });
   for (let i = 0; i < 2; i++) {

@@ -1,6 +1,6 @@
 import { Readable } from "node:stream";
-import type { RegistryRequest, RegistryResponse, Send } from "../../../src/registry/http.js";
-import type { Clock } from "../../../src/registry/retry-policy.js";
+import type { RegistryRequest, RegistryResponse, RegistrySend as Send } from "../../../src/registry/http.js";
+import type { Clock } from "../../../src/http/retry-policy.js";
 
 /** A clock that records requested sleeps instead of waiting. */
 export function fakeClock(

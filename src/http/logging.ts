@@ -1,5 +1,5 @@
 import { polypackVersion } from "../version.js";
-import type { Send } from "./http.js";
+import type { HttpRequest, Send } from "./message.js";
 import { redactHeaders, redactUrl } from "./redact.js";
 
 /** One HTTP exchange as reported to a log hook; credentials are already redacted. */
@@ -14,11 +14,11 @@ export interface RequestLogEvent {
 }
 
 /** Reports every exchange to `log` with Authorization, cookies and token parameters redacted. */
-export function withLogging(
-  send: Send,
+export function withLogging<R extends HttpRequest>(
+  send: Send<R>,
   log: (event: RequestLogEvent) => void,
   now: () => number = Date.now,
-): Send {
+): Send<R> {
   return async (request) => {
     const started = now();
     const base = {
@@ -47,7 +47,7 @@ export function withLogging(
 }
 
 /** Sets the User-Agent header on every request. */
-export function withUserAgent(send: Send, userAgent: string): Send {
+export function withUserAgent<R extends HttpRequest>(send: Send<R>, userAgent: string): Send<R> {
   return (request) => send({ ...request, headers: { ...request.headers, "user-agent": userAgent } });
 }
 

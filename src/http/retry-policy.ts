@@ -10,6 +10,8 @@ export interface RetryPolicy {
   maxDelayMs: number;
   /** A Retry-After longer than this is not waited for; the failure is reported instead. */
   maxRetryAfterMs: number;
+  /** Spread each delay over [d/2, d) (default true); false waits exactly d, for predictable tests. */
+  jitter?: boolean;
 }
 
 /** The defaults: 5 attempts, 0.5 s doubling up to 10 s, Retry-After honoured up to 60 s. */
@@ -43,6 +45,7 @@ export const systemClock: Clock = {
  */
 export function backoffDelay(retry: number, policy: RetryPolicy, random: number): number {
   const full = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, retry - 1));
+  if (policy.jitter === false) return full;
   return Math.floor(full / 2 + (full / 2) * random);
 }
 

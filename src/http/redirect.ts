@@ -1,5 +1,5 @@
-import { discard, header, type RegistryRequest, type Send } from "./http.js";
-import { RegistryError } from "./errors.js";
+import type { ErrorFactory } from "./errors.js";
+import { discard, header, type HttpRequest, type Send } from "./message.js";
 import { redactUrl } from "./redact.js";
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -11,7 +11,7 @@ export const DEFAULT_MAX_REDIRECTS = 5;
  * The request to send after a redirect to `location`. Credentials stay behind when the target is
  * another origin (host, port or scheme), which also covers a downgrade from https to http.
  */
-export function redirectedRequest(request: RegistryRequest, location: URL): RegistryRequest {
+export function redirectedRequest<R extends HttpRequest>(request: R, location: URL): R {
   const sameOrigin = location.origin === request.url.origin;
   const headers = Object.fromEntries(
     Object.entries(request.headers ?? {}).filter(
@@ -28,9 +28,14 @@ export function redirectedRequest(request: RegistryRequest, location: URL): Regi
 
 /**
  * Follows redirects of GET and HEAD requests by hand (blob downloads are often sent to storage on
- * another host), so that the decision about credentials is ours, and caps their number.
+ * another host), so that the decision about credentials is ours, and caps their number. A redirect
+ * to another scheme, or one too many, is the client's "protocol" error.
  */
-export function withRedirects(send: Send, maxRedirects: number = DEFAULT_MAX_REDIRECTS): Send {
+export function withRedirects<R extends HttpRequest>(
+  send: Send<R>,
+  errors: ErrorFactory,
+  maxRedirects: number = DEFAULT_MAX_REDIRECTS,
+): Send<R> {
   return async (original) => {
     let request = original;
     for (let hops = 0; ; hops++) {
@@ -42,24 +47,16 @@ export function withRedirects(send: Send, maxRedirects: number = DEFAULT_MAX_RED
       await discard(response);
       const target = new URL(location, response.url);
       if (target.protocol !== "https:" && target.protocol !== "http:") {
-        throw new RegistryError(
-          "REGISTRY_ERROR",
-          `${redactUrl(request.url)} redirected to a ${target.protocol} URL`,
-          {
-            url: redactUrl(request.url),
-            status: response.status,
-          },
-        );
+        throw errors("protocol", `${redactUrl(request.url)} redirected to a ${target.protocol} URL`, {
+          url: redactUrl(request.url),
+          status: response.status,
+        });
       }
       if (hops >= maxRedirects) {
-        throw new RegistryError(
-          "REGISTRY_ERROR",
-          `more than ${maxRedirects} redirects from ${redactUrl(original.url)}`,
-          {
-            url: redactUrl(original.url),
-            status: response.status,
-          },
-        );
+        throw errors("protocol", `more than ${maxRedirects} redirects from ${redactUrl(original.url)}`, {
+          url: redactUrl(original.url),
+          status: response.status,
+        });
       }
       request = redirectedRequest(request, target);
     }

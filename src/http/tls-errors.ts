@@ -1,5 +1,5 @@
-import { RegistryError } from "./errors.js";
-import type { RegistryRequest } from "./http.js";
+import type { ErrorFactory, HttpError } from "./errors.js";
+import type { HttpRequest } from "./message.js";
 import { redactUrl } from "./redact.js";
 
 /**
@@ -54,20 +54,22 @@ export function tlsFailureOf(error: unknown, duringHandshake = false): TlsFailur
 }
 
 /**
- * The typed error for a TLS failure: REGISTRY_TLS_UNTRUSTED for certificates, REGISTRY_TLS_FAILED
- * for the rest. Neither is temporary: trying again over the same connection settings cannot help.
+ * The typed error for a TLS failure: the client's "tls-untrusted" code (REGISTRY_TLS_UNTRUSTED) for
+ * certificates, "tls-failed" for the rest. Neither is temporary: trying again over the same
+ * connection settings cannot help.
  */
 export function tlsError(
   failure: TlsFailure,
-  request: Pick<RegistryRequest, "method" | "url">,
+  request: Pick<HttpRequest, "method" | "url">,
   cause: unknown,
-): RegistryError {
+  create: ErrorFactory,
+): HttpError {
   const url = redactUrl(request.url);
   const host = request.url.host;
   const reason = cause instanceof Error ? cause.message.trim() : String(cause);
   if (failure === "untrusted") {
-    return new RegistryError(
-      "REGISTRY_TLS_UNTRUSTED",
+    return create(
+      "tls-untrusted",
       `the TLS certificate of ${host} is not trusted (${reason}) on ${request.method} ${url}`,
       {
         url,
@@ -77,8 +79,8 @@ export function tlsError(
     );
   }
   const plaintext = failure === "plaintext";
-  return new RegistryError(
-    "REGISTRY_TLS_FAILED",
+  return create(
+    "tls-failed",
     plaintext
       ? `${host} did not answer in TLS on ${request.method} ${url}; it may speak plain HTTP`
       : `the TLS handshake with ${host} failed (${reason}) on ${request.method} ${url}`,
@@ -87,7 +89,7 @@ export function tlsError(
       cause,
       hint: plaintext
         ? `name ${host} with --insecure-registry to allow plain HTTP, if you trust the network`
-        : "check that the address points at the registry's TLS port",
+        : "check that the address points at the server's TLS port",
     },
   );
 }

@@ -5,9 +5,9 @@ import {
   withLogging,
   withUserAgent,
   type RequestLogEvent,
-} from "../../../src/registry/logging.js";
+} from "../../../src/http/logging.js";
 import { networkError } from "../../../src/registry/errors.js";
-import { scripted } from "./transport-fakes.js";
+import { scripted } from "../registry/transport-fakes.js";
 
 test("the user agent is polypack/<version of package.json>", async () => {
   assert.match(defaultUserAgent(), /^polypack\/\d+\.\d+\.\d+/);

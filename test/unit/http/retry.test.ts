@@ -3,14 +3,14 @@ import { Readable } from "node:stream";
 import { test } from "node:test";
 import fc from "fast-check";
 import { networkError, RegistryError } from "../../../src/registry/errors.js";
-import { withRetry, retrying } from "../../../src/registry/retry.js";
+import { withRetry, retrying } from "../../../src/http/retry.js";
 import {
   backoffDelay,
   DEFAULT_RETRY_POLICY,
   parseRetryAfter,
   retryWait,
-} from "../../../src/registry/retry-policy.js";
-import { fakeClock, scripted } from "./transport-fakes.js";
+} from "../../../src/http/retry-policy.js";
+import { fakeClock, scripted } from "../registry/transport-fakes.js";
 
 const policy = { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1000, maxRetryAfterMs: 30_000 };
 const url = new URL("http://127.0.0.1:5000/v2/a/manifests/latest");

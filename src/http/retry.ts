@@ -1,4 +1,4 @@
-import { discard, header, isReplayable, type Send } from "./http.js";
+import { discard, header, isReplayable, type HttpRequest, type Send } from "./message.js";
 import { isTemporary, isTemporaryStatus } from "./errors.js";
 import { parseRetryAfter, retryWait, type Clock, type RetryPolicy } from "./retry-policy.js";
 
@@ -7,7 +7,7 @@ import { parseRetryAfter, retryWait, type Clock, type RetryPolicy } from "./retr
  * out connections. Only requests whose body can be sent again are retried; the last answer or
  * error is passed on unchanged.
  */
-export function withRetry(send: Send, policy: RetryPolicy, clock: Clock): Send {
+export function withRetry<R extends HttpRequest>(send: Send<R>, policy: RetryPolicy, clock: Clock): Send<R> {
   return async (request) => {
     const canRetry = request.retryable !== false && isReplayable(request.body);
     for (let attempt = 1; ; attempt++) {
@@ -31,20 +31,23 @@ export function withRetry(send: Send, policy: RetryPolicy, clock: Clock): Send {
 }
 
 /**
- * Runs a whole operation again (for example an upload from a fresh session) while it fails with
- * a temporary RegistryError, with the same backoff as single requests.
+ * Runs a whole operation again (an upload from a fresh session, a download whose body broke off)
+ * while it fails with an error `shouldRetry` accepts (by default a temporary HttpError), with the
+ * same backoff as single requests.
  */
 export async function retrying<T>(
   policy: RetryPolicy,
   clock: Clock,
   operation: (attempt: number) => Promise<T>,
+  shouldRetry: (error: unknown) => boolean = isTemporary,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await operation(attempt);
     } catch (error) {
-      if (!isTemporary(error)) throw error;
-      const wait = retryWait(attempt, policy, clock.random(), error.retryAfterMs);
+      if (!shouldRetry(error)) throw error;
+      const retryAfterMs = isTemporary(error) ? error.retryAfterMs : undefined;
+      const wait = retryWait(attempt, policy, clock.random(), retryAfterMs);
       if (wait === undefined) throw error;
       await clock.sleep(wait);
     }

@@ -1,17 +1,23 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { isPolypackError } from "../../../src/errors.js";
-import { redirectedRequest, withRedirects } from "../../../src/registry/redirect.js";
-import { scripted } from "./transport-fakes.js";
+import type { HttpRequest } from "../../../src/http/message.js";
+import { redirectedRequest, withRedirects as withRedirectsNamed } from "../../../src/http/redirect.js";
+import { registryErrors } from "../../../src/registry/errors.js";
+import { scripted } from "../registry/transport-fakes.js";
 
 const blob = new URL("https://registry.example.com/v2/a/blobs/sha256:00");
 const auth = { authorization: "Bearer secret", accept: "*/*" };
+const withRedirects = (send: Parameters<typeof withRedirectsNamed>[0], max?: number) =>
+  withRedirectsNamed(send, registryErrors, max);
+const get = (headers?: Record<string, string>): HttpRequest => ({
+  method: "GET",
+  url: blob,
+  ...(headers ? { headers } : {}),
+});
 
 test("a redirect to the same origin keeps credentials", () => {
-  const next = redirectedRequest(
-    { method: "GET", url: blob, headers: auth },
-    new URL("https://registry.example.com/other"),
-  );
+  const next = redirectedRequest(get(auth), new URL("https://registry.example.com/other"));
   assert.equal(next.headers?.["authorization"], "Bearer secret");
   assert.notEqual(next.authorize, false);
 });
@@ -22,7 +28,7 @@ test("a redirect to another host, port or scheme drops credentials and further a
     "https://registry.example.com:8443/x",
     "http://registry.example.com/x",
   ]) {
-    const next = redirectedRequest({ method: "GET", url: blob, headers: auth }, new URL(target));
+    const next = redirectedRequest(get(auth), new URL(target));
     assert.equal(next.headers?.["authorization"], undefined, target);
     assert.equal(next.headers?.["accept"], "*/*");
     assert.equal(next.authorize, false, target);
@@ -30,10 +36,7 @@ test("a redirect to another host, port or scheme drops credentials and further a
 });
 
 test("once credentials were dropped, coming back to the registry does not restore them", () => {
-  const away = redirectedRequest(
-    { method: "GET", url: blob, headers: auth },
-    new URL("https://cdn.example.com/x"),
-  );
+  const away = redirectedRequest(get(auth), new URL("https://cdn.example.com/x"));
   const back = redirectedRequest(away, new URL("https://cdn.example.com/y"));
   assert.equal(back.authorize, false);
 });
@@ -46,7 +49,7 @@ test("follows relative and absolute Location for GET, leaves PUT answers alone",
       return { status: 302, headers: { location: "https://cdn.example.com/b" } };
     return { status: 200, body: "bytes" };
   });
-  const response = await withRedirects(inner)({ method: "GET", url: blob, headers: auth });
+  const response = await withRedirects(inner)(get(auth));
   assert.equal(response.status, 200);
   assert.deepEqual(
     inner.seen.map((r) => [r.url.href, r.headers?.["authorization"]]),

@@ -1,10 +1,10 @@
 import { isIP } from "node:net";
 import { connect } from "node:tls";
-import { isNetworkError, networkError } from "./errors.js";
-import type { RegistryRequest } from "./http.js";
+import { isNetworkError, networkError, type ErrorFactory } from "./errors.js";
+import type { HttpRequest } from "./message.js";
 import { tlsError, tlsFailureOf } from "./tls-errors.js";
 
-/** What one TLS handshake with a registry showed: it speaks TLS, or it answered in plain text. */
+/** What one TLS handshake with a server showed: it speaks TLS, or it answered in plain text. */
 export type TlsProbeResult = "tls" | "plaintext";
 
 /** The trust settings of a handshake, the same the connection pool uses. */
@@ -15,15 +15,17 @@ export interface TlsProbeOptions {
   verify: boolean;
   /** Give up on a handshake that stalls this long. */
   timeoutMs: number;
+  /** Names the failures (REGISTRY_TLS_UNTRUSTED, ...). */
+  errors: ErrorFactory;
 }
 
 /**
  * Opens one TLS connection to the request's host and port, completes the handshake and closes it.
- * Resolves "plaintext" when the server does not speak TLS there; throws REGISTRY_TLS_UNTRUSTED or
- * REGISTRY_TLS_FAILED for other TLS failures and REGISTRY_UNAVAILABLE when the host cannot be reached.
+ * Resolves "plaintext" when the server does not speak TLS there; throws the "tls-untrusted" or
+ * "tls-failed" error for other TLS failures and "unavailable" when the host cannot be reached.
  */
 export function probeTls(
-  request: Pick<RegistryRequest, "method" | "url">,
+  request: Pick<HttpRequest, "method" | "url">,
   options: TlsProbeOptions,
 ): Promise<TlsProbeResult> {
   const hostname = request.url.hostname.replace(/^\[|\]$/g, "");
@@ -50,8 +52,8 @@ export function probeTls(
       socket.destroy();
       const failure = tlsFailureOf(error, connected);
       if (failure === "plaintext") resolve("plaintext");
-      else if (failure) reject(tlsError(failure, request, error));
-      else reject(isNetworkError(error) ? networkError(error, request) : error);
+      else if (failure) reject(tlsError(failure, request, error, options.errors));
+      else reject(isNetworkError(error) ? networkError(error, request, options.errors) : error);
     });
   });
 }
