@@ -3,7 +3,7 @@ import { lstat, open, readdir, realpath, rm } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { PolypackError } from "../errors.js";
 import { OciLayout } from "../layout/oci-layout.js";
-import { ensureWritableDirectory, isPathWithin } from "../util/fs.js";
+import { ensureWritableDirectory, isPathWithin, PROBE_PREFIX } from "../util/fs.js";
 import { onUserPath, userPathError } from "../util/path-error.js";
 
 /** An output path polypack may write, checked before any packaging work. */
@@ -99,23 +99,31 @@ async function checkExisting(kind: "file" | "layout", path: string, info: Stats)
   if (kind === "layout") await checkLayoutFolder(path);
 }
 
-// A folder is written into only when it is empty or already a layout polypack can read.
+// A folder is written into only when it holds nothing but a layout's own entries: a readable
+// layout, or one still being created (by another polypack process writing into it at the same
+// time, or by a run that was killed), whose oci-layout or index.json is not there yet, with the
+// temporaries and probes such writers make.
 async function checkLayoutFolder(path: string): Promise<void> {
   const names = await onUserPath(
     { path, operation: "read the output folder", code: "OUTPUT_UNWRITABLE" },
     () => readdir(path),
   );
-  if (names.length === 0) return;
-  if (!names.includes("oci-layout") || !names.includes("index.json")) {
-    throw invalid(
-      `${path} is a folder that is not an OCI image layout (it has no oci-layout and index.json)`,
-      {
-        hint: "name a new or empty folder, or a layout polypack wrote",
-      },
-    );
+  const foreign = names.filter(
+    (name) => !LAYOUT_ENTRIES.includes(name) && !TEMPORARY.test(name) && !name.startsWith(PROBE_PREFIX),
+  );
+  if (foreign.length > 0) {
+    const shown = foreign.slice(0, 3).join(", ") + (foreign.length > 3 ? ", ..." : "");
+    throw invalid(`${path} is a folder that is not an OCI image layout (it holds ${shown})`, {
+      hint: "name a new or empty folder, or a layout polypack wrote",
+    });
   }
-  await OciLayout.open(path);
+  if (names.includes("oci-layout") && names.includes("index.json")) await OciLayout.open(path);
 }
+
+/** What an OCI layout holds, with polypack's own `.polypack` folder. */
+const LAYOUT_ENTRIES: readonly string[] = ["oci-layout", "index.json", "blobs", ".polypack"];
+/** polypack's temporary files and folders (`.NAME.<...>.tmp`, `.tmp.d`), written beside their final name. */
+const TEMPORARY = /^\..+\.tmp(\.d)?$/;
 
 async function checkAgainstSource(
   output: string,

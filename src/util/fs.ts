@@ -188,6 +188,9 @@ export async function makeDirectory(path: string): Promise<string | undefined> {
   return missing[0];
 }
 
+/** The name with which `ensureWritableDirectory`'s short-lived probe folders begin. */
+export const PROBE_PREFIX = ".polypack-probe-";
+
 /**
  * Makes sure `path` is a folder this process can create entries in: creates it like
  * `makeDirectory` (returning the first folder created), then creates and removes a probe folder
@@ -199,7 +202,7 @@ export async function ensureWritableDirectory(path: string): Promise<string | un
   const created = await makeDirectory(path);
   let probe: string;
   try {
-    probe = await mkdtemp(join(path, ".polypack-probe-"));
+    probe = await mkdtemp(join(path, PROBE_PREFIX));
   } catch (error) {
     if (created !== undefined) await rm(created, { recursive: true, force: true });
     throw Object.assign(new Error((error as Error).message), {

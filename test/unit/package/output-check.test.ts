@@ -30,6 +30,16 @@ test("what may be replaced or written into: a regular file, an empty folder, a r
   assert.equal((await checkOutput("layout", join(root, "empty"))).exists, true);
   await OciLayout.create(join(root, "layout"));
   assert.equal((await checkOutput("layout", join(root, "layout"))).exists, true);
+  // A layout another process is still creating (or a killed run left) holds only a layout's entries.
+  await mkdir(join(root, "partial", ".polypack"), { recursive: true });
+  await writeFile(join(root, "partial", "oci-layout"), '{"imageLayoutVersion":"1.0.0"}');
+  await writeFile(join(root, "partial", ".index.json.0a1b2c3d-42-0123456789ab.tmp"), "");
+  assert.equal((await checkOutput("layout", join(root, "partial"))).exists, true);
+  await writeFile(join(root, "partial", "notes.txt"), "mine");
+  await assert.rejects(
+    checkOutput("layout", join(root, "partial")),
+    (e) => isPolypackError(e, "OUTPUT_INVALID") && e.message.includes("it holds notes.txt"),
+  );
   await writeFile(join(root, "layout", "index.json"), "not json");
   await assert.rejects(
     checkOutput("layout", join(root, "layout")),
