@@ -15,6 +15,20 @@ export function integerFlag(min: number, max: number): (value: string) => number
   };
 }
 
+/**
+ * A commander option parser for a positive duration in seconds, fractions allowed (`0.5`, `90`), up
+ * to `max`. The bound matters: Node's timers take at most 2^31-1 ms and fire at once beyond that.
+ */
+export function secondsFlag(max: number): (value: string) => number {
+  return (value) => {
+    const seconds = /^\s*(\d+(\.\d*)?|\.\d+)\s*$/.test(value) ? Number(value) : NaN;
+    if (!Number.isFinite(seconds) || seconds <= 0 || seconds > max) {
+      throw new InvalidArgumentError(`Expected a positive number of seconds, at most ${max}.`);
+    }
+    return seconds;
+  };
+}
+
 /** A commander option parser for one of `choices`, spelled exactly. */
 export function choiceFlag<T extends string>(choices: readonly T[]): (value: string) => T {
   return (value) => {

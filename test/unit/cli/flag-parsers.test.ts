@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { InvalidArgumentError } from "commander";
-import { choiceFlag, integerFlag } from "../../../src/cli/flag-parsers.js";
+import { choiceFlag, integerFlag, secondsFlag } from "../../../src/cli/flag-parsers.js";
 
 test("integerFlag takes decimal whole numbers in range and refuses everything else as a usage error", () => {
   const parse = integerFlag(1, 64);
@@ -37,6 +37,21 @@ test("choiceFlag takes one of its words, spelled exactly", () => {
     assert.throws(
       () => parse(bad),
       (e) => e instanceof InvalidArgumentError && e.message.includes("file, layout, image"),
+      JSON.stringify(bad),
+    );
+  }
+});
+
+test("secondsFlag takes positive decimal seconds up to its bound, which keeps timers from overflowing", () => {
+  const parse = secondsFlag(86400);
+  assert.equal(parse("0.5"), 0.5);
+  assert.equal(parse("60"), 60);
+  assert.equal(parse(".25"), 0.25);
+  assert.equal(parse("86400"), 86400);
+  for (const bad of ["0", "0.0", "-1", "", "soon", "1e3", "0x10", "Infinity", "86400.5", "3000000"]) {
+    assert.throws(
+      () => parse(bad),
+      (e) => e instanceof InvalidArgumentError && /positive number of seconds, at most 86400/.test(e.message),
       JSON.stringify(bad),
     );
   }
