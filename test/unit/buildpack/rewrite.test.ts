@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { parse, TomlDate, type TomlTable } from "smol-toml";
 import { offlineDependencyUri, rewriteBuildpackToml } from "../../../src/buildpack/dependencies-rewrite.js";
 import { parseBuildpackToml } from "../../../src/buildpack/descriptor.js";
 import { makeTarget, targetKey } from "../../../src/buildpack/targets.js";
+import { exampleDir } from "../../integration/buildpack-package-support.js";
 import { PAKETO_FIXTURES, paketo } from "./paketo.js";
 
 function exact(text: string): TomlTable {
@@ -208,15 +208,9 @@ test("dependencies written as an inline array are written out again from their v
   );
 });
 
-/** The bundled example's buildpack.toml, found by walking up from this file. */
+/** The bundled example's buildpack.toml. */
 function exampleToml(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "examples", "hello-multiarch", "buildpack.toml"))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error("examples/hello-multiarch not found above the test");
-    dir = parent;
-  }
-  return readFileSync(join(dir, "examples", "hello-multiarch", "buildpack.toml"), "utf8");
+  return readFileSync(join(exampleDir(), "buildpack.toml"), "utf8");
 }
 
 /** The lines directly above the line equal to `header` that follows the line containing `after`. */
