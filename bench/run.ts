@@ -50,19 +50,32 @@ rows.push(
   },
 );
 
-const pack = await packageBench(cli);
+const pack = await packageBench(cli, runs);
 results["package"] = pack;
+const packagePeak = Math.max(
+  pack.cold.peakRssMiB,
+  pack.repackage.peakRssMiB,
+  pack.repackageLayout.peakRssMiB,
+);
 rows.push(
   {
-    benchmark: "package 2 targets × 3 × 64 MiB dependencies (cached), offline",
+    benchmark: "package 2 targets × 3 × 64 MiB dependencies into a .cnb (cached), offline",
     polypack: `${pack.cold.seconds.toFixed(2)} s`,
-    peer: `tar | gzip -6 | sha256sum ${pack.peer.seconds.toFixed(2)} s`,
-    ratio: pack.timeRatio.toFixed(2),
-    goal: "ratio ≤ 1.00",
-    met: pack.timeRatio <= 1,
+    peer: `tar | sha256sum ${pack.floor.seconds.toFixed(2)} s`,
+    ratio: pack.floorRatio.toFixed(2),
+    goal: "ratio ≤ 2.00",
+    met: pack.floorRatio <= 2,
   },
   {
-    benchmark: "repackage after one small file changed",
+    benchmark: "  the same, beside what it was compared with before",
+    polypack: `${pack.cold.seconds.toFixed(2)} s`,
+    peer: `tar | gzip -6 | sha256sum ${pack.gzipPeer.seconds.toFixed(2)} s`,
+    ratio: (pack.cold.seconds / pack.gzipPeer.seconds).toFixed(2),
+    goal: "ratio ≤ 1.00",
+    met: pack.cold.seconds <= pack.gzipPeer.seconds,
+  },
+  {
+    benchmark: "repackage into the .cnb after one small file changed",
     polypack: `${pack.repackage.seconds.toFixed(2)} s`,
     peer: `cold ${pack.cold.seconds.toFixed(2)} s`,
     ratio: pack.repackageRatio.toFixed(2),
@@ -70,12 +83,20 @@ rows.push(
     met: pack.repackageRatio < 0.2,
   },
   {
+    benchmark: "  the same into an OCI layout",
+    polypack: `${pack.repackageLayout.seconds.toFixed(2)} s`,
+    peer: `cold ${pack.cold.seconds.toFixed(2)} s`,
+    ratio: (pack.repackageLayout.seconds / pack.cold.seconds).toFixed(2),
+    goal: "-",
+    met: true,
+  },
+  {
     benchmark: "peak memory while packaging",
-    polypack: `${Math.max(pack.cold.peakRssMiB, pack.repackage.peakRssMiB).toFixed(0)} MiB`,
-    peer: `pipeline ${pack.peer.peakRssMiB.toFixed(0)} MiB (largest process)`,
+    polypack: `${packagePeak.toFixed(0)} MiB`,
+    peer: `pipeline ${pack.floor.peakRssMiB.toFixed(0)} MiB (largest process)`,
     ratio: "-",
     goal: "< 256 MiB",
-    met: Math.max(pack.cold.peakRssMiB, pack.repackage.peakRssMiB) < 256,
+    met: packagePeak < 256,
   },
 );
 

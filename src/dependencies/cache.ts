@@ -1,11 +1,21 @@
 import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
-import { mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { pipeline as pipelineCallback, Readable, type Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { isPolypackError } from "../errors.js";
 import type { Digest } from "../oci/digest.js";
+import {
+  fileIdentity,
+  identityOf,
+  identitySettled,
+  isFileIdentity,
+  nowNs,
+  sameIdentity,
+  type FileIdentity,
+} from "../util/file-identity.js";
 import { tempPathBeside } from "../util/fs.js";
+import { ThreadedHash } from "../util/threaded-hash.js";
 import { defaultDependencyCacheDir } from "./cache-dir.js";
 import { checksumStream, type ChecksumStreamOptions } from "./checksum-stream.js";
 import { failure, reason } from "./failure.js";
@@ -14,6 +24,17 @@ import { failure, reason } from "./failure.js";
 export interface CacheEntry {
   path: string;
   size: number;
+  /**
+   * The file's identity when its content was last checked against its checksum; a reader that
+   * finds another identity must not trust the file (see FileIdentity).
+   */
+  identity: FileIdentity;
+}
+
+/** Options of a DependencyCache. */
+export interface DependencyCacheOptions {
+  /** Told about each entry that failed its check and was removed (it is downloaded again). */
+  onDiscard?: (path: string, reason: string) => void;
 }
 
 /** Options of `DependencyCache.put`. */
@@ -32,7 +53,10 @@ export class DependencyCache {
   /** The absolute directory holding `<algorithm>/<hex>` files. */
   readonly dir: string;
 
-  constructor(dir: string = defaultDependencyCacheDir()) {
+  constructor(
+    dir: string = defaultDependencyCacheDir(),
+    private readonly options: DependencyCacheOptions = {},
+  ) {
     this.dir = resolve(dir);
   }
 
@@ -41,16 +65,67 @@ export class DependencyCache {
     return join(this.dir, digest.algorithm, digest.hex);
   }
 
-  /** The stored entry for `digest`, or undefined; its content was verified when it was stored. */
+  /**
+   * The stored entry for `digest`, checked, or undefined. A file is evidence, not truth: it is
+   * hashed and compared with its checksum, unless it still has the identity it had when it was last
+   * found correct (recorded beside it once its last change was long enough ago that no later write
+   * could leave its change time as it was). A file that does not match is removed, so the caller
+   * downloads it again, and `onDiscard` hears of it.
+   */
   async entry(digest: Digest): Promise<CacheEntry | undefined> {
     const path = this.path(digest);
-    const info = await stat(path).catch(() => undefined);
-    return info?.isFile() ? { path, size: info.size } : undefined;
+    const before = await stat(path, { bigint: true }).catch(() => undefined);
+    if (!before?.isFile()) return undefined;
+    const identity = identityOf(before);
+    const stamp = this.stampPath(digest);
+    const stamped = await readFile(stamp, "utf8")
+      .then((text) => JSON.parse(text) as unknown)
+      .catch(() => undefined);
+    if (isFileIdentity(stamped) && sameIdentity(stamped, identity)) {
+      return { path, size: identity.size, identity };
+    }
+    const takenAt = nowNs();
+    const actual = await hashFile(path, digest.algorithm, identity.size).catch(() => undefined);
+    const after = await fileIdentity(path).catch(() => undefined);
+    if (actual !== digest.hex || !after || !sameIdentity(identity, after)) {
+      await rm(path, { force: true });
+      await rm(stamp, { force: true });
+      const reason =
+        actual === undefined || (after && !sameIdentity(identity, after))
+          ? "it could not be read, or changed while it was read"
+          : `its content has checksum ${digest.algorithm}:${actual}`;
+      this.options.onDiscard?.(path, reason);
+      return undefined;
+    }
+    if (identitySettled(identity, takenAt)) await this.writeStamp(stamp, identity);
+    return { path, size: identity.size, identity };
   }
 
-  /** Whether an entry for `digest` is stored. */
+  /** Where the identity of the entry for `digest`, as last found correct, is kept. */
+  private stampPath(digest: Digest): string {
+    return join(this.dir, "verified", digest.algorithm, digest.hex);
+  }
+
+  /** Records an identity at which an entry was found correct; a failure only costs a hash next time. */
+  private async writeStamp(stamp: string, identity: FileIdentity): Promise<void> {
+    const temp = tempPathBeside(stamp);
+    try {
+      await mkdir(dirname(stamp), { recursive: true });
+      await writeFile(temp, JSON.stringify(identity));
+      await rename(temp, stamp);
+    } catch {
+      await rm(temp, { force: true }).catch(() => undefined);
+    }
+  }
+
+  /** Whether a file is stored for `digest` (unchecked: see entry). */
   async has(digest: Digest): Promise<boolean> {
-    return (await this.entry(digest)) !== undefined;
+    return (await this.storedSize(digest)) !== undefined;
+  }
+
+  private async storedSize(digest: Digest): Promise<number | undefined> {
+    const info = await stat(this.path(digest)).catch(() => undefined);
+    return info?.isFile() ? info.size : undefined;
   }
 
   /**
@@ -58,15 +133,12 @@ export class DependencyCache {
    * with DEPENDENCY_CACHE_CORRUPT and is removed so the next run downloads it afresh.
    */
   async open(digest: Digest): Promise<Readable> {
-    const entry = await this.entry(digest);
-    if (entry === undefined) {
+    const size = await this.storedSize(digest);
+    if (size === undefined) {
       throw failure("DEPENDENCY_NOT_CACHED", `${digest.toString()} is not in the cache at ${this.dir}`);
     }
-    const verify = checksumStream(digest, {
-      expectedSize: entry.size,
-      mismatchCode: "DEPENDENCY_CACHE_CORRUPT",
-    });
-    return Readable.from(verifiedChunks(entry.path, verify), { objectMode: false });
+    const verify = checksumStream(digest, { expectedSize: size, mismatchCode: "DEPENDENCY_CACHE_CORRUPT" });
+    return Readable.from(verifiedChunks(this.path(digest), verify), { objectMode: false });
   }
 
   /**
@@ -104,7 +176,8 @@ export class DependencyCache {
       source.destroy();
     }
     await syncFile(dirname(path)).catch(() => undefined);
-    return { path, size };
+    // Verified as it streamed in; too fresh for a stamp (see entry), so the next run checks it again.
+    return { path, size, identity: await fileIdentity(path) };
   }
 
   /**
@@ -144,5 +217,16 @@ async function syncFile(path: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+/** The hex digest of a whole file, hashed on a worker thread that reads it itself. */
+async function hashFile(path: string, algorithm: string, size: number): Promise<string> {
+  const hash = new ThreadedHash(algorithm);
+  try {
+    if (size > 0) hash.updateFromFile({ path, position: 0, length: size });
+    return await hash.digest();
+  } finally {
+    hash.cancel();
   }
 }

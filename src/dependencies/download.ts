@@ -4,6 +4,7 @@ import type { Digest } from "../oci/digest.js";
 import type { HttpRequest } from "../http/message.js";
 import type { HttpStack } from "../http/stack.js";
 import { mapLimit } from "../util/concurrency.js";
+import type { FileIdentity } from "../util/file-identity.js";
 import { DependencyCache } from "./cache.js";
 import { fetchIntoCache, type FetchOptions } from "./fetch.js";
 import { downloadErrors } from "./http-source.js";
@@ -65,6 +66,8 @@ export interface DownloadedDependency {
   /** The verified file in the cache. */
   path: string;
   size: number;
+  /** The file's identity when it was verified (see CacheEntry). */
+  identity: FileIdentity;
   /** Whether it was in the cache before this call (or another call in this process fetched it). */
   cached: boolean;
 }
@@ -128,6 +131,7 @@ async function bringIn(
     digest: job.digest,
     path: stored.path,
     size: stored.size,
+    identity: stored.identity,
     cached: !downloadedHere,
   };
 }

@@ -1,4 +1,5 @@
 import type { Readable } from "node:stream";
+import type { FileIdentity } from "../util/file-identity.js";
 
 /** The kinds of tar entries polypack writes into layers. */
 export type LayerEntryType = "file" | "directory" | "symlink" | "hardlink";
@@ -39,17 +40,15 @@ export interface StreamedFileEntry extends EntryBase {
   open: OpenContent;
   content?: undefined;
   /**
-   * Vouches for the content without reading it: a string that stays the same only while the bytes
-   * do. A file in a checksum-keyed cache, say, is named by its checksum and the file's device,
-   * inode, size and modification time. A layer recorded in the member cache is then recognised
-   * without reading and hashing this file again; leave it unset unless it is that reliable.
-   */
-  identity?: string;
-  /**
-   * The file on disk that `open()` reads, if it is one. With an `identity`, polypack may read runs
-   * of it (or have a hashing thread read them) instead of calling `open()`.
+   * The file on disk that `open()` reads, if it is one. polypack then reads it itself, and fails the
+   * layer if the file changes while it is read.
    */
   file?: string;
+  /**
+   * The identity (see FileIdentity) the file had when its content was verified, say against a
+   * checksum. The writer refuses the file if it no longer has that identity. Needs `file`.
+   */
+  verified?: FileIdentity;
 }
 
 /** A small regular file held in memory (generated files such as buildpack.toml). */

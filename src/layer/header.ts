@@ -1,12 +1,9 @@
-import type { Header } from "tar-stream";
 import { PolypackError } from "../errors.js";
 import { fileSize, type LayerEntry } from "./entry.js";
+import { encodeTarHeader, type TarHeaderFields } from "./tar-format.js";
 
 /** The mtime pack gives every entry: 1980-01-01T00:00:01Z, the earliest time zip and tar agree on. */
 export const DEFAULT_LAYER_MTIME = new Date("1980-01-01T00:00:01Z");
-
-/** What tar-stream's pack accepts, plus the PAX records it writes when `pax` is set. */
-export type TarHeader = Partial<Header> & { name: string; pax?: Record<string, string> };
 
 /** How headers are written. */
 export interface HeaderOptions {
@@ -16,7 +13,7 @@ export interface HeaderOptions {
   mtime: Date;
 }
 
-// tar-stream stores the mtime through a 32-bit integer, and ustar's octal size field ends at 8 GiB.
+// Layer mtimes stay within 32 bits (as tar tools long assumed), and ustar's octal size field ends at 8 GiB.
 const MAX_MTIME_SECONDS = 2 ** 31 - 1;
 const MAX_USTAR_SIZE = 8 ** 11 - 1;
 const USTAR_NAME_BYTES = 100;
@@ -53,44 +50,42 @@ export function normalizeMode(entry: LayerEntry): number {
 }
 
 /**
- * The tar header of an entry whose path (and hard link target) is already clean and relative.
- * Ownership is root, names are empty, the mtime fixed. PAX records appear only where a ustar
- * header cannot hold the entry: tar-stream adds them itself for long or non-ASCII names; here they
- * are forced for sizes beyond 8 GiB and for long absolute names, because tar-stream drops the
- * leading `/` when it splits a name into ustar's prefix field.
+ * The header fields of an entry whose path (and hard link target) is already clean and relative.
+ * Ownership is root, names are empty, the mtime fixed. PAX records are forced for sizes beyond
+ * 8 GiB and for long absolute names (a ustar split would drop the leading `/`); the encoder adds
+ * them itself for names ustar cannot hold.
  */
-export function tarHeaderFor(entry: LayerEntry, path: string, options: HeaderOptions): TarHeader {
+export function tarHeaderFor(entry: LayerEntry, path: string, options: HeaderOptions): TarHeaderFields {
   const name = options.absoluteNames ? `/${path}` : path;
-  const header: TarHeader = {
-    name,
-    mode: normalizeMode(entry),
-    uid: 0,
-    gid: 0,
-    uname: "",
-    gname: "",
-    mtime: options.mtime,
-    size: 0,
-  };
+  const mode = normalizeMode(entry);
+  const mtime = Math.floor(options.mtime.getTime() / 1000);
   let pax: Record<string, string> | undefined;
   if (options.absoluteNames && Buffer.byteLength(name) > USTAR_NAME_BYTES) pax = {};
+  const fields = (rest: Pick<TarHeaderFields, "type" | "size" | "linkname">): TarHeaderFields => ({
+    name,
+    mode,
+    mtime,
+    ...rest,
+    ...(pax ? { pax } : {}),
+  });
   switch (entry.type) {
     case "directory":
-      header.type = "directory";
-      break;
+      return fields({ type: "directory", size: 0 });
     case "symlink":
-      header.type = "symlink";
-      header.linkname = entry.linkname;
-      break;
-    case "hardlink":
-      header.type = "link";
-      header.linkname = options.absoluteNames ? `/${entry.linkname}` : entry.linkname;
-      break;
-    case "file":
-      header.type = "file";
-      header.size = fileSize(entry);
-      if (header.size > MAX_USTAR_SIZE) pax = { ...pax, size: String(header.size) };
-      break;
+      return fields({ type: "symlink", size: 0, linkname: entry.linkname });
+    case "hardlink": {
+      const linkname = options.absoluteNames ? `/${entry.linkname}` : entry.linkname;
+      return fields({ type: "hardlink", size: 0, linkname });
+    }
+    case "file": {
+      const size = fileSize(entry);
+      if (size > MAX_USTAR_SIZE) pax = { ...pax, size: String(size) };
+      return fields({ type: "file", size });
+    }
   }
-  if (pax) header.pax = pax;
-  return header;
+}
+
+/** The exact header bytes of an entry (see tar-format.ts). */
+export function entryHeaderBytes(entry: LayerEntry, path: string, options: HeaderOptions): Buffer {
+  return encodeTarHeader(tarHeaderFor(entry, path, options));
 }

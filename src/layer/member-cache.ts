@@ -1,74 +1,38 @@
-import { open, mkdir, readFile, rename, rm } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { crc32 } from "node:zlib";
+import { promisify } from "node:util";
+import { gunzip } from "node:zlib";
 import { PolypackError } from "../errors.js";
 import { tempPathBeside } from "../util/fs.js";
+import { hashOnThread } from "../util/threaded-hash.js";
+import { GZIP_OS_UNKNOWN } from "./gzip.js";
+import { TAR_ENCODER_VERSION } from "./tar-format.js";
+
+const gunzipAsync = promisify(gunzip);
 
 // Bumped whenever the entry layout or the way members are made changes; old entries are then
 // simply never looked at again.
-const FORMAT = "gzip-members-v1";
-const MAGIC = Buffer.from("ppgzmbr1", "latin1");
-const HEADER_BYTES = MAGIC.length + 8;
+const FORMAT = "gzip-members-v2";
+// Each entry ends with the SHA-256 of the member before it.
+const SEAL_BYTES = 32;
 const GZIP_OS_OFFSET = 9;
-// A gzip header (10 bytes), an empty deflate block and the trailer (8 bytes).
-const MIN_MEMBER_BYTES = 20;
+// Inflating a damaged entry must not balloon: a member never holds more than this.
+const MAX_MEMBER_INPUT = 1024 * 1024 * 1024;
 
-/** Layer records, or segment records (see layer-record.ts). */
-export type RecordKind = "layers" | "segments";
-
-/** A member read back from the cache, with the CRC-32 its entry vouches for. */
-export interface CachedMember {
-  member: Buffer;
-  crc: number;
+/** The name of a member's cache entry: the SHA-256 of its uncompressed bytes, hex. */
+export function cacheKey(input: Uint8Array): Promise<string> {
+  return hashOnThread("sha256", input);
 }
 
 /**
- * Encodes a cache entry: magic, member length and CRC-32 of the member (both big-endian), then
- * the member. The CRC catches truncation, zero-filled pages after a crash and bit rot for a small
- * fraction of the cost of a second cryptographic hash; the key already pins the uncompressed content.
- */
-export function encodeCacheEntry(member: Uint8Array): { entry: Buffer; crc: number } {
-  const { header, crc } = cacheEntryHeader(member);
-  return { entry: Buffer.concat([header, member]), crc };
-}
-
-/** The bytes a cache entry starts with, before the member itself. */
-function cacheEntryHeader(member: Uint8Array): { header: Buffer; crc: number } {
-  const header = Buffer.alloc(HEADER_BYTES);
-  const crc = crc32(member);
-  MAGIC.copy(header);
-  header.writeUInt32BE(member.length, MAGIC.length);
-  header.writeUInt32BE(crc, MAGIC.length + 4);
-  return { header, crc };
-}
-
-/**
- * The member inside a cache entry, or undefined when the entry is damaged or does not hold a
- * gzip member of `inputLength` uncompressed bytes with polypack's header.
- */
-export function decodeCacheEntry(entry: Buffer, inputLength: number): CachedMember | undefined {
-  if (entry.length < HEADER_BYTES + MIN_MEMBER_BYTES || !entry.subarray(0, MAGIC.length).equals(MAGIC)) {
-    return undefined;
-  }
-  const length = entry.readUInt32BE(MAGIC.length);
-  if (entry.length !== HEADER_BYTES + length) return undefined;
-  const member = entry.subarray(HEADER_BYTES);
-  if (member[0] !== 0x1f || member[1] !== 0x8b || member[2] !== 8 || member[GZIP_OS_OFFSET] !== 255) {
-    return undefined;
-  }
-  // ISIZE: the uncompressed length modulo 2^32, the last field of every member.
-  if (member.readUInt32LE(member.length - 4) !== inputLength % 2 ** 32) return undefined;
-  const crc = entry.readUInt32BE(MAGIC.length + 4);
-  return crc32(member) === crc ? { member, crc } : undefined;
-}
-
-/**
- * Gzip members compressed before, kept in a directory between runs and looked up by a hash of
- * their uncompressed bytes. The directory names the entry format, the zlib build and the level,
- * because the same input compresses to other bytes under another zlib or level. Entries appear by
- * rename only, so a reader never sees a partial one; a damaged entry reads as "damaged" and is
- * replaced by the next put. Beside the members, a small record per layer remembers which members
- * made it and its digests (see layer-record.ts).
+ * Compressed gzip members kept between runs, looked up by the SHA-256 of their uncompressed bytes.
+ * An entry is the member followed by the SHA-256 of the member. Nothing read back is trusted: the
+ * member must have that hash (so it is byte for byte what polypack compressed, not merely some
+ * member of the same content) and must inflate to exactly the input it stands for; a truncated,
+ * flipped, swapped or otherwise edited entry is "damaged", never used, and replaced by the next put. The directory names the entry format,
+ * the tar encoder, the zlib build and the level, because the same input compresses to other bytes
+ * under another zlib or level. Entries appear by rename only, so a reader never sees a partial one.
  */
 export class MemberCache {
   private readonly dir: string;
@@ -80,7 +44,7 @@ export class MemberCache {
     readonly level: number,
   ) {
     const zlib = process.versions.zlib?.replace(/[^A-Za-z0-9.-]/g, "_") ?? "unknown";
-    this.dir = join(root, FORMAT, `zlib-${zlib}`, `level-${level}`);
+    this.dir = join(root, FORMAT, `tar-${TAR_ENCODER_VERSION}`, `zlib-${zlib}`, `level-${level}`);
   }
 
   /** The file holding the member whose input has the key `key` (hex). */
@@ -88,85 +52,47 @@ export class MemberCache {
     return join(this.dir, key.slice(0, 2), key);
   }
 
-  /** The file holding a layer record (or, with kind "segments", a segment record) by signature (hex). */
-  recordPath(signature: string, kind: RecordKind = "layers"): string {
-    return join(this.dir, kind, `${signature}.json`);
-  }
-
   /**
-   * The cached member, "missing", or "damaged" when an entry exists but cannot be trusted (it is
-   * left for put to replace).
+   * The cached member of `input` (whose key is `key`): "missing", or "damaged" when an entry exists
+   * but does not inflate to exactly `input` with polypack's header (it is left for put to replace).
    */
-  async get(key: string, inputLength: number): Promise<CachedMember | "missing" | "damaged"> {
-    const entry = await readIfPresent(this.entryPath(key));
-    if (entry === "missing" || entry === "unreadable") return entry === "missing" ? "missing" : "damaged";
-    return decodeCacheEntry(entry, inputLength) ?? "damaged";
-  }
-
-  /** Stores a member and returns its CRC-32; the entry appears whole or not at all. */
-  async put(key: string, member: Uint8Array): Promise<number> {
-    // Header and member go out in one gathered write: no copy of the member is made.
-    const { header, crc } = cacheEntryHeader(member);
-    await writeWhole(this.entryPath(key), [header, member]);
-    return crc;
-  }
-
-  /** The stored text of a record, or undefined. */
-  async readRecord(signature: string, kind: RecordKind = "layers"): Promise<string | undefined> {
-    const text = await readIfPresent(this.recordPath(signature, kind));
-    return typeof text === "string" ? undefined : text.toString("utf8");
-  }
-
-  /** Stores a record, replacing any older one. */
-  async writeRecord(signature: string, text: string, kind: RecordKind = "layers"): Promise<void> {
-    await writeWhole(this.recordPath(signature, kind), [Buffer.from(text, "utf8")]);
-  }
-}
-
-async function readIfPresent(path: string): Promise<Buffer | "missing" | "unreadable"> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "ENOENT" ? "missing" : "unreadable";
-  }
-}
-
-/** Writes beside `path` and renames, so readers and concurrent writers never see a partial file. */
-async function writeWhole(path: string, data: readonly Uint8Array[]): Promise<void> {
-  const temp = tempPathBeside(path);
-  try {
-    await mkdir(dirname(path), { recursive: true });
-    const handle = await open(temp, "w", 0o644);
+  async get(key: string, input: Buffer): Promise<Buffer | "missing" | "damaged"> {
+    let entry: Buffer;
     try {
-      let written = 0;
-      const total = data.reduce((sum, part) => sum + part.byteLength, 0);
-      while (written < total) {
-        const { bytesWritten } = await handle.writev(unwritten(data, written));
-        written += bytesWritten;
-      }
-    } finally {
-      await handle.close();
+      entry = await readFile(this.entryPath(key));
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === "ENOENT" ? "missing" : "damaged";
     }
-    await rename(temp, path);
-  } catch (error) {
-    // The cause that matters is the write's; a failing clean-up (say, ENOTDIR) must not hide it.
-    await rm(temp, { force: true }).catch(() => undefined);
-    throw new PolypackError("LAYER_CACHE_WRITE_FAILED", `cannot write gzip member cache entry ${path}`, {
-      hint: "check that the cache directory is writable and has space, or run without the member cache",
-      cause: error,
-    });
+    if (entry.length < 18 + SEAL_BYTES) return "damaged";
+    const member = entry.subarray(0, entry.length - SEAL_BYTES);
+    const seal = entry.subarray(entry.length - SEAL_BYTES);
+    if (!createHash("sha256").update(member).digest().equals(seal)) return "damaged";
+    if (member[0] !== 0x1f || member[1] !== 0x8b || member[2] !== 8) return "damaged";
+    if (member[GZIP_OS_OFFSET] !== GZIP_OS_UNKNOWN) return "damaged";
+    const content = await gunzipAsync(member, { maxOutputLength: MAX_MEMBER_INPUT }).catch(() => undefined);
+    return content?.equals(input) ? member : "damaged";
   }
-}
 
-/** The parts of `data` after its first `offset` bytes. */
-function unwritten(data: readonly Uint8Array[], offset: number): Uint8Array[] {
-  const rest: Uint8Array[] = [];
-  for (const part of data) {
-    if (offset >= part.byteLength) offset -= part.byteLength;
-    else {
-      rest.push(offset > 0 ? part.subarray(offset) : part);
-      offset = 0;
+  /** Stores a member; the entry appears whole or not at all. */
+  async put(key: string, member: Uint8Array): Promise<void> {
+    const path = this.entryPath(key);
+    const temp = tempPathBeside(path);
+    try {
+      await mkdir(dirname(path), { recursive: true });
+      const handle = await open(temp, "w", 0o644);
+      try {
+        await handle.writeFile(Buffer.concat([member, createHash("sha256").update(member).digest()]));
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, path);
+    } catch (error) {
+      // The cause that matters is the write's; a failing clean-up (say, ENOTDIR) must not hide it.
+      await rm(temp, { force: true }).catch(() => undefined);
+      throw new PolypackError("LAYER_CACHE_WRITE_FAILED", `cannot write layer cache entry ${path}`, {
+        hint: "check that the cache directory is writable and has space, or run with --no-layer-cache",
+        cause: error,
+      });
     }
   }
-  return rest;
 }

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ContentTarget, PutBlobOptions, PutBlobResult } from "../oci/content.js";
 import type { LayerEntry } from "./entry.js";
-import { layerMediaType, writeLayerFile, type LayerOptions, type WrittenLayer } from "./write-layer.js";
+import { writeLayerFile, type LayerOptions, type WrittenLayer } from "./write-layer.js";
 import { STREAM_CHUNK_BYTES } from "../oci/verify.js";
 
 /** Options for putLayer. */
@@ -17,9 +17,8 @@ export interface PutLayerOptions extends LayerOptions {
 
 /**
  * Writes a layer and stores it in a target. A target needs the digest before the bytes, so the
- * blob is spooled to a temporary file first (one pass), then streamed to the target and removed.
- * With a member cache whose record gives the digest in advance, a blob the target already holds is
- * not written at all.
+ * blob is spooled to a temporary file first (one pass), then streamed to the target (which skips
+ * a blob it already holds) and removed.
  */
 export async function putLayer(
   target: ContentTarget,
@@ -29,12 +28,7 @@ export async function putLayer(
   const dir = await mkdtemp(join(options.spoolDir ?? tmpdir(), "polypack-layer-"));
   try {
     const file = join(dir, "layer");
-    const mediaType = layerMediaType(options);
-    const layer = await writeLayerFile(entries, file, {
-      alreadyStored: (blob) => target.hasBlob({ mediaType, ...blob }),
-      ...options,
-    });
-    if (!layer.written) return { ...layer, result: "exists" };
+    const layer = await writeLayerFile(entries, file, options);
     const result = await target.putBlob(
       layer.descriptor,
       () => Promise.resolve(createReadStream(file, { highWaterMark: STREAM_CHUNK_BYTES })),

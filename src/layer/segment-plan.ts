@@ -57,8 +57,7 @@ export function segmentation(options: Partial<Segmentation> = {}): Segmentation 
  * than the threshold is one segment, so small layers keep the single-member format.
  */
 export function planSegments(prepared: readonly PreparedEntry[], threshold: number): Segment[] {
-  const total = prepared.reduce((sum, { entry }) => sum + tarFootprint(entry), 2 * BLOCK);
-  if (prepared.length === 0 || total < threshold) {
+  if (prepared.length === 0 || isSmallLayer(prepared, threshold)) {
     return [{ start: 0, end: prepared.length, endOfArchive: true }];
   }
   const segments: Segment[] = [];
@@ -86,6 +85,15 @@ export function planSegments(prepared: readonly PreparedEntry[], threshold: numb
   close(groupStart, prepared.length);
   segments[segments.length - 1]!.endOfArchive = true;
   return segments;
+}
+
+/**
+ * Whether the layer's tar is smaller than the segment threshold: such a layer is one segment and
+ * one member, compressed whatever it holds, so it is byte for byte what one zlib stream (and pack)
+ * would write.
+ */
+export function isSmallLayer(prepared: readonly PreparedEntry[], threshold: number): boolean {
+  return prepared.reduce((sum, { entry }) => sum + tarFootprint(entry), 2 * BLOCK) < threshold;
 }
 
 /** The bytes an entry takes in a ustar archive: a header block and its content padded to blocks. */

@@ -1,10 +1,9 @@
-import { pack as createPack, type Pack } from "tar-stream";
-import { paddedDataSize, withGoHeaders } from "./go-headers.js";
 import { PolypackError } from "../errors.js";
 import type { LayerEntry, StreamedFileEntry } from "./entry.js";
-import { layerMtime, tarHeaderFor, type HeaderOptions, type TarHeader } from "./header.js";
+import { readEntryFile, sizeMismatch } from "./entry-file.js";
+import { entryHeaderBytes, layerMtime, type HeaderOptions } from "./header.js";
 import { compareArchivePaths, entryArchivePath } from "./paths.js";
-import { drained } from "./stream-util.js";
+import { END_OF_ARCHIVE, paddedLength } from "./tar-format.js";
 
 /** How a tar stream is written. */
 export interface TarOptions {
@@ -84,53 +83,8 @@ export async function* tarStream(
   entries: Iterable<LayerEntry>,
   options: TarOptions = {},
 ): AsyncGenerator<Buffer> {
-  const headerOptions = tarHeaderOptions(options);
-  yield* packEntries(prepareEntries(entries), headerOptions, true);
+  yield* packEntries(prepareEntries(entries), tarHeaderOptions(options), true);
 }
-
-const BLOCK = 512;
-const PAX_TYPEFLAG = 0x78; // "x"
-const TYPEFLAG_OFFSET = 156;
-
-/**
- * The tar bytes that come before a file entry's content (its header, and the PAX header before it
- * when one is needed), exactly as packEntries writes them, without reading the file.
- */
-export async function fileHeaderBytes(
-  entry: StreamedFileEntry,
-  path: string,
-  options: HeaderOptions,
-): Promise<Buffer> {
-  const pack = createPack();
-  // The content never comes: only the header is wanted, and the pack is destroyed after it.
-  pack.entry(tarHeaderFor(entry, path, options)).on("error", () => undefined);
-  const pieces: Buffer[] = [];
-  let length = 0;
-  let expected = BLOCK;
-  const iterator = (pack as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-  try {
-    while (length < expected) {
-      const next = await iterator.next();
-      if (next.done) throw new Error(`tar header of ${path} ended early`);
-      pieces.push(next.value);
-      length += next.value.length;
-      const first = pieces[0]!;
-      if (expected === BLOCK && length >= BLOCK && first[TYPEFLAG_OFFSET] === PAX_TYPEFLAG) {
-        // A PAX header: its records, then the file's own header.
-        expected = BLOCK + paddedDataSize(first.subarray(0, BLOCK)) + BLOCK;
-      }
-    }
-  } finally {
-    pack.destroy();
-  }
-  const raw = Buffer.concat(pieces, length);
-  const rewritten: Buffer[] = [];
-  for await (const chunk of withGoHeaders([raw.subarray(0, expected)])) rewritten.push(chunk);
-  return Buffer.concat(rewritten, expected);
-}
-
-/** The size of the two zero blocks tar-stream writes when an archive is finalised. */
-const END_OF_ARCHIVE_BYTES = 1024;
 
 /**
  * The tar bytes of a run of prepared entries, in the given order. Without `endOfArchive` the two
@@ -142,101 +96,48 @@ export async function* packEntries(
   headerOptions: HeaderOptions,
   endOfArchive: boolean,
 ): AsyncGenerator<Buffer> {
-  const pack = createPack();
-  const producing = writeEntries(pack, prepared, headerOptions).then(
-    () => pack.finalize(),
-    (error: unknown) => pack.destroy(error instanceof Error ? error : new Error(String(error))),
-  );
-  try {
-    const chunks = withGoHeaders(pack as AsyncIterable<Buffer>);
-    yield* endOfArchive ? chunks : withoutLastBytes(chunks, END_OF_ARCHIVE_BYTES);
-  } finally {
-    pack.destroy();
-    await producing;
-  }
-}
-
-/** Everything but the last `count` bytes of a stream. */
-async function* withoutLastBytes(source: AsyncIterable<Buffer>, count: number): AsyncGenerator<Buffer> {
-  const held: Buffer[] = [];
-  let heldBytes = 0;
-  for await (const chunk of source) {
-    held.push(chunk);
-    heldBytes += chunk.length;
-    while (held.length > 1 && heldBytes - held[0]!.length >= count) {
-      const first = held.shift()!;
-      heldBytes -= first.length;
-      yield first;
-    }
-  }
-  let keep = heldBytes - count;
-  for (const chunk of held) {
-    if (keep <= 0) break;
-    yield chunk.subarray(0, keep);
-    keep -= chunk.length;
-  }
-}
-
-async function writeEntries(
-  pack: Pack,
-  prepared: readonly PreparedEntry[],
-  options: HeaderOptions,
-): Promise<void> {
   for (const { path, entry } of prepared) {
-    const header = tarHeaderFor(entry, path, options);
-    if (entry.type !== "file") {
-      await addEntry(pack, header);
-    } else if (entry.content !== undefined) {
-      await addEntry(pack, header, Buffer.from(entry.content));
+    yield entryHeaderBytes(entry, path, headerOptions);
+    if (entry.type !== "file") continue;
+    if (entry.content !== undefined) {
+      const content = Buffer.from(entry.content);
+      yield content;
+      yield padding(content.length);
     } else {
-      await addStreamedEntry(pack, header, entry, path);
+      yield* streamedContent(entry, path);
+      yield padding(entry.size);
     }
   }
+  if (endOfArchive) yield END_OF_ARCHIVE;
 }
 
-function addEntry(pack: Pack, header: TarHeader, content?: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const done = (error?: Error | null): void => (error ? reject(error) : resolve());
-    if (content === undefined) pack.entry(header, done);
-    else pack.entry(header, content, done);
-  });
+/** The zeros that fill a file's last block. */
+function padding(size: number): Buffer {
+  return Buffer.alloc(paddedLength(size) - size);
 }
 
-async function addStreamedEntry(
-  pack: Pack,
-  header: TarHeader,
-  entry: StreamedFileEntry,
-  path: string,
-): Promise<void> {
-  let sink!: ReturnType<Pack["entry"]>;
-  const finished = new Promise<void>((resolve, reject) => {
-    sink = pack.entry(header, (error) => (error ? reject(error) : resolve()));
-  });
-  // Failures reach us through the entry callback and the pack stream; without a listener the
-  // entry's own error event would be an uncaught exception.
-  sink.on("error", () => undefined);
-  finished.catch(() => undefined);
+/**
+ * A streamed file's bytes, exactly `size` of them, or LAYER_SIZE_MISMATCH. A file on disk is read
+ * through EntryFile, which also fails when it changes while it is read.
+ */
+async function* streamedContent(entry: StreamedFileEntry, path: string): AsyncGenerator<Buffer> {
+  if (entry.file !== undefined) {
+    yield* readEntryFile(path, { ...entry, file: entry.file }, (file) => file.chunks());
+    return;
+  }
   const source = await entry.open();
   try {
     let written = 0;
     for await (const chunk of source as AsyncIterable<Buffer>) {
+      if (written + chunk.length > entry.size) {
+        written += chunk.length;
+        break;
+      }
       written += chunk.length;
-      if (written > entry.size) break;
-      if (!sink.write(chunk)) await drained(sink);
+      yield chunk;
     }
-    if (written !== entry.size) {
-      throw new PolypackError(
-        "LAYER_SIZE_MISMATCH",
-        `${path}: expected ${entry.size} bytes but ${written > entry.size ? "got more" : `got ${written}`}`,
-        { hint: "a file changed while the layer was being written; run again" },
-      );
-    }
-    sink.end(undefined);
-  } catch (error) {
-    sink.destroy(error instanceof Error ? error : new Error(String(error)));
-    throw error;
+    if (written !== entry.size) throw sizeMismatch(path, entry.size, written);
   } finally {
     source.destroy();
   }
-  await finished;
 }

@@ -10,7 +10,7 @@ import { tempPathBeside } from "../util/fs.js";
 import type { LayerEntry } from "./entry.js";
 import { checkGzipLevel, DEFAULT_GZIP_LEVEL } from "./gzip.js";
 import { MemberCache } from "./member-cache.js";
-import { writeGzipLayer, type StoredBlob } from "./gzip-layer.js";
+import { writeGzipLayer } from "./gzip-layer.js";
 import { checkParallelism, defaultParallelism, type MemberStats } from "./parallel-gzip.js";
 import { segmentation } from "./segment-plan.js";
 import { hashingTap } from "./stream-util.js";
@@ -27,9 +27,9 @@ export interface LayerOptions extends TarOptions {
   /** gzip members compressed at once (default: one per core, at least 2, at most the libuv pool). */
   parallelism?: number;
   /**
-   * A directory where compressed gzip members are kept between runs (see README.md). Members
-   * whose uncompressed bytes are already there are copied instead of compressed again, and a
-   * layer whose members are all unchanged is not even hashed again. No cache when unset.
+   * A directory where compressed gzip members are kept between runs (see README.md). A member
+   * whose uncompressed bytes are there is copied instead of compressed again, once the entry is
+   * checked to inflate to exactly those bytes. No cache when unset.
    */
   memberCache?: string;
   /**
@@ -39,13 +39,6 @@ export interface LayerOptions extends TarOptions {
   segmentThreshold?: number;
   /** The most uncompressed bytes per gzip member (default 8 MiB). Part of the layer format too. */
   memberSize?: number;
-  /**
-   * Asked, when the member cache's record of an earlier write gives this layer's digest before it
-   * is written, whether the destination already holds that blob. If it does and every member's
-   * input still has its recorded key, nothing is written (the sink is just ended) and the result's
-   * `written` is false. Inputs are still read and hashed for their keys.
-   */
-  alreadyStored?: (blob: StoredBlob) => Promise<boolean>;
 }
 
 /** A written layer: its blob descriptor and the digest of its uncompressed tar. */
@@ -58,8 +51,6 @@ export interface WrittenLayer {
   uncompressedSize: number;
   /** How the gzip members were made (gzip layers only). */
   members?: MemberStats;
-  /** False when the destination already held the blob (see LayerOptions.alreadyStored). */
-  written: boolean;
 }
 
 /** The media type of a layer blob written with these options. */
@@ -93,7 +84,7 @@ export async function writeLayer(
     await pipeline([Readable.from(tarStream(entries, options)), hashingTap(tar), sink]);
     const diffID = tar.digest().toString();
     const descriptor = { mediaType, digest: diffID, size: tar.size };
-    return { descriptor, diffID, uncompressedSize: tar.size, written: true };
+    return { descriptor, diffID, uncompressedSize: tar.size };
   }
   const level = options.compressionLevel ?? DEFAULT_GZIP_LEVEL;
   checkGzipLevel(level);
@@ -107,21 +98,16 @@ export async function writeLayer(
     memberSize,
     headerOptions: tarHeaderOptions(options),
     cache,
-    alreadyStored: options.alreadyStored,
   });
   return {
     descriptor: { mediaType, digest: layer.digest, size: layer.size },
     diffID: layer.diffID,
     uncompressedSize: layer.uncompressedSize,
     members: layer.members,
-    written: layer.written,
   };
 }
 
-/**
- * Writes a layer blob to a file, atomically: nothing appears at `path` unless it completes (or
- * when the destination already held it: see LayerOptions.alreadyStored).
- */
+/** Writes a layer blob to a file, atomically: nothing appears at `path` unless it completes. */
 export async function writeLayerFile(
   entries: Iterable<LayerEntry>,
   path: string,
@@ -133,8 +119,7 @@ export async function writeLayerFile(
     // Opened before the data flows, so a failure cannot leave a lazily created file behind.
     const file = await open(temp, "w", 0o644);
     const layer = await writeLayer(entries, file.createWriteStream(), options);
-    if (layer.written) await rename(temp, path);
-    else await rm(temp, { force: true });
+    await rename(temp, path);
     return layer;
   } catch (error) {
     await rm(temp, { force: true });

@@ -3,7 +3,7 @@ import { mkdir, readdir, rename, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { isPolypackError, PolypackError } from "../errors.js";
-import type { PutBlobResult } from "../oci/content.js";
+import type { PutBlobOptions, PutBlobResult } from "../oci/content.js";
 import { descriptorFor, type Descriptor } from "../oci/descriptor.js";
 import { Digest } from "../oci/digest.js";
 import { MAX_MANIFEST_BYTES, type ImageIndex } from "../oci/manifest.js";
@@ -109,16 +109,26 @@ export class OciLayout implements LayoutReader {
     return check;
   }
 
-  /** Stores a blob from a stream opened only when needed; a present blob is kept as it is. */
+  /**
+   * Stores a blob from a stream opened only when needed; a present blob is kept as it is. A
+   * `spool` file (see PutBlobOptions) on the same file system is moved into place instead.
+   */
   async putBlob(
     descriptor: Descriptor,
     open: () => Promise<Readable>,
-    onProgress?: (bytesDone: number) => void,
+    options: Pick<PutBlobOptions, "onProgress" | "spool"> = {},
   ): Promise<PutBlobResult> {
     if (await this.hasBlob(descriptor)) return "exists";
     const path = this.blobPath(descriptor.digest);
     await mkdir(dirname(path), { recursive: true });
-    await writeVerifiedFile(path, descriptor, open, `blob written to ${this.path}`, onProgress);
+    if (options.spool && (await moved(options.spool, path, descriptor.size))) {
+      // Hashed by polypack as it was written into the spool, moments ago.
+      await this.noteWritten(descriptor.digest, path);
+      options.onProgress?.(descriptor.size);
+      return "moved";
+    }
+    const context = `blob written to ${this.path}`;
+    await writeVerifiedFile(path, descriptor, open, context, options.onProgress);
     await this.noteWritten(descriptor.digest, path);
     return "uploaded";
   }
@@ -257,4 +267,17 @@ async function sweepLayoutTemps(path: string): Promise<void> {
   folders.push(...algorithms.map((algorithm) => join(path, "blobs", algorithm)));
   for (const folder of folders) await sweepStaleTemps(folder);
   await sweepStaleTemps(dirname(path), basename(path));
+}
+
+/** Moves a spool file of the expected size to `path`; false when it is not there or on another file system. */
+async function moved(spool: string, path: string, size: number): Promise<boolean> {
+  const info = await stat(spool).catch(() => undefined);
+  if (!info?.isFile() || info.size !== size) return false;
+  try {
+    await rename(spool, path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EXDEV") return false;
+    throw error;
+  }
 }

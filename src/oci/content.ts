@@ -24,6 +24,12 @@ export interface ContentSource {
   fetchManifest(descriptor: Descriptor): Promise<Buffer>;
   /** A blob as a stream that fails (instead of ending) when its bytes do not match the descriptor. */
   openBlob(descriptor: Descriptor): Promise<Readable>;
+  /**
+   * Whether a failed read of a blob may succeed if the blob is opened again (a body damaged on the
+   * way from a registry, say). Absent, or false, for a failure that would recur: a file whose
+   * bytes are wrong fails at once.
+   */
+  refetchable?(error: unknown): boolean;
   /** Releases files or connections. */
   close?(): Promise<void>;
 }
@@ -34,10 +40,16 @@ export interface PutBlobOptions {
   mountFrom?: RegistryLocation;
   /** Called with the number of bytes written so far. */
   onProgress?: (bytesDone: number) => void;
+  /**
+   * A local file holding exactly the blob's bytes, written and hashed by polypack moments ago and
+   * given up by the caller: a target on the same file system may move it into place instead of
+   * copying it. A target that cannot is free to ignore it and open the stream.
+   */
+  spool?: string;
 }
 
 /** What putBlob did, for reports. */
-export type PutBlobResult = "uploaded" | "mounted" | "exists";
+export type PutBlobResult = "uploaded" | "mounted" | "exists" | "moved";
 
 /**
  * The write side of a content store. Writers are called in dependency order by `copy`: blobs, then

@@ -1,14 +1,11 @@
-import type { OciLayout } from "../layout/oci-layout.js";
+import type { Layer } from "../image/blob.js";
+import { newIndex } from "../image/index-edit.js";
+import type { Artifact, Image } from "../image/image.js";
+import { emptyImage, mutateImage } from "../image/mutate.js";
+import type { LayerSpool } from "../image/spool.js";
 import { layerMtime } from "../layer/header.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import type { PlatformJSON } from "../oci/platform.js";
-import {
-  storeImage,
-  storeIndex,
-  storeLayer,
-  type StoredLayer,
-  type StoreLayerOptions,
-} from "./image-writer.js";
 import {
   addModuleLayer,
   BUILDPACKAGE_METADATA_LABEL,
@@ -21,18 +18,22 @@ import type { PackagePlan, TargetPlan } from "./plan.js";
 
 /** Layers (and their label entries) of other buildpacks that go into a target's image first. */
 export interface IncludedLayers {
-  layers: StoredLayer[];
+  layers: Layer[];
   moduleLayers: ModuleLayers;
   /** Replaces the plan's metadata label (a composite's stacks depend on its children). */
   metadataLabel?: string;
 }
 
-/** One image written for one target. */
+/** One image made for one target. */
 export interface BuiltImage {
   key: string;
   platform: PlatformJSON;
   /** The image manifest's descriptor, with its platform. */
   manifest: Descriptor;
+  /** The image, as a value the delivery writes. */
+  image: Image;
+  /** This buildpack's own layer. */
+  layer: Layer;
   /** The diffID of this buildpack's own layer. */
   layerDiffID: string;
   /** How this buildpack's own layer was made. */
@@ -42,18 +43,22 @@ export interface BuiltImage {
 }
 
 /**
- * How a layer was made: whether it was written at all (a destination that already holds it gets
- * nothing), and how many of its gzip members were compressed rather than taken from the cache.
+ * How a layer was made: whether it is new to the destination (one that already holds it gets
+ * nothing), and how its gzip members were made: stored as they are, compressed, or from the cache.
  */
 export interface LayerWriteSummary {
   written: boolean;
   members: number;
+  stored: number;
   compressed: number;
+  cacheHits: number;
+  /** Cache entries that did not check out and were made again. */
+  cacheRepaired: number;
 }
 
-/** What was written: the root (an index for several targets, else the one image) and each image. */
+/** What was made: the root (an index for several targets, else the one image) and each image. */
 export interface BuildResult {
-  root: Descriptor;
+  root: Artifact;
   images: BuiltImage[];
 }
 
@@ -61,78 +66,74 @@ export interface BuildResult {
 export interface BuildOptions {
   /** The config's `created` and history time (default: SOURCE_DATE_EPOCH or 1980-01-01T00:00:01Z). */
   created?: Date;
-  /** Other buildpacks' layers for a target (composite packages), stored into the same layout. */
-  include?: (target: TargetPlan, layout: OciLayout) => Promise<IncludedLayers>;
+  /** Other buildpacks' layers for a target (composite packages), by reference or spooled. */
+  include?: (target: TargetPlan, spool: LayerSpool) => Promise<IncludedLayers>;
   /** A directory of compressed layer pieces to reuse (see src/layer/README.md); none when unset. */
   layerCache?: string;
-  /**
-   * Whether the package's destination already holds a blob: a layer it holds (as the layer cache
-   * knows before writing) is not written into the layout again.
-   */
-  alreadyStored?: StoreLayerOptions["alreadyStored"];
   /** More labels for every image (`--label`); the buildpackage labels always win. */
   labels?: Readonly<Record<string, string>>;
-  /** Called as each target's image is stored. */
+  /** Called as each target's image is made. */
   onImage?: (image: BuiltImage) => void;
 }
 
 /**
- * Writes a plan into an OCI layout's blob store: per target one layer for the buildpack, a config
- * with pack's labels and a manifest; with several targets an index over them, each entry carrying
- * its platform. index.json is left alone: the caller names the root when it delivers it.
+ * Makes a plan's images: per target one layer for the buildpack (written into the spool), then an
+ * empty image for the target's platform with the included layers and that layer appended and
+ * pack's labels set; with several targets an index over them, each entry carrying its platform.
+ * Nothing is stored: the result is a value that delivery writes to the destination.
  */
 export async function buildPackage(
   plan: PackagePlan,
-  layout: OciLayout,
+  spool: LayerSpool,
   sources: EntrySources,
   options: BuildOptions = {},
 ): Promise<BuildResult> {
   const created = options.created ?? layerMtime();
   const images: BuiltImage[] = [];
   for (const target of plan.targets) {
-    const included = (await options.include?.(target, layout)) ?? { layers: [], moduleLayers: {} };
-    const own = await storeLayer(layout, await targetLayerEntries(plan, target, sources), {
+    const included = (await options.include?.(target, spool)) ?? { layers: [], moduleLayers: {} };
+    const own = await spool.write(targetLayerEntries(plan, target, sources), {
+      absoluteNames: true,
+      mediaTypes: "oci",
       ...(options.layerCache ? { memberCache: options.layerCache } : {}),
-      ...(options.alreadyStored ? { alreadyStored: options.alreadyStored } : {}),
     });
     const moduleLayers: ModuleLayers = structuredClone(included.moduleLayers);
     addModuleLayer(moduleLayers, plan.id, plan.version, { ...plan.layerInfo, layerDiffID: own.diffID });
-    const layers = [...included.layers, { descriptor: own.descriptor, diffID: own.diffID }];
-    const manifest = await storeImage(
-      layout,
-      {
-        platform: target.platform,
-        layers,
-        labels: {
-          ...options.labels,
-          [BUILDPACKAGE_METADATA_LABEL]: included.metadataLabel ?? plan.metadataLabel,
-          [layersLabelFor(plan.kind)]: buildpackLayersLabel(moduleLayers),
-        },
-      },
+    const layers = [...included.layers, own];
+    const image = mutateImage(emptyImage(target.platform), {
+      add: layers.map((layer) => ({ layer })),
       created,
-    );
-    const image: BuiltImage = {
+      labels: {
+        ...options.labels,
+        [BUILDPACKAGE_METADATA_LABEL]: included.metadataLabel ?? plan.metadataLabel,
+        [layersLabelFor(plan.kind)]: buildpackLayersLabel(moduleLayers),
+      },
+    });
+    const members = own.written.members;
+    const built: BuiltImage = {
       key: target.key,
       platform: target.platform,
-      manifest,
+      manifest: { ...(await image.descriptor()), platform: target.platform },
+      image,
+      layer: own,
       layerDiffID: own.diffID,
       layerWrite: {
-        written: own.written,
-        members: own.members?.members ?? 1,
-        compressed: own.members?.compressed ?? 1,
+        written: true,
+        members: members?.members ?? 1,
+        stored: members?.stored ?? 0,
+        compressed: members?.compressed ?? 1,
+        cacheHits: members?.cacheHits ?? 0,
+        cacheRepaired: members?.cacheRepaired ?? 0,
       },
       layers: layers.length,
       dependencies: target.dependencies.length,
     };
-    images.push(image);
-    options.onImage?.(image);
+    images.push(built);
+    options.onImage?.(built);
   }
   const root =
     images.length === 1
-      ? images[0]!.manifest
-      : await storeIndex(
-          layout,
-          images.map((image) => image.manifest),
-        );
+      ? images[0]!.image
+      : newIndex(images.map(({ image, platform }) => ({ artifact: image, platform })));
   return { root, images };
 }

@@ -1,8 +1,7 @@
 import { isPolypackError, PolypackError } from "../errors.js";
-import type { OciLayout } from "../layout/oci-layout.js";
+import type { LayerSpool } from "../image/spool.js";
 import type { Platform } from "../oci/platform.js";
 import type { DependencyLayers } from "./composite-image.js";
-import { storeLayer } from "./image-writer.js";
 import { labelStacks } from "./labels.js";
 import { targetLayerEntries } from "./layer-entries.js";
 import { planPackage } from "./plan.js";
@@ -13,12 +12,12 @@ import { scanSourceTree } from "./source-tree.js";
 /**
  * Packages a buildpack folder named by a package.toml dependency for one platform, the same way
  * the top buildpack is packaged (per-target folders, include-files, only that target's
- * dependencies), and stores its layer in `layout`. Its pre-package is not run, as pack does not.
+ * dependencies), and writes its layer into the spool. Its pre-package is not run, as pack does not.
  */
 export async function layersFromFolder(
   dir: string,
   platform: Platform,
-  layout: OciLayout,
+  spool: LayerSpool,
 ): Promise<DependencyLayers> {
   const { descriptor } = await readBuildpackSource({ path: dir });
   const flag = platform.with({ osVersion: "" }).toString();
@@ -34,10 +33,13 @@ export async function layersFromFolder(
   }
   const plan = planPackage(descriptor, selection, await scanSourceTree(dir));
   const target = plan.targets[0]!;
-  const written = await storeLayer(layout, await targetLayerEntries(plan, target, { buildpackDir: dir }));
+  const layer = await spool.write(targetLayerEntries(plan, target, { buildpackDir: dir }), {
+    absoluteNames: true,
+    mediaTypes: "oci",
+  });
   return {
-    layers: [{ descriptor: written.descriptor, diffID: written.diffID }],
-    moduleLayers: { [plan.id]: { [plan.version]: { ...plan.layerInfo, layerDiffID: written.diffID } } },
+    layers: [layer],
+    moduleLayers: { [plan.id]: { [plan.version]: { ...plan.layerInfo, layerDiffID: layer.diffID } } },
     stacks: labelStacks(descriptor),
     warnings: plan.warnings,
   };

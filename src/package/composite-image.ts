@@ -1,11 +1,10 @@
 import { PolypackError } from "../errors.js";
-import type { OciLayout } from "../layout/oci-layout.js";
+import type { Layer } from "../image/blob.js";
+import { configPlatform, readArtifact, type Image } from "../image/image.js";
 import type { ContentSource } from "../oci/content.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import { MediaType } from "../oci/media-types.js";
-import type { Platform } from "../oci/platform.js";
-import { readSourceImages, type SourceImage } from "./image-read.js";
-import type { StoredLayer } from "./image-writer.js";
+import { Platform } from "../oci/platform.js";
 import { parseMetadataStacks, parseModuleLayers } from "./label-parse.js";
 import {
   BUILDPACK_LAYERS_LABEL,
@@ -16,7 +15,7 @@ import {
 
 /** What one included buildpack (or buildpackage) adds to a target's image. */
 export interface DependencyLayers {
-  layers: StoredLayer[];
+  layers: Layer[];
   moduleLayers: ModuleLayers;
   stacks: LabelStack[];
   warnings: string[];
@@ -24,18 +23,15 @@ export interface DependencyLayers {
 
 /**
  * Takes the image for `platform` out of a buildpackage (a multi-arch index or a single image, in a
- * registry, a layout or a `.cnb`), copies its layers into `layout` and returns them with its labels.
- * Docker layer media types become their OCI equivalents (the bytes are the same). An image that
- * names no architecture (pack's long-standing bug) is accepted for any target, with a warning.
+ * registry, a layout or a `.cnb`) and returns its layers, by reference, with its labels: nothing is
+ * read but its manifests and config. Docker layer media types become their OCI equivalents (the
+ * bytes are the same). An image that names no architecture (pack's long-standing bug) is accepted
+ * for any target, with a warning.
  */
-export async function layersFromImage(
-  source: ContentSource,
-  platform: Platform,
-  layout: OciLayout,
-): Promise<DependencyLayers> {
-  const images = await readSourceImages(source);
-  const { image, warnings } = chooseImage(images, platform, source.name);
-  const labels = image.config.config?.Labels ?? {};
+export async function layersFromImage(source: ContentSource, platform: Platform): Promise<DependencyLayers> {
+  const { image, warnings } = chooseImage(await imagesOf(source), platform, source.name);
+  const config = await image.config();
+  const labels = config.config?.Labels ?? {};
   const layersLabel = labels[BUILDPACK_LAYERS_LABEL];
   if (layersLabel === undefined) {
     throw new PolypackError(
@@ -43,19 +39,10 @@ export async function layersFromImage(
       `${source.name} is not a buildpackage: it has no ${BUILDPACK_LAYERS_LABEL} label`,
     );
   }
-  const diffIDs = image.config.rootfs?.diff_ids ?? [];
-  if (diffIDs.length !== image.manifest.layers.length) {
-    throw new PolypackError(
-      "BUILDPACKAGE_INVALID",
-      `${source.name}@${image.descriptor.digest}: ${image.manifest.layers.length} layers but ${diffIDs.length} diff_ids`,
-    );
-  }
-  const layers: StoredLayer[] = [];
-  for (const [i, layer] of image.manifest.layers.entries()) {
-    const descriptor = ociLayerDescriptor(layer);
-    await layout.putBlob(descriptor, () => source.openBlob(layer));
-    layers.push({ descriptor, diffID: diffIDs[i]! });
-  }
+  const layers = (await image.layers()).map((layer) => ({
+    ...layer,
+    descriptor: ociLayerDescriptor(layer.descriptor),
+  }));
   const metadata = labels[BUILDPACKAGE_METADATA_LABEL];
   return {
     layers,
@@ -67,11 +54,35 @@ export async function layersFromImage(
   };
 }
 
+/** An image of a buildpackage, with the platform its index entry or config gives. */
+interface PlatformImage {
+  image: Image;
+  platform: Platform;
+}
+
+/** The images a source holds: the root image, or each image its index lists. */
+async function imagesOf(source: ContentSource): Promise<PlatformImage[]> {
+  const root = await readArtifact(source);
+  if (root.kind === "image")
+    return [{ image: root, platform: Platform.fromJSON(await configPlatform(root)) }];
+  const images: PlatformImage[] = [];
+  for (const entry of await root.entries()) {
+    const child = await entry.load();
+    if (child.kind !== "image") continue;
+    const platform = entry.descriptor.platform ?? (await configPlatform(child));
+    images.push({ image: child, platform: Platform.fromJSON(platform) });
+  }
+  if (images.length === 0) {
+    throw new PolypackError("IMAGE_NOT_FOUND", `${source.name} holds an index without any image manifest`);
+  }
+  return images;
+}
+
 function chooseImage(
-  images: readonly SourceImage[],
+  images: readonly PlatformImage[],
   wanted: Platform,
   name: string,
-): { image: SourceImage; warnings: string[] } {
+): { image: Image; warnings: string[] } {
   const same = (have: string, want: string): boolean => have === "" || want === "" || have === want;
   const matching = images.filter(
     (i) =>
@@ -81,11 +92,11 @@ function chooseImage(
       same(i.platform.osVersion, wanted.osVersion),
   );
   const exact = matching.find((i) => i.platform.architecture === wanted.architecture);
-  if (exact) return { image: exact, warnings: [] };
+  if (exact) return { image: exact.image, warnings: [] };
   const unnamed = matching[0];
   if (unnamed) {
     return {
-      image: unnamed,
+      image: unnamed.image,
       warnings: [`${name} names no architecture; using it for ${wanted.toString()} unchecked`],
     };
   }

@@ -13,7 +13,7 @@ import { buildpackageMetadataLabel, labelStacks, type ModuleLayers } from "./lab
 import type { PackagePlan, TargetPlan } from "./plan.js";
 import type { BuildpackSource } from "./source.js";
 import { resolvedStacks } from "./stacks.js";
-import type { OciLayout } from "../layout/oci-layout.js";
+import type { LayerSpool } from "../image/spool.js";
 
 /** How a composite package reaches the buildpacks its package.toml names. */
 export interface CompositeOptions {
@@ -27,12 +27,13 @@ export interface CompositeOptions {
 export type DependencyLocation = { kind: "folder"; path: string } | Endpoint;
 
 /** A function giving each target the other buildpacks' layers, as `buildPackage` takes it. */
-export type IncludeLayers = (target: TargetPlan, layout: OciLayout) => Promise<IncludedLayers>;
+export type IncludeLayers = (target: TargetPlan, spool: LayerSpool) => Promise<IncludedLayers>;
 
 /**
  * For a package.toml with `[[dependencies]]`: per target, the layers of every dependency for that
- * target's platform (folders packaged like the top buildpack, buildpackages from `.cnb` files,
- * layouts and registries taking the matching platform), their labels merged as pack merges them,
+ * target's platform (folders packaged like the top buildpack into the spool, buildpackages from
+ * `.cnb` files, layouts and registries taking the matching platform's layers by reference, so
+ * they are mounted or copied straight from where they are when the package is written), their labels merged as pack merges them,
  * the stacks narrowed to what all support, and every `[[order.group]]` entry checked to be
  * present. Undefined for a package without dependencies.
  */
@@ -56,14 +57,14 @@ export function includeCompositeLayers(
     }
     return opened;
   };
-  return Promise.resolve(async (target: TargetPlan, layout: OciLayout) => {
+  return Promise.resolve(async (target: TargetPlan, spool: LayerSpool) => {
     const platform = Platform.fromJSON(target.platform);
     const parts: DependencyLayers[] = [];
     for (const [i, location] of locations.entries()) {
       parts.push(
         location.kind === "folder"
-          ? await layersFromFolder(location.path, platform, layout)
-          : await layersFromImage(await open(i, location), platform, layout),
+          ? await layersFromFolder(location.path, platform, spool)
+          : await layersFromImage(await open(i, location), platform),
       );
     }
     for (const part of parts) for (const warning of part.warnings) options.onWarning?.(warning);

@@ -1,17 +1,10 @@
-import { existsSync } from "node:fs";
-import { rename, stat } from "node:fs/promises";
-import { basename, dirname } from "node:path";
-import { copy, type CopyEvent } from "../copy/copy.js";
+import { resolve } from "node:path";
+import type { Artifact } from "../image/image.js";
+import { write, type WriteEvent } from "../image/write.js";
 import { CnbTarget } from "../layout/cnb-target.js";
-import { LayoutSource } from "../layout/layout-source.js";
 import { LayoutTarget } from "../layout/layout-target.js";
-import { OciLayout } from "../layout/oci-layout.js";
 import type { ContentTarget } from "../oci/content.js";
-import type { Descriptor } from "../oci/descriptor.js";
-import { MediaType } from "../oci/media-types.js";
 import { Platform } from "../oci/platform.js";
-import type { StoredBlob } from "../layer/gzip-layer.js";
-import { sweepStaleTemps } from "../util/fs.js";
 import type { BuiltImage } from "./build.js";
 
 /** Where a package goes. */
@@ -26,73 +19,50 @@ export type PackageDestination =
    */
   | { kind: "target"; target: ContentTarget; tags: readonly string[]; archTags?: boolean };
 
-/**
- * How to ask whether a destination already holds a blob, for the destinations that keep blobs by
- * digest between runs: an existing layout (the blob file, of the right size) and content targets
- * such as registry repositories. A new layout and a `.cnb` file hold nothing yet.
- */
-export function storedBlobCheck(
-  destination: PackageDestination,
-): ((blob: StoredBlob) => Promise<boolean>) | undefined {
-  switch (destination.kind) {
-    case "layout": {
-      if (!existsSync(destination.path)) return undefined;
-      // A folder that is not a layout yet (it becomes one on delivery) holds nothing.
-      const existing = OciLayout.open(destination.path).catch(() => undefined);
-      return async (blob) => (await existing)?.hasBlob(blob) ?? false;
-    }
-    case "target":
-      return ({ digest, size }) =>
-        destination.target.hasBlob({ mediaType: MediaType.ociLayerGzip, digest, size });
-    case "file":
-      return undefined;
-  }
+/** Where a destination's layers are best spooled: beside a local output, so they can be moved in. */
+export function spoolNear(destination: PackageDestination): string | undefined {
+  return destination.kind === "target" ? undefined : resolve(destination.path);
 }
 
-/** The name the scratch layout gives the root while it is being delivered. */
-const SCRATCH_REF = "polypack-package";
+/** What delivery did. */
+export interface Delivery {
+  /** Tags or ref names written, last. */
+  tags: string[];
+  /** The blobs the destination did not hold before (uploaded, mounted or moved in). */
+  written: Set<string>;
+}
 
 /**
- * Moves a built package from its scratch layout to the destination, tags last. A layout that does
- * not exist yet is the scratch layout renamed into place (the scratch must then sit beside it);
- * anything else is a generic copy, so a failure leaves no tag and no partial `.cnb` behind.
- * Returns the tags written.
+ * Writes a built package to its destination with the image model's `write`: blobs the destination
+ * lacks (layers spooled beside a local output are moved in, those of other images mounted or
+ * streamed), children by digest, the index, tags last. A new layout or a `.cnb` appears whole or
+ * not at all; a failure leaves no tag.
  */
 export async function deliverPackage(
-  scratch: OciLayout,
-  root: Descriptor,
+  root: Artifact,
   images: readonly BuiltImage[],
   destination: PackageDestination,
-  onEvent?: (event: CopyEvent) => void,
-): Promise<string[]> {
-  if (destination.kind === "layout") {
-    if (!existsSync(destination.path)) {
-      await new LayoutTarget(scratch).tag(root, destination.refs);
-      await rename(scratch.path, destination.path);
-      // Scratch layouts of interrupted runs sit beside the destination too; an existing layout
-      // sweeps them when opened for writing (OciLayout.create), a new one here.
-      await sweepStaleTemps(dirname(destination.path), basename(destination.path));
-    } else {
-      const layout = await OciLayout.create(destination.path);
-      await adoptBlobs(scratch, layout);
-      await new LayoutTarget(layout).tag(root, destination.refs);
-    }
-    return [...destination.refs];
-  }
-  await new LayoutTarget(scratch).tag(root, [SCRATCH_REF]);
-  const source = new LayoutSource(scratch, SCRATCH_REF);
-  const copyOptions = { ...(onEvent ? { onEvent } : {}) };
+  onEvent?: (event: WriteEvent) => void,
+): Promise<Delivery> {
+  const written = new Set<string>();
+  const events = (event: WriteEvent): void => {
+    if (event.type === "blob-done" && event.result !== "exists") written.add(event.descriptor.digest);
+    onEvent?.(event);
+  };
   switch (destination.kind) {
-    case "file":
-      await copy(source, await CnbTarget.create(destination.path), {
-        ...copyOptions,
-        tags: destination.refs,
-      });
-      return [...destination.refs];
+    case "layout":
+    case "file": {
+      const target =
+        destination.kind === "layout"
+          ? await LayoutTarget.create(destination.path, { whole: true })
+          : await CnbTarget.create(destination.path);
+      await write(root, target, { tags: destination.refs, onEvent: events });
+      return { tags: [...destination.refs], written };
+    }
     case "target": {
       const { target, tags } = destination;
-      await copy(source, target, { ...copyOptions, tags });
-      const written = [...tags];
+      await write(root, target, { tags, onEvent: events });
+      const all = [...tags];
       if (destination.archTags && images.length > 1) {
         for (const image of images) {
           const platform = Platform.fromJSON(image.platform);
@@ -101,24 +71,10 @@ export async function deliverPackage(
             .join("-");
           const archTags = tags.map((tag) => `${tag}-${suffix}`);
           if (archTags.length > 0) await target.tag(image.manifest, archTags);
-          written.push(...archTags);
+          all.push(...archTags);
         }
       }
-      return written;
+      return { tags: all, written };
     }
-  }
-}
-
-/**
- * Moves the blobs a package run wrote into an existing layout that lacks them. The scratch layout
- * sits beside the destination, so each is a rename: the bytes were hashed as they were written
- * moments ago and are not read again. A blob the destination holds stays as it is, unless its
- * file is not that blob (wrong size or bytes): then the scratch copy replaces it.
- */
-async function adoptBlobs(scratch: OciLayout, destination: OciLayout): Promise<void> {
-  for (const digest of await scratch.listBlobs()) {
-    const file = scratch.blobPath(digest);
-    const { size } = await stat(file);
-    await destination.adoptVerifiedFile(file, { digest: digest.toString(), size });
   }
 }

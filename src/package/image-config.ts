@@ -1,5 +1,5 @@
 import type { PlatformJSON } from "../oci/platform.js";
-import { encodeGoJSON, goTime, sortedByGoKey, type GoJSONValue } from "./go-json.js";
+import { encodeGoJSON, goTime, sortedByGoKey, type GoJSONValue } from "../oci/go-json.js";
 
 /**
  * The config blob of one buildpackage image, in go-containerregistry's field order (as pack writes

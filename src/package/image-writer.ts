@@ -2,7 +2,7 @@ import { mkdir, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { LayerEntry } from "../layer/entry.js";
-import { writeLayerFile, type LayerOptions, type WrittenLayer } from "../layer/write-layer.js";
+import { writeLayerFile, type WrittenLayer } from "../layer/write-layer.js";
 import type { OciLayout } from "../layout/oci-layout.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import { buildImageIndex, buildImageManifest, encodeJSON } from "../oci/manifest.js";
@@ -27,14 +27,11 @@ export interface ImageSpec {
 export interface StoreLayerOptions {
   /** The member cache directory (see src/layer/README.md). */
   memberCache?: string;
-  /** Whether the package's final destination already holds a blob, which is then not written. */
-  alreadyStored?: LayerOptions["alreadyStored"];
 }
 
 /**
  * Writes a layer (pack's choices: absolute names, gzip at the default level, OCI media type)
  * straight into the layout's blob store: a temporary file in the layout, renamed to its digest.
- * A layer the final destination already holds is left out (`written` is false).
  */
 export async function storeLayer(
   layout: OciLayout,
@@ -47,9 +44,7 @@ export async function storeLayer(
       absoluteNames: true,
       mediaTypes: "oci",
       ...(options.memberCache ? { memberCache: options.memberCache } : {}),
-      ...(options.alreadyStored ? { alreadyStored: options.alreadyStored } : {}),
     });
-    if (!written.written) return written;
     const blob = layout.blobPath(written.descriptor.digest);
     await mkdir(dirname(blob), { recursive: true });
     await rename(temp, blob);

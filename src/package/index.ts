@@ -37,7 +37,7 @@ export {
   type DependencyLocation,
   type IncludeLayers,
 } from "./composite.js";
-export { joinImages, type JoinResult } from "./join-images.js";
+export { joinImages, type JoinResult } from "../manifest/join.js";
 export { chooseOutput, type OutputChoice, type OutputFlags } from "./output-choice.js";
 export {
   BUILDPACK_LAYERS_LABEL,
@@ -56,7 +56,7 @@ export {
 } from "./labels.js";
 export { parseMetadataStacks, parseModuleLayers } from "./label-parse.js";
 export { mergeCompatibleStacks, resolvedStacks } from "./stacks.js";
-export { encodeGoJSON, goTime, sortedByGoKey, type GoJSONValue } from "./go-json.js";
+export { encodeGoJSON, goTime, sortedByGoKey, type GoJSONValue } from "../oci/go-json.js";
 export { encodeImageConfig } from "./image-config.js";
 export { readSourceImages, type SourceImage } from "./image-read.js";
 export { fetchOfflineDependencies, type OfflineOptions } from "./offline.js";

@@ -1,5 +1,5 @@
 import type { BuildpackDescriptor, GroupEntry, Stack, Target } from "../buildpack/index.js";
-import { encodeGoJSON, sortedByGoKey, type GoJSONValue } from "./go-json.js";
+import { encodeGoJSON, sortedByGoKey, type GoJSONValue } from "../oci/go-json.js";
 
 /** The label holding the top buildpack's info and stacks. */
 export const BUILDPACKAGE_METADATA_LABEL = "io.buildpacks.buildpackage.metadata";

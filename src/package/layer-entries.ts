@@ -1,8 +1,8 @@
 import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { PolypackError } from "../errors.js";
 import type { LayerEntry } from "../layer/entry.js";
+import type { OfflineFile } from "./offline.js";
 import type { PackagePlan, TargetPlan } from "./plan.js";
 import { STREAM_CHUNK_BYTES } from "../oci/verify.js";
 
@@ -10,8 +10,8 @@ import { STREAM_CHUNK_BYTES } from "../oci/verify.js";
 export interface EntrySources {
   /** The buildpack directory that `source` paths are relative to. */
   buildpackDir: string;
-  /** The downloaded file of an offline dependency, by its checksum (`sha256:<hex>`). */
-  dependencyFile?: (checksum: string) => string | undefined;
+  /** The downloaded, verified file of an offline dependency, by its checksum (`sha256:<hex>`). */
+  dependencyFile?: (checksum: string) => OfflineFile | undefined;
 }
 
 /**
@@ -19,11 +19,11 @@ export interface EntrySources {
  * directories first, then the buildpack's files below them (the tar writer sorts, and both
  * directories sort before their contents). File contents are opened only when written.
  */
-export async function targetLayerEntries(
+export function targetLayerEntries(
   plan: Pick<PackagePlan, "layerRoot">,
   target: TargetPlan,
   sources: EntrySources,
-): Promise<LayerEntry[]> {
+): LayerEntry[] {
   const root = plan.layerRoot;
   const idDir = root.slice(0, root.lastIndexOf("/"));
   const entries: LayerEntry[] = [
@@ -46,8 +46,8 @@ export async function targetLayerEntries(
         file: diskPath,
       });
     } else {
-      const diskPath = sources.dependencyFile?.(file.dependency);
-      if (diskPath === undefined) {
+      const downloaded = sources.dependencyFile?.(file.dependency);
+      if (downloaded === undefined) {
         throw new PolypackError(
           "DEPENDENCY_NOT_DOWNLOADED",
           `no downloaded file for dependency ${file.dependency}`,
@@ -56,17 +56,16 @@ export async function targetLayerEntries(
           },
         );
       }
-      const { size, dev, ino, mtimeNs } = await stat(diskPath, { bigint: true });
+      const { path: diskPath, identity } = downloaded;
       entries.push({
         path,
         type: "file",
         mode: file.mode,
-        size: Number(size),
+        size: identity.size,
         open: () => createReadStream(diskPath, { highWaterMark: STREAM_CHUNK_BYTES }),
-        // The download cache verified the file against its checksum when it stored it, and the
-        // file is replaced, never edited, so its checksum and stat say whether it is the same.
-        identity: `${file.dependency} ${dev}:${ino}:${size}:${mtimeNs}`,
         file: diskPath,
+        // Checked against its checksum at this identity; the writer refuses it if it changed since.
+        verified: identity,
       });
     }
   }

@@ -57,7 +57,7 @@ export async function checkOutput(
     if (source !== undefined) await checkAgainstSource(output, existing, source);
     await checkExisting(kind, output, existing);
   }
-  // A layout's scratch copy and a .cnb's working folder are written beside the output.
+  // The layer spool, a new layout and a .cnb's working folder are first written beside the output.
   const createdParent = await onUserPath(unwritable("write the output"), () =>
     ensureWritableDirectory(dirname(given)),
   );

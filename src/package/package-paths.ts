@@ -26,10 +26,8 @@ export interface PackagePathOptions {
  * for the output are removed when the run fails (`abandon`).
  */
 export class PackagePaths {
-  /** The scratch layout, once the run has chosen it; failures inside it concern the output. */
-  scratch: string | undefined;
-  /** Set once the built package is being delivered: from then on only the output is written. */
-  delivering = false;
+  /** The spool the layers are written into, once created; failures inside it concern the output. */
+  spool: string | undefined;
 
   private constructor(
     /** The checked `.cnb` or layout output; undefined for a registry or a dry run. */
@@ -88,13 +86,13 @@ export class PackagePaths {
     if (error.path === undefined) return this.explainPathless(error, output);
     const path = resolve(error.path);
     if (output !== undefined) {
-      // The output itself, its temporary siblings (`.<name>.<random>.tmp...`) and the scratch layout.
+      // The output itself, its temporary siblings (`.<name>.<...>.tmp`, the spool `.tmp.d`) and the spool.
       const parent = dirname(output);
       const sibling = isPathWithin(parent, path) ? firstSegment(parent, path) : undefined;
       if (
         isPathWithin(output, path) ||
         sibling?.startsWith(`.${basename(output)}.`) === true ||
-        (this.scratch !== undefined && isPathWithin(this.scratch, path))
+        (this.spool !== undefined && isPathWithin(this.spool, path))
       ) {
         return userPathError(error, {
           path: output,
@@ -116,23 +114,22 @@ export class PackagePaths {
     return error;
   }
 
-  // A failed write on an open file names no path; which file it was follows from what was being
-  // written: the output while delivering, else the scratch layout (beside a layout output).
+  // A failed write on an open file names no path. Everything a run writes for a `.cnb` or layout
+  // lands on the output's file system (the spool sits beside it), so it is the output's; for a
+  // registry only the spool in TMPDIR is written.
   private explainPathless(
     error: NodeJS.ErrnoException & { code: string },
     output: string | undefined,
   ): unknown {
-    if (!WRITE_FAILURES.includes(error.code) || this.scratch === undefined) return error;
-    const scratchBesideOutput =
-      this.output !== undefined && dirname(this.scratch) === dirname(this.output.path);
-    if (output !== undefined && (this.delivering || scratchBesideOutput)) {
+    if (!WRITE_FAILURES.includes(error.code) || this.spool === undefined) return error;
+    if (output !== undefined) {
       return userPathError(error, { path: output, operation: "write the output", code: "OUTPUT_UNWRITABLE" });
     }
     return userPathError(error, {
-      path: this.scratch,
-      operation: "write the scratch copy of the package in",
+      path: this.spool,
+      operation: "write the layers of the package in",
       code: "SCRATCH_UNWRITABLE",
-      advice: "point TMPDIR at a folder with room for the whole package",
+      advice: "point TMPDIR at a folder with room for the package's layers",
     });
   }
 

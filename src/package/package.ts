@@ -1,17 +1,14 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { realpathSync } from "node:fs";
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { basename, dirname, isAbsolute, relative, sep } from "node:path";
 import type { Writable } from "node:stream";
 import type { CopyEvent } from "../copy/copy.js";
 import type { DependencyEvent } from "../dependencies/index.js";
-import { OciLayout } from "../layout/oci-layout.js";
+import { LayerSpool } from "../image/spool.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import { PolypackError } from "../errors.js";
-import { tempPathBeside } from "../util/fs.js";
 import { buildPackage, type BuildOptions, type BuiltImage } from "./build.js";
-import { deliverPackage, storedBlobCheck, type PackageDestination } from "./deliver.js";
-import { fetchOfflineDependencies } from "./offline.js";
+import { deliverPackage, spoolNear, type PackageDestination } from "./deliver.js";
+import { fetchOfflineDependencies, type OfflineFile } from "./offline.js";
 import { planPackage, type PackagePlan } from "./plan.js";
 import { prePackageTargets, selectTargets } from "./plan-targets.js";
 import { runPrePackage } from "./pre-package.js";
@@ -25,7 +22,9 @@ export type PackageEvent =
   | { type: "pre-package"; command: string; targets: string }
   | { type: "dependency"; event: DependencyEvent }
   | { type: "image"; image: BuiltImage }
-  | { type: "copy"; event: CopyEvent };
+  | { type: "copy"; event: CopyEvent }
+  /** Something the user should know that did not stop the run (a cache entry rebuilt, say). */
+  | { type: "warning"; message: string };
 
 /** Options of `packageBuildpack`. */
 export interface PackageOptions {
@@ -83,9 +82,10 @@ export interface PackageResult {
 
 /**
  * Packages a buildpack for each of its targets: reads buildpack.toml (and package.toml), runs
- * pre-package once, plans every target's layer, writes the images into a scratch layout and then
- * delivers the whole package to the destination, tags last. Nothing appears at an output path
- * unless every step succeeded; the scratch layout is removed either way.
+ * pre-package once, plans every target's layer, writes each layer into a spool beside the output,
+ * and writes the images to the destination with the image model (layers moved, mounted or
+ * streamed once), tags last. Nothing appears at an output path unless every step succeeded; the
+ * spool is removed either way.
  */
 export async function packageBuildpack(options: PackageOptions): Promise<PackageResult> {
   const source = await readBuildpackSource({
@@ -154,46 +154,41 @@ async function runPackage(
           baseDir: dir,
           ...(paths.dependencyCache ? { cacheDir: paths.dependencyCache } : {}),
           onEvent: (event) => options.onEvent?.({ type: "dependency", event }),
+          onDiscard: (path, reason) =>
+            options.onEvent?.({
+              type: "warning",
+              message: `cached dependency ${path} did not match its checksum (${reason}); removed and fetched again`,
+            }),
         },
       )
-    : new Map<string, string>();
+    : new Map<string, OfflineFile>();
 
-  const alreadyStored = storedBlobCheck(options.destination);
-  const scratchPath = await scratchDirectory(options.destination, paths.output?.path);
-  paths.scratch = scratchPath;
+  const spool = await LayerSpool.create(spoolNear(options.destination));
+  paths.spool = spool.dir;
   try {
-    const scratch = await OciLayout.create(scratchPath);
     const built = await buildPackage(
       plan,
-      scratch,
+      spool,
       { buildpackDir: dir, dependencyFile: (checksum) => dependencyFiles.get(checksum) },
       {
         ...(options.created ? { created: options.created } : {}),
         ...(options.labels ? { labels: options.labels } : {}),
         ...(include ? { include } : {}),
         ...(paths.layerCache !== undefined ? { layerCache: paths.layerCache } : {}),
-        ...(alreadyStored ? { alreadyStored } : {}),
         onImage: (image) => options.onEvent?.({ type: "image", image }),
       },
     );
-    paths.delivering = true;
-    const tags = await deliverPackage(scratch, built.root, built.images, options.destination, (event) =>
+    const delivery = await deliverPackage(built.root, built.images, options.destination, (event) =>
       options.onEvent?.({ type: "copy", event }),
     );
-    return { plan, dryRun: false, root: built.root, images: built.images, tags };
+    for (const image of built.images) {
+      image.layerWrite.written = delivery.written.has(image.layer.descriptor.digest);
+    }
+    const root = await built.root.descriptor();
+    return { plan, dryRun: false, root, images: built.images, tags: delivery.tags };
   } finally {
-    // A new layout is the scratch directory renamed into place, so then there is nothing left to remove.
-    await rm(scratchPath, { recursive: true, force: true });
+    await spool.remove();
   }
-}
-
-// A layout is written beside its final path so that it can be renamed into place.
-async function scratchDirectory(
-  destination: PackageDestination,
-  output: string | undefined,
-): Promise<string> {
-  if (destination.kind === "layout") return `${tempPathBeside(output ?? resolve(destination.path))}.d`;
-  return mkdtemp(join(tmpdir(), "polypack-package-"));
 }
 
 /**

@@ -2,10 +2,14 @@ import type { Readable } from "node:stream";
 import type { ContentSource, RegistryLocation } from "../oci/content.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import { verifyBytes } from "../oci/verify.js";
-import { openSpooledBlob } from "./blob-spool.js";
+import { isPolypackError } from "../errors.js";
+import { isNetworkError, isTemporary } from "../http/errors.js";
 import type { RegistryClient } from "./client.js";
 import { RegistryError } from "./errors.js";
 import type { Reference } from "./reference.js";
+
+// What a second GET may cure, besides temporary and network failures.
+const REFETCH_CODES = ["DIGEST_MISMATCH", "SIZE_MISMATCH", "SIZE_EXCEEDED"];
 
 /** A registry repository read through the generic ContentSource interface. */
 export class RegistrySource implements ContentSource {
@@ -44,11 +48,21 @@ export class RegistrySource implements ContentSource {
     return bytes;
   }
 
-  /**
-   * A blob whose bytes were verified against the descriptor before the stream starts; a corrupt or
-   * truncated body is fetched again (see `openSpooledBlob`).
-   */
+  /** A blob as a stream that fails (instead of ending) unless exactly the descriptor's bytes arrive. */
   openBlob(descriptor: Descriptor): Promise<Readable> {
-    return openSpooledBlob(this.client, this.location, descriptor);
+    return this.client.openBlob(this.location, descriptor);
+  }
+
+  /**
+   * Whether a failed read may succeed when the blob is fetched again: a body cut short or altered
+   * on the way, or a dropped connection. Writers then start the blob over (see `write`), so a
+   * destination gets the second chance without the blob being stored twice.
+   */
+  refetchable(error: unknown): boolean {
+    return (
+      isTemporary(error) ||
+      isNetworkError(error) ||
+      REFETCH_CODES.some((code) => isPolypackError(error, code))
+    );
   }
 }

@@ -4,14 +4,14 @@
  * result is exactly what a run without the layer cache gives.
  */
 import assert from "node:assert/strict";
-import { appendFile, readFile } from "node:fs/promises";
+import { appendFile, readdir, readFile, rename, stat, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { ImageIndex } from "../../src/oci/manifest.js";
 import { startRegistry, type RegistryHandle } from "../support/registry.js";
 import { writeSyntheticBuildpack } from "../support/synthetic-buildpack.js";
 import { tempDir } from "../support/tmp.js";
-import { polypackOk, readJSON } from "./buildpack-package-support.js";
+import { polypack, polypackOk, readJSON } from "./buildpack-package-support.js";
 
 const MiB = 1024 * 1024;
 
@@ -20,7 +20,7 @@ interface Report {
   targets: {
     target: string;
     digest: string;
-    layer: { written: boolean; members: number; compressed: number };
+    layer: { written: boolean; members: number; stored: number; compressed: number; cacheHits: number };
   }[];
 }
 
@@ -41,7 +41,7 @@ describe("repackaging reuses what did not change", () => {
     Object.fromEntries(
       report.targets.map(({ target, layer }) => [
         target,
-        layer.written ? `compressed ${layer.compressed}/${layer.members}` : "unchanged",
+        layer.written ? `compressed ${layer.compressed}/${layer.compressed + layer.cacheHits}` : "unchanged",
       ]),
     );
 
@@ -66,7 +66,11 @@ describe("repackaging reuses what did not change", () => {
   test("into a layout: unchanged targets are not written again, a changed one compresses one piece", async () => {
     const layout = join(work, "layout");
     const cold = await packageTo(["repackage", "--format", "layout", "--output", layout]);
-    assert.ok(cold.targets.every(({ layer }) => layer.written && layer.compressed === layer.members));
+    assert.ok(cold.targets.every(({ layer }) => layer.written && layer.cacheHits === 0));
+    assert.ok(
+      cold.targets.every(({ layer }) => layer.stored > 0),
+      "the random dependency is stored, not compressed",
+    );
 
     const again = await packageTo(["repackage", "--format", "layout", "--output", layout]);
     assert.equal(again.digest, cold.digest);
@@ -74,9 +78,9 @@ describe("repackaging reuses what did not change", () => {
 
     await appendFile(join(bp, "linux", "amd64", "bin", "build"), "# changed\n");
     const changed = await packageTo(["repackage", "--format", "layout", "--output", layout]);
-    const members = changed.targets[0]!.layer.members;
+    const { compressed, cacheHits } = changed.targets[0]!.layer;
     assert.deepEqual(layers(changed), {
-      "linux/amd64": `compressed 1/${members}`,
+      "linux/amd64": `compressed 1/${compressed + cacheHits}`,
       "linux/arm64": "unchanged",
     });
     assert.notEqual(changed.digest, cold.digest);
@@ -95,6 +99,44 @@ describe("repackaging reuses what did not change", () => {
     const top = await readJSON<ImageIndex>(join(layout, "index.json"));
     assert.equal(top.manifests.at(-1)?.digest, changed.digest);
     await readFile(join(layout, "blobs", "sha256", changed.digest.slice(7)));
+  });
+
+  test("a damaged dependency in the download cache is never packaged: it is fetched again, or the run fails", async () => {
+    const downloads = join(work, "downloads");
+    const output = (name: string): string[] => [name, "--format", "layout", "--output", join(work, name)];
+    const clean = await packageTo(output("clean"));
+    const cached = (await readdir(join(downloads, "sha256"))).map((name) => join(downloads, "sha256", name));
+    assert.equal(cached.length, 2);
+    // Same size, same mtime, one byte flipped: only the bytes (and the change time) tell.
+    const victim = cached[0]!;
+    const { atime, mtime } = await stat(victim);
+    const bytes = await readFile(victim);
+    bytes[1000] = bytes[1000]! ^ 0xff;
+    await writeFile(victim, bytes);
+    await utimes(victim, atime, mtime);
+    const outcome = await polypackOk(
+      ["buildpack", "package", ...output("repaired"), "--path", bp, "--offline", "--cache-dir", downloads],
+      { env },
+    );
+    assert.match(outcome.stderr, /warning: cached dependency .* did not match its checksum/);
+    const repaired = await readJSON<ImageIndex>(join(work, "repaired", "index.json"));
+    assert.equal(repaired.manifests[0]?.digest, clean.digest, "the same image as from a good cache");
+
+    // Damaged again, and nowhere to fetch it from: a clear failure, and no layout written.
+    await writeFile(victim, "");
+    const served = join(work, "served");
+    await rename(served, `${served}.away`);
+    try {
+      const failed = await polypack(
+        ["buildpack", "package", ...output("broken"), "--path", bp, "--offline", "--cache-dir", downloads],
+        { env },
+      );
+      assert.equal(failed.code, 1, failed.stderr);
+      assert.match(failed.stderr, /error\[DEPENDENCY_/);
+      await assert.rejects(stat(join(work, "broken")));
+    } finally {
+      await rename(`${served}.away`, served);
+    }
   });
 
   test("to a registry: a second publish writes no layer the repository already has", async () => {

@@ -131,7 +131,8 @@ test("a blob redirected to another host is fetched without the Authorization hea
   assert.equal(storage.seen.length, 1);
   assert.equal(storage.seen[0]!.authorization, undefined);
 
-  // Storage that always hands out other bytes is caught by the digest check, after the refetches.
+  // Storage that always hands out other bytes is caught by the digest check (a writer may then
+  // fetch it again: the failure is one a second read could cure).
   const bad = await startStorage(layer, true);
   proxy.rules.push({
     method: "GET",
@@ -147,8 +148,8 @@ test("a blob redirected to another host is fetched without the Authorization hea
   const quickSource = new RegistrySource(quick, Reference.parse(`${proxy.host}/auth/redirect:r`));
   await assert.rejects(
     async () => readAll(await quickSource.openBlob(layer.descriptor)),
-    (e) => isPolypackError(e, "DIGEST_MISMATCH"),
+    (e) => isPolypackError(e, "DIGEST_MISMATCH") && quickSource.refetchable(e),
   );
-  assert.equal(bad.seen.length, 2);
+  assert.equal(bad.seen.length, 1);
   assert.ok(bad.seen.every((headers) => headers.authorization === undefined));
 });

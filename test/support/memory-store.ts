@@ -25,6 +25,8 @@ export class MemoryStore implements ContentSource, ContentTarget {
   root?: Descriptor;
   /** Called when a copy gives up. */
   abort?: () => Promise<void>;
+  /** Whether a failed blob read may be cured by reading again (see ContentSource.refetchable). */
+  refetchable?: (error: unknown) => boolean;
 
   constructor(
     readonly name = "memory",

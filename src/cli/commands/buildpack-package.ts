@@ -103,12 +103,21 @@ export function registerBuildpackPackage(
             else if (event.type === "dependency") progress.onDependency(event.event);
             else if (event.type === "pre-package")
               ctx.output.note(`running pre-package ${event.command} for ${event.targets}`);
+            else if (event.type === "warning") ctx.output.note(`warning: ${event.message}`);
           },
         });
       } finally {
         progress.finish();
       }
       for (const warning of result.plan.warnings) ctx.output.note(`warning: ${warning}`);
+      for (const image of result.images) {
+        const repaired = image.layerWrite.cacheRepaired;
+        if (repaired > 0) {
+          ctx.output.note(
+            `warning: ${repaired} layer cache ${repaired === 1 ? "entry" : "entries"} for ${image.key} did not match what they stand for; discarded and rebuilt`,
+          );
+        }
+      }
       if (result.dryRun) {
         ctx.output.result(result.plan, renderPlan);
         return;
@@ -162,13 +171,14 @@ function packageReport(name: string, choice: OutputChoice, result: PackageResult
 
 /**
  * How a target's layer was made, in a word or three: "unchanged" (the destination already had it),
- * "from cache" (nothing compressed), "new" (everything compressed) or "3 of 24 pieces new".
+ * "new" (nothing from the cache), "from cache" (nothing compressed anew) or "3 of 24 pieces new"
+ * (of the pieces that are compressed; incompressible pieces are stored as they are).
  */
-export function describeLayer({ written, members, compressed }: LayerWriteSummary): string {
+export function describeLayer({ written, compressed, cacheHits }: LayerWriteSummary): string {
   if (!written) return "unchanged";
+  if (cacheHits === 0) return "new";
   if (compressed === 0) return "from cache";
-  if (compressed === members) return "new";
-  return `${compressed} of ${members} pieces new`;
+  return `${compressed} of ${compressed + cacheHits} pieces new`;
 }
 
 function renderReport(report: PackageReport): string {

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { parseEndpoint } from "../../copy/endpoint.js";
 import type { ContentSource } from "../../oci/content.js";
 import { Platform } from "../../oci/platform.js";
-import type { JoinResult } from "../../package/join-images.js";
+import type { JoinResult } from "../../manifest/join.js";
 import { openSource, openTarget, type CliContext } from "../context.js";
 import { addCredsOptions, parseCreds } from "../creds-option.js";
 import { renderTable } from "../table.js";
@@ -29,7 +29,7 @@ export function registerManifestCreate(manifest: Command, context: () => CliCont
     async (targetText: string, sourceTexts: string[], options: { srcCreds?: string; destCreds?: string }) => {
       const srcCreds = parseCreds(command, "--src-creds", options.srcCreds);
       const destCreds = parseCreds(command, "--dest-creds", options.destCreds);
-      const { joinImages } = await import("../../package/join-images.js");
+      const { joinImages } = await import("../../manifest/join.js");
       const ctx = context();
       const destination = parseEndpoint(targetText);
       const sources: ContentSource[] = [];

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Readable } from "node:stream";
 import { test } from "node:test";
 import { copy, type CopyEvent } from "../../../src/copy/copy.js";
 import { descriptorFor, type Descriptor } from "../../../src/oci/descriptor.js";
@@ -6,6 +7,7 @@ import { buildImageIndex, buildImageManifest, encodeJSON } from "../../../src/oc
 import { MediaType } from "../../../src/oci/media-types.js";
 import { Platform } from "../../../src/oci/platform.js";
 import { isPolypackError } from "../../../src/errors.js";
+import { verifyingStream } from "../../../src/oci/verify.js";
 import { MemoryStore } from "../../support/memory-store.js";
 
 /** Puts a two-platform index into `store` whose images share one layer. */
@@ -118,7 +120,13 @@ test("a present root with a blob missing below it gets the blob back before any 
   const report = await copy(source, target, { tags: ["v2"] });
   assert.equal(report.upToDate, false);
   assert.deepEqual(target.log, [`blob ${shared.digest}`, "tag v2"]);
-  assert.deepEqual(report.blobs, { uploaded: 1, mounted: 0, existing: 4, bytesUploaded: shared.size });
+  assert.deepEqual(report.blobs, {
+    uploaded: 1,
+    mounted: 0,
+    moved: 0,
+    existing: 4,
+    bytesUploaded: shared.size,
+  });
   assert.deepEqual(target.blobs.get(shared.digest), source.blobs.get(shared.digest));
 });
 
@@ -168,4 +176,34 @@ test("presence checks run concurrently, so a re-copy costs one round trip", asyn
   const report = await copy(source, target, { concurrency: 1 });
   assert.ok(report.upToDate);
   assert.equal(most, 8, "5 blobs and 3 manifests checked at once");
+});
+
+test("a read a second read may cure is started over; one that would recur fails at once", async () => {
+  for (const refetchable of [true, false]) {
+    const source = new MemoryStore("source");
+    const { shared } = seedIndex(source);
+    let opens = 0;
+    const good = source.openBlob.bind(source);
+    source.openBlob = async (descriptor) => {
+      if (descriptor.digest !== shared.digest) return good(descriptor);
+      opens++;
+      if (opens > 1) return good(descriptor);
+      const bytes = Buffer.from(source.blobs.get(shared.digest)!);
+      bytes[0] = bytes[0]! ^ 0xff;
+      return Readable.from([bytes]).pipe(verifyingStream(descriptor, "source"));
+    };
+    if (refetchable) source.refetchable = (error) => isPolypackError(error, "DIGEST_MISMATCH");
+    const target = new MemoryStore("target");
+    if (refetchable) {
+      await copy(source, target, { tags: ["v1"] });
+      assert.equal(opens, 2, "opened again after the damaged read");
+      assert.deepEqual(target.blobs.get(shared.digest), source.blobs.get(shared.digest));
+    } else {
+      await assert.rejects(copy(source, target, { tags: ["v1"] }), (e) =>
+        isPolypackError(e, "DIGEST_MISMATCH"),
+      );
+      assert.equal(opens, 1, "not opened again");
+      assert.equal(target.tags.size, 0);
+    }
+  }
 });

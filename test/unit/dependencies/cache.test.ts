@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, stat, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { text } from "node:stream/consumers";
@@ -40,7 +40,11 @@ test("entries are stored at <algorithm>/<hex>, for sha256 and sha512", async () 
     const digest = Digest.of(CONTENT, algorithm);
     assert.equal(await cache.has(digest), false);
     const entry = await cache.put(digest, Readable.from([Buffer.from(CONTENT)]));
-    assert.deepEqual(entry, { path: join(cache.dir, algorithm, digest.hex), size: CONTENT.length });
+    assert.deepEqual(
+      { path: entry.path, size: entry.size },
+      { path: join(cache.dir, algorithm, digest.hex), size: CONTENT.length },
+    );
+    assert.equal(entry.identity.size, CONTENT.length);
     assert.equal(cache.path(digest), entry.path);
     assert.equal(await cache.has(digest), true);
     assert.equal(await readFile(entry.path, "utf8"), CONTENT);
@@ -160,4 +164,52 @@ test("property: any content in any chunking is stored intact or, with a wrong ch
     ),
     { numRuns: 60 },
   );
+});
+
+test("a cached file that was truncated, emptied or changed in place is never handed out: it is removed", async () => {
+  const damages: [string, (path: string) => Promise<void>][] = [
+    ["truncated", async (path) => writeFile(path, CONTENT.slice(0, 5))],
+    ["emptied", async (path) => writeFile(path, "")],
+    [
+      "flipped, same size and mtime",
+      async (path) => {
+        const { atime, mtime } = await stat(path);
+        const bytes = await readFile(path);
+        bytes[3] = bytes[3]! ^ 0x20;
+        await writeFile(path, bytes);
+        await utimes(path, atime, mtime);
+      },
+    ],
+  ];
+  for (const [name, damage] of damages) {
+    const discarded: string[] = [];
+    const cache = new DependencyCache(await tempDir(), { onDiscard: (path) => discarded.push(path) });
+    const digest = Digest.of(CONTENT);
+    const stored = await cache.put(digest, Readable.from([Buffer.from(CONTENT)]));
+    assert.ok(await cache.entry(digest), `${name}: a good file is handed out`);
+    await damage(stored.path);
+    assert.equal(await cache.entry(digest), undefined, name);
+    assert.deepEqual(discarded, [stored.path], `${name}: the discard is reported`);
+    assert.equal(await cache.has(digest), false, `${name}: the bad file is gone`);
+  }
+});
+
+test("a file found correct once it has settled is stamped, and a later change in place still shows", async () => {
+  const cache = new DependencyCache(await tempDir());
+  const digest = Digest.of(CONTENT);
+  const stored = await cache.put(digest, Readable.from([Buffer.from(CONTENT)]));
+  const stamp = join(cache.dir, "verified", "sha256", digest.hex);
+  await cache.entry(digest);
+  await assert.rejects(stat(stamp), "a file written just now is not stamped yet");
+  // Change times are coarse: only a file left alone for two seconds can be vouched for by its stat.
+  await new Promise((resolve) => setTimeout(resolve, 2100));
+  const checked = await cache.entry(digest);
+  assert.deepEqual(JSON.parse(await readFile(stamp, "utf8")), checked?.identity);
+  assert.deepEqual(await cache.entry(digest), checked, "the stamp stands for the file as it is");
+  const { atime, mtime } = await stat(stored.path);
+  const bytes = await readFile(stored.path);
+  bytes[0] = bytes[0]! ^ 0x01;
+  await writeFile(stored.path, bytes);
+  await utimes(stored.path, atime, mtime);
+  assert.equal(await cache.entry(digest), undefined, "the change time gives the edit away");
 });

@@ -1,16 +1,22 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { Readable, Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { test } from "node:test";
 import { crc32, gunzipSync, inflateRawSync } from "node:zlib";
 import { collectDirectory } from "../../../src/layer/collect.js";
 import type { LayerEntry } from "../../../src/layer/entry.js";
-import { createLayerGzip, gzipHeaderNormalizer, gzipMember } from "../../../src/layer/gzip.js";
-import { decodeCacheEntry, encodeCacheEntry, MemberCache } from "../../../src/layer/member-cache.js";
+import {
+  createLayerGzip,
+  gzipHeaderNormalizer,
+  gzipMember,
+  looksIncompressible,
+  storedMember,
+} from "../../../src/layer/gzip.js";
+import { cacheKey, MemberCache } from "../../../src/layer/member-cache.js";
 import { readLayer } from "../../../src/layer/read-layer.js";
 import { tarStream, type TarOptions } from "../../../src/layer/tar-writer.js";
 import { writeLayer, writeLayerFile, type LayerOptions } from "../../../src/layer/write-layer.js";
@@ -24,9 +30,6 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 /** A small cut, so that a few MiB of fixture make many segments and members. */
 const SMALL_CUT = { segmentThreshold: 256 * KiB, memberSize: 256 * KiB };
-
-/** Where layer records live inside a member cache, at level 6. */
-const recordsIn = (cache: string): string => dirname(new MemberCache(cache, 6).recordPath("any"));
 
 const sha256 = (data: Uint8Array): string => `sha256:${createHash("sha256").update(data).digest("hex")}`;
 
@@ -198,15 +201,10 @@ test("same entries, same bytes: parallelism 1, 2 and 4, no cache, cold and warm 
   const cold = await layerBytes(await collect(first), { ...SMALL_CUT, memberCache: await tempDir() });
   record(cold);
   assert.equal(cold.layer.members?.cacheHits, 0);
-  await rm(recordsIn(cache), { recursive: true });
-  const warmMembers = await layerBytes(await collect(second), { ...SMALL_CUT, memberCache: cache });
-  record(warmMembers);
-  assert.equal(warmMembers.layer.members?.recordReused, false, "hashed, from cached members");
-  assert.equal(warmMembers.layer.members?.compressed, 0);
-  const recorded = await layerBytes(await collect(first), { ...SMALL_CUT, memberCache: cache });
-  record(recorded);
-  assert.equal(recorded.layer.members?.recordReused, true, "digests from the record");
-  assert.ok(recorded.blob.equals(cold.blob));
+  const warm = await layerBytes(await collect(second), { ...SMALL_CUT, memberCache: cache });
+  record(warm);
+  assert.equal(warm.layer.members?.compressed, 0, "every compressed member from the cache");
+  assert.ok(warm.blob.equals(cold.blob));
   assert.equal(digests.size, 1);
   assert.equal(diffIDs.size, 1);
 });
@@ -231,21 +229,22 @@ test("a warm cache compresses nothing and gives identical bytes; a changed small
   const dir = await fixtureDir();
   const cache = await tempDir();
   const cold = await layerBytes(await collect(dir), { ...SMALL_CUT, memberCache: cache });
-  const count = cold.layer.members!.members;
+  const { members: count, stored } = cold.layer.members!;
+  assert.ok(stored >= 6, `the random archives are stored (${stored} of ${count} members)`);
   assert.deepEqual(cold.layer.members, {
     members: count,
-    compressed: count,
+    stored,
+    compressed: count - stored,
     cacheHits: 0,
     cacheRepaired: 0,
-    recordReused: false,
   });
   const warm = await layerBytes(await collect(dir), { ...SMALL_CUT, memberCache: cache });
   assert.deepEqual(warm.layer.members, {
     members: count,
+    stored,
     compressed: 0,
-    cacheHits: count,
+    cacheHits: count - stored,
     cacheRepaired: 0,
-    recordReused: true,
   });
   assert.ok(warm.blob.equals(cold.blob));
   assert.deepEqual(warm.layer, { ...cold.layer, members: warm.layer.members });
@@ -253,60 +252,54 @@ test("a warm cache compresses nothing and gives identical bytes; a changed small
   await writeFile(join(dir, "bin", "tool-7"), "#!/bin/sh\necho changed\n");
   const changed = await layerBytes(await collect(dir), { ...SMALL_CUT, memberCache: cache });
   assert.equal(changed.layer.members?.compressed, 1);
-  assert.equal(changed.layer.members?.cacheHits, count - 1);
-  assert.equal(changed.layer.members?.recordReused, false);
+  assert.equal(changed.layer.members?.cacheHits, count - stored - 1);
   const fresh = await layerBytes(await collect(dir), SMALL_CUT);
   assert.ok(changed.blob.equals(fresh.blob), "the same bytes as without a cache");
   assert.equal(changed.layer.diffID, fresh.layer.diffID);
   assert.notEqual(changed.layer.diffID, cold.layer.diffID);
-});
 
-test("a record is used only when every member is unchanged, not for same-sized edits or bad records", async () => {
-  const dir = await fixtureDir();
-  const cache = await tempDir();
-  await layerBytes(await collect(dir), { ...SMALL_CUT, memberCache: cache });
-  // Same path, same size, other bytes: the entry list (and so the record's signature) is the same.
-  const big = join(dir, "deps", "big.tgz");
-  const bytes = await readFile(big);
-  bytes[bytes.length - 10]! ^= 0xff;
-  await writeFile(big, bytes);
-  const edited = await layerBytes(await collect(dir), { ...SMALL_CUT, memberCache: cache });
-  assert.equal(edited.layer.members?.recordReused, false);
-  assert.equal(edited.layer.members?.compressed, 1, "only the last piece of the archive changed");
-  const fresh = await layerBytes(await collect(dir), SMALL_CUT);
-  assert.ok(edited.blob.equals(fresh.blob));
-  assert.equal(edited.layer.diffID, fresh.layer.diffID);
-
-  // A difference in the very first member: nothing to catch up on, everything hashed as it goes.
+  // Same path, same size, other bytes: nothing but the bytes tells the difference, and they do.
   const notes = join(dir, "bin", "notes.txt");
   await writeFile(notes, (await readFile(notes, "utf8")).replace("play", "PLAY"));
-  const first = await layerBytes(await collect(dir), { ...SMALL_CUT, memberCache: cache });
-  assert.equal(first.layer.members?.recordReused, false);
-  assert.ok(first.blob.equals((await layerBytes(await collect(dir), SMALL_CUT)).blob));
-  await writeFile(notes, (await readFile(notes, "utf8")).replace("PLAY", "play"));
-
-  const records = await readdir(recordsIn(cache));
-  assert.equal(records.length, 1, "the record was replaced, not added to");
-  await layerBytes(await collect(dir), { ...SMALL_CUT, memberCache: cache });
-  for (const broken of ["{", "{}", "null", "[1]", JSON.stringify({ keys: ["x"], lengths: [1], crcs: [1] })]) {
-    await writeFile(join(recordsIn(cache), records[0]!), broken);
-    const again = await layerBytes(await collect(dir), { ...SMALL_CUT, memberCache: cache });
-    assert.equal(again.layer.members?.recordReused, false, broken);
-    assert.ok(again.blob.equals(fresh.blob));
-  }
-  const recorded = await layerBytes(await collect(dir), { ...SMALL_CUT, memberCache: cache });
-  assert.equal(recorded.layer.members?.recordReused, true, "a good record was written again");
+  const edited = await layerBytes(await collect(dir), { ...SMALL_CUT, memberCache: cache });
+  assert.equal(edited.layer.members?.compressed, 1);
+  assert.ok(edited.blob.equals((await layerBytes(await collect(dir), SMALL_CUT)).blob));
 });
 
-test("damaged cache entries are detected, recompressed and replaced", async () => {
+test("incompressible pieces are stored: valid gzip in blocks of 65535 bytes, chosen from the bytes alone", async () => {
+  const noise = Buffer.alloc(200 * KiB);
+  for (let at = 0; at < noise.length; at += 64) {
+    createHash("sha512").update(String(at)).digest().copy(noise, at);
+  }
+  assert.equal(looksIncompressible(noise), true, "hash output looks random");
+  assert.equal(looksIncompressible(Buffer.from("all work and no play\n".repeat(10_000))), false, "text");
+  assert.equal(looksIncompressible(Buffer.from(noise.toString("base64"))), false, "base64 compresses");
+  assert.equal(looksIncompressible(noise.subarray(0, 60 * KiB)), false, "small inputs are compressed");
+  for (const input of [noise, noise.subarray(0, 65535), noise.subarray(0, 65536), Buffer.alloc(0)]) {
+    const member = storedMember(input);
+    assert.ok(gunzipSync(member).equals(input), `${input.length} bytes inflate back`);
+    assert.equal(member.length, 10 + 5 * Math.max(1, Math.ceil(input.length / 65535)) + input.length + 8);
+    assert.deepEqual([...member.subarray(0, 10)], [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
+  }
+  const layerDir = await tempDir();
+  await writeFile(join(layerDir, "archive.tgz"), Buffer.concat([noise, noise, noise]));
+  const { layer, blob } = await layerBytes(await collect(layerDir), {
+    segmentThreshold: 64 * KiB,
+    memberSize: 128 * KiB,
+  });
+  assert.ok((layer.members?.stored ?? 0) >= 4);
+  assert.equal(layer.diffID, sha256(gunzipSync(blob)));
+  assert.equal(layer.descriptor.digest, sha256(blob));
+});
+
+test("cache entries that do not inflate to exactly their input are detected, rebuilt and replaced", async () => {
   const dir = await fixtureDir();
   const cache = await tempDir();
   const cold = await layerBytes(await collect(dir), { ...SMALL_CUT, memberCache: cache });
-  const entryFiles = (await filesUnder(cache))
-    .filter((name) => !name.includes("/layers/"))
-    .map((name) => join(cache, name));
-  assert.equal(entryFiles.length, cold.layer.members?.members);
-  const damages: ((entry: Buffer) => Buffer)[] = [
+  const entryFiles = (await filesUnder(cache)).map((name) => join(cache, name));
+  const { members, stored } = cold.layer.members!;
+  assert.equal(entryFiles.length, members - stored);
+  const damages: ((entry: Buffer, other: Buffer) => Buffer)[] = [
     (entry) => {
       const copy = Buffer.from(entry);
       copy[Math.floor(copy.length / 2)]! ^= 0x10;
@@ -316,36 +309,45 @@ test("damaged cache entries are detected, recompressed and replaced", async () =
     (entry) => Buffer.alloc(entry.length),
     () => Buffer.from("not a cache entry"),
     (entry) => Buffer.concat([entry, Buffer.from("trailing")]),
+    // Another member's entry under this key: a whole, valid member of other bytes.
+    (_entry, other) => other,
   ];
   for (const [i, damage] of damages.entries()) {
     const victim = entryFiles[(i * 3) % entryFiles.length]!;
     const original = await readFile(victim);
-    await writeFile(victim, damage(original));
+    const other = await readFile(entryFiles[(i * 3 + 1) % entryFiles.length]!);
+    await writeFile(victim, damage(original, other));
     const repaired = await layerBytes(await collect(dir), { ...SMALL_CUT, memberCache: cache });
     assert.equal(repaired.layer.members?.cacheRepaired, 1, `damage ${i}`);
     assert.equal(repaired.layer.members?.compressed, 1);
-    assert.equal(repaired.layer.members?.recordReused, false, "a damaged member voids the record");
     assert.ok(repaired.blob.equals(cold.blob));
     assert.ok((await readFile(victim)).equals(original), "the entry was replaced by a good one");
   }
-  const after = await layerBytes(await collect(dir), { ...SMALL_CUT, memberCache: cache });
-  assert.equal(after.layer.members?.recordReused, true);
 });
 
-test("cache entries: encoded with length and CRC-32, refused when anything is off", () => {
-  const member = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-  const { entry, crc } = encodeCacheEntry(member);
-  assert.equal(crc, crc32(member));
-  assert.deepEqual(decodeCacheEntry(entry, 0), { member, crc });
-  assert.equal(decodeCacheEntry(entry, 1), undefined, "ISIZE must match the input's length");
-  const linuxHeader = Buffer.from(member);
-  linuxHeader[9] = 3;
-  assert.equal(decodeCacheEntry(encodeCacheEntry(linuxHeader).entry, 0), undefined, "OS byte must be 255");
-  for (let at = 0; at < entry.length; at++) {
-    const flipped = Buffer.from(entry);
-    flipped[at]! ^= 1;
-    assert.equal(decodeCacheEntry(flipped, 0), undefined, `a flipped bit at ${at} is caught`);
-  }
+test("the member cache answers only with an entry that inflates to the very input asked for", async () => {
+  const cache = new MemberCache(await tempDir(), 6);
+  const input = Buffer.from("some input\n".repeat(1000));
+  const key = await cacheKey(input);
+  assert.equal(await cache.get(key, input), "missing");
+  const member = await gzipMember(input, 6);
+  await cache.put(key, member);
+  assert.deepEqual(await cache.get(key, input), member);
+  const other = Buffer.from(input);
+  other[5] = 0x41;
+  assert.equal(await cache.get(key, other), "damaged", "the same key asked for other bytes");
+  // A flip in the MTIME field leaves a member that still inflates to the input, but is not the
+  // member polypack wrote: only the seal tells.
+  const entry = await readFile(cache.entryPath(key));
+  const flipped = Buffer.from(entry);
+  flipped[5] = flipped[5]! ^ 0x01;
+  assert.ok(gunzipSync(flipped.subarray(0, flipped.length - 32)).equals(input));
+  await writeFile(cache.entryPath(key), flipped);
+  assert.equal(await cache.get(key, input), "damaged", "a header byte that does not change the content");
+  const linux = Buffer.from(member);
+  linux[9] = 3;
+  await cache.put(key, linux);
+  assert.equal(await cache.get(key, input), "damaged", "the OS byte must be polypack's");
 });
 
 test("a failed write leaves only complete, valid cache entries and no temporary files", async () => {
@@ -366,7 +368,6 @@ test("a failed write leaves only complete, valid cache entries and no temporary 
   );
   const files = await filesUnder(cache);
   assert.ok(files.length > 0, "members finished before the failure were kept");
-  assert.ok(!files.some((name) => name.includes("/layers/")), "no record of a layer that failed");
   const levelDir = new MemberCache(cache, 6);
   for (const name of files) {
     assert.doesNotMatch(name, /\.tmp$/);
@@ -374,8 +375,8 @@ test("a failed write leaves only complete, valid cache entries and no temporary 
     const path = levelDir.entryPath(key);
     assert.equal(join(cache, name), path);
     const entry = await readFile(path);
-    const member = entry.subarray(16);
-    assert.ok(decodeCacheEntry(entry, gunzipSync(member).length), `${name} is a whole entry`);
+    const input = gunzipSync(entry.subarray(0, entry.length - 32));
+    assert.equal(await cacheKey(input), key, `${name} is a whole entry for its key`);
   }
   const file = join(await tempDir(), "layer.tgz");
   await assert.rejects(writeLayerFile(entries, file, { ...SMALL_CUT, memberCache: cache }));
@@ -437,7 +438,7 @@ test(
             setImmediate(callback);
           },
         }),
-        // Level 0 keeps it quick on a slow machine; every byte still goes through zlib and the cut.
+        // Level 0 (stored members) keeps it quick on a slow machine; every byte still goes through the cut.
         { compressionLevel: 0, parallelism, memberSize },
       );
       clearInterval(sampler);

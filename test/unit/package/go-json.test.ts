@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { encodeGoJSON, goTime, sortedByGoKey } from "../../../src/package/go-json.js";
+import { encodeGoJSON, goTime, sortedByGoKey } from "../../../src/oci/go-json.js";
 
 test("encodes like Go's json.Marshal: HTML characters and line separators escaped, undefined left out", () => {
   assert.equal(

@@ -1,0 +1,184 @@
+import { PolypackError } from "../errors.js";
+import type { ContentSource } from "../oci/content.js";
+import type { Descriptor } from "../oci/descriptor.js";
+import {
+  MAX_CONFIG_BYTES,
+  parseImageConfig,
+  parseManifest,
+  type ImageConfig,
+  type ImageIndex,
+  type ImageManifest,
+} from "../oci/manifest.js";
+import type { PlatformJSON } from "../oci/platform.js";
+import { readAll } from "../util/streams.js";
+import { sourceBlob, sourceLayer, type Blob, type Layer } from "./blob.js";
+
+/**
+ * An image: a manifest, its config and its layers. Every accessor is lazy and read-only; an image
+ * read from a store fetches its manifest and config once, when first asked, and its layers only
+ * when a writer opens them.
+ */
+export interface Image {
+  readonly kind: "image";
+  /** The manifest's descriptor (media type, digest, size); no platform. */
+  descriptor(): Promise<Descriptor>;
+  /** The manifest's bytes, exactly as stored (their digest is the image's). */
+  manifestBytes(): Promise<Buffer>;
+  manifest(): Promise<ImageManifest>;
+  /** The config blob. */
+  configBlob(): Promise<Blob>;
+  config(): Promise<ImageConfig>;
+  /** The layers in order, each with its diffID (from the config). */
+  layers(): Promise<Layer[]>;
+  /**
+   * Every blob the image needs, config first, then the layers: what a writer moves. Unlike
+   * `layers`, this reads no config, so it serves any manifest (an artifact's config need not be
+   * an image config).
+   */
+  blobs(): Promise<Blob[]>;
+}
+
+/** One entry of an index: its descriptor (platform and annotations included) and what it names. */
+export interface IndexEntry {
+  readonly descriptor: Descriptor;
+  /** The image or index the entry names, read when asked for. */
+  load(): Promise<Image | Index>;
+}
+
+/** An image index (a multi-arch image): entries naming images, or other indexes. */
+export interface Index {
+  readonly kind: "index";
+  descriptor(): Promise<Descriptor>;
+  manifestBytes(): Promise<Buffer>;
+  index(): Promise<ImageIndex>;
+  entries(): Promise<IndexEntry[]>;
+}
+
+/** An image or an index: what a reference, a layout ref or a `.cnb` names. */
+export type Artifact = Image | Index;
+
+/**
+ * The image or index that `descriptor` names in `source` (by default the one the source was
+ * opened for), read lazily. The manifest is fetched here, since its kind decides the value.
+ */
+export async function readArtifact(source: ContentSource, descriptor?: Descriptor): Promise<Artifact> {
+  const root = descriptor ?? (await source.resolve());
+  const bytes = await source.fetchManifest(root);
+  const parsed = parseManifest(bytes, root.mediaType, `${source.name}@${root.digest}`);
+  const plain: Descriptor = { mediaType: parsed.mediaType, digest: root.digest, size: root.size };
+  return parsed.kind === "index"
+    ? new SourceIndex(source, plain, bytes, parsed.index)
+    : new SourceImage(source, plain, bytes, parsed.manifest);
+}
+
+/** An image of a content source. */
+class SourceImage implements Image {
+  readonly kind = "image";
+  private configRead: Promise<ImageConfig> | undefined;
+
+  constructor(
+    private readonly source: ContentSource,
+    private readonly plain: Descriptor,
+    private readonly bytes: Buffer,
+    private readonly parsed: ImageManifest,
+  ) {}
+
+  descriptor(): Promise<Descriptor> {
+    return Promise.resolve(this.plain);
+  }
+
+  manifestBytes(): Promise<Buffer> {
+    return Promise.resolve(this.bytes);
+  }
+
+  manifest(): Promise<ImageManifest> {
+    return Promise.resolve(this.parsed);
+  }
+
+  configBlob(): Promise<Blob> {
+    return Promise.resolve(sourceBlob(this.source, this.parsed.config));
+  }
+
+  blobs(): Promise<Blob[]> {
+    const descriptors = [this.parsed.config, ...this.parsed.layers];
+    return Promise.resolve(descriptors.map((descriptor) => sourceBlob(this.source, descriptor)));
+  }
+
+  config(): Promise<ImageConfig> {
+    this.configRead ??= (async () => {
+      const descriptor = this.parsed.config;
+      const where = `${this.source.name}@${this.plain.digest} config`;
+      if (descriptor.size > MAX_CONFIG_BYTES) {
+        throw new PolypackError(
+          "SIZE_EXCEEDED",
+          `${where} is ${descriptor.size} bytes, over the ${MAX_CONFIG_BYTES}-byte cap`,
+        );
+      }
+      const bytes = await readAll(await this.source.openBlob(descriptor), MAX_CONFIG_BYTES);
+      return parseImageConfig(bytes, where);
+    })();
+    return this.configRead;
+  }
+
+  async layers(): Promise<Layer[]> {
+    const config = await this.config();
+    const diffIDs = config.rootfs?.diff_ids;
+    const where = `${this.source.name}@${this.plain.digest}`;
+    if (!Array.isArray(diffIDs) || diffIDs.length !== this.parsed.layers.length) {
+      throw new PolypackError(
+        "CONFIG_INVALID",
+        `${where}: the config lists ${Array.isArray(diffIDs) ? diffIDs.length : "no"} diff_ids for ${this.parsed.layers.length} layers`,
+      );
+    }
+    return this.parsed.layers.map((layer, i) => sourceLayer(this.source, layer, String(diffIDs[i])));
+  }
+}
+
+/** An index of a content source. */
+class SourceIndex implements Index {
+  readonly kind = "index";
+
+  constructor(
+    private readonly source: ContentSource,
+    private readonly plain: Descriptor,
+    private readonly bytes: Buffer,
+    private readonly parsed: ImageIndex,
+  ) {}
+
+  descriptor(): Promise<Descriptor> {
+    return Promise.resolve(this.plain);
+  }
+
+  manifestBytes(): Promise<Buffer> {
+    return Promise.resolve(this.bytes);
+  }
+
+  index(): Promise<ImageIndex> {
+    return Promise.resolve(this.parsed);
+  }
+
+  entries(): Promise<IndexEntry[]> {
+    return Promise.resolve(
+      this.parsed.manifests.map((descriptor) => ({
+        descriptor,
+        load: () => readArtifact(this.source, descriptor),
+      })),
+    );
+  }
+}
+
+/**
+ * The platform an image's config declares, as an index entry writes it (go-containerregistry's
+ * order: architecture, os, os.version, os.features, variant), empty fields left out.
+ */
+export async function configPlatform(image: Image): Promise<PlatformJSON> {
+  const config = await image.config();
+  const features = config["os.features"];
+  return {
+    architecture: config.architecture,
+    os: config.os,
+    ...(config["os.version"] ? { "os.version": config["os.version"] } : {}),
+    ...(Array.isArray(features) && features.length > 0 ? { "os.features": features.map(String) } : {}),
+    ...(config.variant ? { variant: config.variant } : {}),
+  };
+}

@@ -1,0 +1,77 @@
+import { PolypackError } from "../errors.js";
+import { configPlatform, readArtifact, type Image } from "../image/image.js";
+import { newIndex, type NewEntry } from "../image/index-edit.js";
+import { write, type WriteEvent } from "../image/write.js";
+import type { ContentSource, ContentTarget } from "../oci/content.js";
+import type { Descriptor } from "../oci/descriptor.js";
+import { Platform, type PlatformJSON } from "../oci/platform.js";
+
+/** What `joinImages` wrote. */
+export interface JoinResult {
+  /** The new index. */
+  index: Descriptor;
+  /** Its entries, each with its platform. */
+  manifests: Descriptor[];
+  tags: string[];
+}
+
+/**
+ * Joins images pushed separately (for example one per machine, by digest) into one multi-arch
+ * index: each source's platform is read from its config (a source that is already an index
+ * contributes its images, with the platforms its entries give), and the index is written with the
+ * image model's `write`, so whatever the target lacks is written (mounted from another repository
+ * of the same registry when it can be), children by digest, and the tags last. Two images for one
+ * platform are refused with MANIFEST_PLATFORM_DUPLICATE.
+ */
+export async function joinImages(
+  sources: readonly ContentSource[],
+  target: ContentTarget,
+  tags: readonly string[],
+  onEvent?: (event: WriteEvent) => void,
+): Promise<JoinResult> {
+  const entries: NewEntry[] = [];
+  const seen = new Map<string, string>();
+  try {
+    for (const source of sources) {
+      for (const { image, platform } of await imagesOf(source)) {
+        const key = JSON.stringify(Platform.fromJSON(platform).toJSON());
+        const other = seen.get(key);
+        if (other !== undefined) {
+          throw new PolypackError(
+            "MANIFEST_PLATFORM_DUPLICATE",
+            `${source.name} and ${other} both hold an image for ${Platform.fromJSON(platform).toString()}`,
+            { hint: "an index may list each platform once; drop one of the sources" },
+          );
+        }
+        seen.set(key, source.name);
+        entries.push({ artifact: image, platform });
+      }
+    }
+  } catch (error) {
+    await target.abort?.();
+    throw error;
+  }
+  const index = newIndex(entries);
+  const report = await write(index, target, { tags, ...(onEvent ? { onEvent } : {}) });
+  return { index: report.root, manifests: (await index.index()).manifests, tags: [...tags] };
+}
+
+/**
+ * The images a source holds with their platforms: the root itself when it is an image (platform
+ * from its config), else each image its index lists (platform from the entry, else the config;
+ * nested indexes are not followed).
+ */
+async function imagesOf(source: ContentSource): Promise<{ image: Image; platform: PlatformJSON }[]> {
+  const root = await readArtifact(source);
+  if (root.kind === "image") return [{ image: root, platform: await configPlatform(root) }];
+  const images: { image: Image; platform: PlatformJSON }[] = [];
+  for (const entry of await root.entries()) {
+    const child = await entry.load();
+    if (child.kind !== "image") continue;
+    images.push({ image: child, platform: entry.descriptor.platform ?? (await configPlatform(child)) });
+  }
+  if (images.length === 0) {
+    throw new PolypackError("IMAGE_NOT_FOUND", `${source.name} holds an index without any image manifest`);
+  }
+  return images;
+}
