@@ -1,4 +1,5 @@
 import { rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { defaultCacheHome, defaultDependencyCacheDir } from "../dependencies/cache-dir.js";
 import { ensureWritableDirectory, isPathWithin } from "../util/fs.js";
@@ -20,10 +21,10 @@ export interface PackagePathOptions {
 
 /**
  * The folders a package run writes, checked before any work: the output (see `checkOutput`), the
- * layer cache and, offline, the dependency cache. Each is created one level at a time and probed,
- * so a read-only, forbidden or /proc location fails at once with a code naming it. Later file
- * system failures under one of them are reported the same way (`explain`), and folders created
- * for the output are removed when the run fails (`abandon`).
+ * layer cache, offline the dependency cache, and TMPDIR for a registry push. Each is created one
+ * level at a time and probed, so a read-only, forbidden or /proc location fails at once with a
+ * code naming it. Later file system failures under one of them are reported the same way
+ * (`explain`), and folders created for the output are removed when the run fails (`abandon`).
  */
 export class PackagePaths {
   /** The spool the layers are written into, once created; failures inside it concern the output. */
@@ -68,6 +69,19 @@ export class PackagePaths {
     try {
       for (const [dir, context] of paths.caches()) {
         await onUserPath(context, () => ensureWritableDirectory(dir));
+      }
+      if (destination?.kind === "target") {
+        // Layers pushed to a registry are spooled in TMPDIR first.
+        const temp = tmpdir();
+        await onUserPath(
+          {
+            path: temp,
+            operation: "write the package's layers in",
+            code: "SCRATCH_UNWRITABLE",
+            advice: "point TMPDIR at a writable folder with room for the layers",
+          },
+          () => ensureWritableDirectory(temp),
+        );
       }
     } catch (error) {
       await paths.abandon();

@@ -72,10 +72,19 @@ describe("ids and versions that would leave /cnb/buildpacks/<id>/<version>/", ()
 /** `buildpack package` of a fresh small buildpack to `output`, with more flags and environment. */
 async function packageTo(
   output: readonly string[],
-  options: { extra?: readonly string[]; env?: NodeJS.ProcessEnv; dir?: string } = {},
+  options: { extra?: readonly string[]; env?: NodeJS.ProcessEnv; dir?: string; name?: string } = {},
 ): Promise<Outcome> {
   const dir = options.dir ?? (await writeTree(buildpackFiles()));
-  return polypack(["buildpack", "package", "x", "--path", dir, ...output, ...(options.extra ?? [])], {
+  const args = [
+    "buildpack",
+    "package",
+    options.name ?? "x",
+    "--path",
+    dir,
+    ...output,
+    ...(options.extra ?? []),
+  ];
+  return polypack(args, {
     // Generous for a loaded machine; a run that loops (as recursive mkdir under /proc did) is killed.
     timeoutMs: 60_000,
     ...(options.env ? { env: options.env } : {}),
@@ -293,6 +302,14 @@ describe("outputs and caches the file system refuses: a named path, exit 1, at o
     } finally {
       await run("umount", [readOnly]);
     }
+  });
+
+  test("a registry push whose TMPDIR (where layers are spooled) is under /proc fails before any work", async () => {
+    const outcome = await packageTo(["--publish", "--target", "linux/amd64"], {
+      env: { TMPDIR: `/proc/polypack-test-${process.pid}` },
+      name: "127.0.0.1:9/polypack/never:1",
+    });
+    failsWith(outcome, "SCRATCH_UNWRITABLE", [`/proc/polypack-test-${process.pid}`]);
   });
 
   test("folders created for an output are removed again when the run fails later", async () => {
