@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { defaultCacheHome, defaultDependencyCacheDir } from "../dependencies/cache-dir.js";
 import { ensureWritableDirectory, isPathWithin } from "../util/fs.js";
+import type { PolypackError } from "../errors.js";
 import { isErrnoError, onUserPath, userPathError, type UserPathContext } from "../util/path-error.js";
 import type { PackageDestination } from "./deliver.js";
 import { dependencyLocation } from "./composite.js";
@@ -73,15 +74,7 @@ export class PackagePaths {
       if (destination?.kind === "target") {
         // Layers pushed to a registry are spooled in TMPDIR first.
         const temp = tmpdir();
-        await onUserPath(
-          {
-            path: temp,
-            operation: "write the package's layers in",
-            code: "SCRATCH_UNWRITABLE",
-            advice: "point TMPDIR at a writable folder with room for the layers",
-          },
-          () => ensureWritableDirectory(temp),
-        );
+        await onUserPath(spoolContext(temp), () => ensureWritableDirectory(temp));
       }
     } catch (error) {
       await paths.abandon();
@@ -96,18 +89,17 @@ export class PackagePaths {
    */
   explain(error: unknown): unknown {
     if (!isErrnoError(error)) return error;
-    const output = this.output?.path;
-    if (error.path === undefined) return this.explainPathless(error, output);
+    // A failed write on an open file names no path: it can only have been a write into the spool.
+    if (error.path === undefined) {
+      return WRITE_FAILURES.includes(error.code) && this.spool !== undefined ? this.spoolError(error) : error;
+    }
     const path = resolve(error.path);
+    const output = this.output?.path;
     if (output !== undefined) {
-      // The output itself, its temporary siblings (`.<name>.<...>.tmp`, the spool `.tmp.d`) and the spool.
+      // The output itself and its temporary siblings (`.<name>.<...>.tmp`, `.tmp.d`).
       const parent = dirname(output);
       const sibling = isPathWithin(parent, path) ? firstSegment(parent, path) : undefined;
-      if (
-        isPathWithin(output, path) ||
-        sibling?.startsWith(`.${basename(output)}.`) === true ||
-        (this.spool !== undefined && isPathWithin(this.spool, path))
-      ) {
+      if (isPathWithin(output, path) || sibling?.startsWith(`.${basename(output)}.`) === true) {
         return userPathError(error, {
           path: output,
           operation: "write the output",
@@ -115,6 +107,7 @@ export class PackagePaths {
         });
       }
     }
+    if (this.spool !== undefined && isPathWithin(this.spool, path)) return this.spoolError(error);
     for (const [dir, context] of this.caches()) {
       if (isPathWithin(dir, path)) return userPathError(error, context);
     }
@@ -128,23 +121,14 @@ export class PackagePaths {
     return error;
   }
 
-  // A failed write on an open file names no path. Everything a run writes for a `.cnb` or layout
-  // lands on the output's file system (the spool sits beside it), so it is the output's; for a
-  // registry only the spool in TMPDIR is written.
-  private explainPathless(
-    error: NodeJS.ErrnoException & { code: string },
-    output: string | undefined,
-  ): unknown {
-    if (!WRITE_FAILURES.includes(error.code) || this.spool === undefined) return error;
+  // The spool of a `.cnb` or layout sits beside it, on its file system, so its failures are the
+  // output's; a registry push spools in TMPDIR.
+  private spoolError(error: NodeJS.ErrnoException): PolypackError {
+    const output = this.output?.path;
     if (output !== undefined) {
       return userPathError(error, { path: output, operation: "write the output", code: "OUTPUT_UNWRITABLE" });
     }
-    return userPathError(error, {
-      path: this.spool,
-      operation: "write the layers of the package in",
-      code: "SCRATCH_UNWRITABLE",
-      advice: "point TMPDIR at a folder with room for the package's layers",
-    });
+    return userPathError(error, spoolContext(this.spool ?? tmpdir()));
   }
 
   /** Removes the folders created to hold the output (after a failed run). */
@@ -179,6 +163,16 @@ export class PackagePaths {
     }
     return caches;
   }
+}
+
+// The layers of a registry push are spooled in TMPDIR.
+function spoolContext(path: string): UserPathContext {
+  return {
+    path,
+    operation: "write the package's layers in",
+    code: "SCRATCH_UNWRITABLE",
+    advice: "point TMPDIR at a writable folder with room for the layers",
+  };
 }
 
 // What a composite's package.toml includes from disk: `.cnb` files, and folders (buildpack
