@@ -7,7 +7,13 @@ export {
   type DescriptorCheck,
   type DescriptorOptions,
 } from "./descriptor.js";
-export { RESERVED_IDS, SUPPORTED_BUILDPACK_APIS, SUPPORTED_EXTENSION_APIS } from "./descriptor-validate.js";
+export { SUPPORTED_BUILDPACK_APIS, SUPPORTED_EXTENSION_APIS } from "./descriptor-validate.js";
+export {
+  checkModuleReference,
+  RESERVED_EXTENSION_IDS,
+  RESERVED_IDS,
+  type ModuleReferenceProblem,
+} from "./module-id.js";
 export * from "./targets.js";
 export * from "./target-env.js";
 export * from "./package-config.js";

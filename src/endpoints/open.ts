@@ -69,13 +69,22 @@ export async function openTarget(
       return { target: new RegistryTarget(client, reference), tags: reference.tag ? [reference.tag] : [] };
     }
     case "layout": {
+      await checkOutputPath("layout", endpoint.path);
       const { LayoutTarget, DEFAULT_REF } = await import("../layout/layout-target.js");
       return { target: await LayoutTarget.create(endpoint.path), tags: [endpoint.ref ?? DEFAULT_REF] };
     }
     case "cnb": {
+      await checkOutputPath("file", endpoint.path);
       const { CnbTarget } = await import("../layout/cnb-target.js");
       const { DEFAULT_REF } = await import("../layout/layout-target.js");
       return { target: await CnbTarget.create(endpoint.path), tags: [endpoint.ref ?? DEFAULT_REF] };
     }
   }
+}
+
+// The same checks as a package's output (no symlinks or devices, no folder for a .cnb, a folder
+// that takes new entries), made before anything is copied.
+async function checkOutputPath(kind: "file" | "layout", path: string): Promise<void> {
+  const { checkOutput } = await import("../package/output-check.js");
+  await checkOutput(kind, path);
 }

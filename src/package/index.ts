@@ -2,6 +2,7 @@
 export { packageBuildpack, type PackageEvent, type PackageOptions, type PackageResult } from "./package.js";
 export {
   escapeId,
+  moduleLayerRoot,
   planPackage,
   type PackagePlan,
   type PlanOptions,
