@@ -9,7 +9,6 @@ import { emptyImage, mutateImage } from "../../../src/image/mutate.js";
 import { write } from "../../../src/image/write.js";
 import { descriptorFor, type Descriptor } from "../../../src/oci/descriptor.js";
 import {
-  buildImageIndex,
   buildImageManifest,
   encodeJSON,
   type ImageConfig,
@@ -76,7 +75,7 @@ async function baseImage(): Promise<{ store: MemoryStore; image: Image }> {
   store.root = seedImage(store, BASE_CONFIG, ["base layer"]);
   const image = await readArtifact(store);
   assert.equal(image.kind, "image");
-  return { store, image: image as Image };
+  return { store, image: image };
 }
 
 test("an image read from a store: manifest bytes as stored, config, layers with diffIDs and where they live", async () => {
