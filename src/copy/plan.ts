@@ -2,7 +2,7 @@ import type { ContentSource } from "../oci/content.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import { MAX_MANIFEST_BYTES, parseManifest, type ParsedManifest } from "../oci/manifest.js";
 import { Platform } from "../oci/platform.js";
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 
 /** One manifest of the graph, with the descriptor it is reached by. */
 export interface PlannedManifest {

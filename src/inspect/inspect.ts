@@ -2,7 +2,7 @@ import type { ContentSource } from "../oci/content.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import { MAX_CONFIG_BYTES, parseImageConfig, parseManifest, type ImageManifest } from "../oci/manifest.js";
 import { Platform } from "../oci/platform.js";
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import { readAll } from "../util/streams.js";
 
 /** One image of an index, as inspect reports it. */
@@ -77,7 +77,7 @@ async function describeImage(source: ContentSource, manifest: ImageManifest) {
   if (manifest.config.size > MAX_CONFIG_BYTES) {
     throw new PolypackError(
       "SIZE_EXCEEDED",
-      `${source.name}: image config is ${manifest.config.size} bytes, over the cap`,
+      `${source.name}: image config ${manifest.config.digest} is ${manifest.config.size} bytes, over the ${MAX_CONFIG_BYTES}-byte cap`,
     );
   }
   const configBytes = await readAll(await source.openBlob(manifest.config), MAX_CONFIG_BYTES);

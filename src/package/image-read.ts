@@ -1,4 +1,4 @@
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import type { ContentSource } from "../oci/content.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import {
@@ -52,8 +52,8 @@ export async function readImage(
 ): Promise<SourceImage> {
   if (manifest.config.size > MAX_CONFIG_BYTES) {
     throw new PolypackError(
-      "CONFIG_TOO_LARGE",
-      `${source.name}: config ${manifest.config.digest} is too large`,
+      "SIZE_EXCEEDED",
+      `${source.name}: config ${manifest.config.digest} declares ${manifest.config.size} bytes, more than the ${MAX_CONFIG_BYTES}-byte cap`,
     );
   }
   const bytes = await readAll(await source.openBlob(manifest.config), MAX_CONFIG_BYTES);

@@ -1,4 +1,4 @@
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import type { LabelGroupEntry, LabelStack, LabelTarget, ModuleLayerInfo, ModuleLayers } from "./labels.js";
 
 type Json = Record<string, unknown>;
@@ -6,7 +6,7 @@ type Json = Record<string, unknown>;
 /**
  * Reads an `io.buildpacks.buildpack.layers` label the way pack decodes it into its structs: known
  * fields are kept, unknown ones dropped, so re-encoding gives what pack itself would write.
- * Throws LABEL_INVALID naming `where`.
+ * Throws BUILDPACKAGE_INVALID naming `where`.
  */
 export function parseModuleLayers(text: string, where: string): ModuleLayers {
   const root = parseObject(text, where);
@@ -83,7 +83,7 @@ function parseObject(text: string, where: string): Json {
 }
 
 function invalid(where: string, why: string, cause?: unknown): PolypackError {
-  return new PolypackError("LABEL_INVALID", `${where}: ${why}`, { cause });
+  return new PolypackError("BUILDPACKAGE_INVALID", `${where}: ${why}`, { cause });
 }
 
 function isObject(value: unknown): value is Json {

@@ -5,7 +5,7 @@ import {
   type CoverageReport,
   type ModuleKind,
 } from "../buildpack/index.js";
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import { buildpackageMetadataLabel, labelStacks, moduleLayerInfo, type ModuleLayerInfo } from "./labels.js";
 import { selectTargetFiles } from "./plan-files.js";
 import { missingBinariesError, planTarget, type TargetPlan } from "./plan-target.js";

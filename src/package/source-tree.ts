@@ -1,6 +1,6 @@
 import { lstat, readdir, readlink } from "node:fs/promises";
 import { join } from "node:path";
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import { compareArchivePaths } from "../layer/paths.js";
 
 /** One file, folder or symlink of a buildpack's source directory, as plain data. */
@@ -52,7 +52,7 @@ export async function scanSourceTree(
     await walk(root, "");
   } catch (error) {
     if (error instanceof PolypackError) throw error;
-    throw new PolypackError("BUILDPACK_DIR_UNREADABLE", `cannot read the buildpack directory ${root}`, {
+    throw new PolypackError("PATH_UNREADABLE", `cannot read the buildpack directory ${root}`, {
       cause: error,
       hint: error instanceof Error ? error.message : undefined,
     });

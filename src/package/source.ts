@@ -9,7 +9,7 @@ import {
   type BuildpackDescriptor,
   type PackageConfig,
 } from "../buildpack/index.js";
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 
 /** A buildpack's source directory, its parsed descriptor and the package.toml that named it. */
 export interface BuildpackSource {
@@ -24,8 +24,8 @@ export interface BuildpackSource {
 /**
  * Reads the buildpack to package: with a package.toml, the folder its `[buildpack] uri` (or
  * `[extension] uri`) names, relative to the package.toml; else `path` (default: the working
- * directory). Throws BUILDPACK_TOML_NOT_FOUND, PACKAGE_TOML_NOT_FOUND, BUILDPACK_URI_UNSUPPORTED or
- * the descriptor's own validation errors.
+ * directory). Throws PATH_NOT_FOUND (no package.toml or buildpack.toml), BUILDPACK_URI_UNSUPPORTED
+ * or the descriptor's own validation errors.
  */
 export async function readBuildpackSource(options: {
   path?: string;
@@ -37,7 +37,7 @@ export async function readBuildpackSource(options: {
   if (options.config !== undefined) {
     configPath = resolve(options.config);
     const text = await readFile(configPath, "utf8").catch((error: unknown) => {
-      throw new PolypackError("PACKAGE_TOML_NOT_FOUND", `cannot read ${configPath}`, { cause: error });
+      throw new PolypackError("PATH_NOT_FOUND", `cannot read ${configPath}`, { cause: error });
     });
     packageConfig = parsePackageToml(text, { file: configPath });
     dir = resolveBuildpackUri(packageConfig.uri, dirname(configPath), configPath);
@@ -49,7 +49,7 @@ export async function readBuildpackSource(options: {
       : "buildpack");
   const file = join(dir, `${kind}.toml`);
   const text = await readFile(file, "utf8").catch((error: unknown) => {
-    throw new PolypackError("BUILDPACK_TOML_NOT_FOUND", `cannot read ${file}`, {
+    throw new PolypackError("PATH_NOT_FOUND", `cannot read ${file}`, {
       cause: error,
       hint: `give the buildpack's folder with --path, or a package.toml with --config`,
     });

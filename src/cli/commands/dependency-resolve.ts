@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { PolypackError } from "../../errors.js";
+import { PolypackError } from "../../errors/index.js";
 import { Platform } from "../../oci/platform.js";
 import type { CliContext } from "../context.js";
 import { renderTable } from "../table.js";
@@ -41,7 +41,7 @@ export function registerDependencyResolve(dependency: Command, context: () => Cl
         await import("../../buildpack/index.js");
       const ctx = context();
       const text = await readFile(flags.buildpack, "utf8").catch((error: unknown) => {
-        throw new PolypackError("BUILDPACK_TOML_NOT_FOUND", `cannot read ${flags.buildpack}`, {
+        throw new PolypackError("PATH_NOT_FOUND", `cannot read ${flags.buildpack}`, {
           cause: error,
         });
       });

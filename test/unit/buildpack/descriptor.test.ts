@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { isPolypackError } from "../../../src/errors.js";
+import { isPolypackError, type ErrorCode } from "../../../src/errors/index.js";
 import {
   checkDescriptor,
   parseBuildpackToml,
@@ -75,7 +75,7 @@ test("a missing or templated version is refused at its line unless one is suppli
 
 const HEAD = 'api = "0.10"\n\n[buildpack]\n  id = "example/bp"\n  version = "1.0.0"\n';
 
-const BAD: { name: string; toml: string; code: string; needle: string; key: string; file?: string }[] = [
+const BAD: { name: string; toml: string; code: ErrorCode; needle: string; key: string; file?: string }[] = [
   {
     name: "syntax",
     toml: 'api = "0.10"\n[buildpack\nid = "x"\n',
