@@ -98,7 +98,7 @@ export const CATALOGUE = {
   },
   SIZE_EXCEEDED: {
     meaning:
-      "content (a manifest, config, label, file or response body) is larger than polypack's cap for it",
+      "content (a manifest, config, layout file, layer entry or response body) is larger than polypack's cap for it",
     exit: 1,
     hint: "the source holds something larger than any valid one; check that it is what you meant",
   },
@@ -290,7 +290,7 @@ export const CATALOGUE = {
   AUTH_REALM_REFUSED: {
     meaning: "the registry sends token requests somewhere polypack will not send credentials",
     exit: 1,
-    hint: "a registry's token server must use https and not sit at a local or private address",
+    hint: "polypack sends credentials to a token server only over https, and never to a local or private address a remote registry names",
   },
   AUTH_TOKEN_INVALID: {
     meaning: "a registry's token server answered without a usable token",
