@@ -2,7 +2,7 @@
  * polypack's library API: OCI values (digests, platforms, descriptors, manifests), deterministic
  * layers, OCI layouts and .cnb files, the registry client and the generic copy between them.
  */
-export { PolypackError, isPolypackError } from "./errors.js";
+export { CATALOGUE, PolypackError, isPolypackError, type ErrorCode } from "./errors/index.js";
 export { Digest, Digester, type DigestAlgorithm } from "./oci/digest.js";
 export * from "./oci/media-types.js";
 export { type Descriptor, REF_NAME_ANNOTATION, descriptorFor, validateDescriptor } from "./oci/descriptor.js";

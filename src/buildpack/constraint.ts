@@ -1,5 +1,5 @@
 import semver from "semver";
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 
 /**
  * A version constraint in the syntax of Go's Masterminds/semver v3 (what packit and libpak use),

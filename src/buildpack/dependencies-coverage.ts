@@ -1,5 +1,5 @@
 import semver from "semver";
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import { coerceVersion } from "./constraint.js";
 import type { Dependency } from "./dependencies.js";
 import { dependencyMatchesTarget } from "./dependencies-filter.js";

@@ -1,4 +1,4 @@
-import { internalError, isPolypackError, PolypackError } from "../errors.js";
+import { internalError, isPolypackError, PolypackError } from "../errors/index.js";
 import { readDescriptor } from "./descriptor-read.js";
 import type { BuildpackDescriptor, ModuleKind } from "./descriptor-types.js";
 import { validateDescriptor } from "./descriptor-validate.js";

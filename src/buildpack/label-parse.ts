@@ -1,5 +1,5 @@
 import { checkModuleReference } from "../buildpack/module-id.js";
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import type { LabelGroupEntry, LabelStack, LabelTarget, ModuleLayerInfo, ModuleLayers } from "./labels.js";
 
 type Json = Record<string, unknown>;
@@ -7,7 +7,7 @@ type Json = Record<string, unknown>;
 /**
  * Reads an `io.buildpacks.buildpack.layers` label the way pack decodes it into its structs: known
  * fields are kept, unknown ones dropped, so re-encoding gives what pack itself would write.
- * Throws LABEL_INVALID naming `where`.
+ * Throws BUILDPACKAGE_INVALID naming `where`.
  */
 export function parseModuleLayers(text: string, where: string): ModuleLayers {
   const root = parseObject(text, where);

@@ -1,5 +1,5 @@
 import semver from "semver";
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import type { Platform } from "../oci/platform.js";
 import { coerceVersion, packitConstraint, parseConstraint } from "./constraint.js";
 import type { Dependency } from "./dependencies.js";

@@ -1,4 +1,4 @@
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import { Platform } from "../oci/platform.js";
 import type { Target } from "./descriptor-types.js";
 import { makeTarget } from "./targets.js";

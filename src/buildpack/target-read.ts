@@ -1,3 +1,4 @@
+import type { ErrorCode } from "../errors/index.js";
 import { Platform } from "../oci/platform.js";
 import type { Distro, Target } from "./descriptor-types.js";
 import type { KeyPath, TomlTable } from "./toml-document.js";
@@ -38,7 +39,7 @@ export function readTargets(
   return targets;
 }
 
-function readTarget(fields: TomlFields, entry: TomlTable, at: KeyPath, code: string): Target | undefined {
+function readTarget(fields: TomlFields, entry: TomlTable, at: KeyPath, code: ErrorCode): Target | undefined {
   const os = fields.string(entry, "os", at) ?? "";
   const arch = fields.string(entry, "arch", at) ?? "";
   // The spec spells it `variant`; the lifecycle's decoder reads `arch-variant`. Accept either.

@@ -1,5 +1,5 @@
 import { parse, TomlError, type TomlTable, type TomlValue } from "smol-toml";
-import { PolypackError } from "../errors.js";
+import { PolypackError, type ErrorCode } from "../errors/index.js";
 
 export type { TomlTable, TomlValue };
 
@@ -14,7 +14,7 @@ export type KeyPath = readonly (string | number)[];
 export function parseTomlDocument(
   text: string,
   file: string,
-  code: string,
+  code: ErrorCode,
   options: { exactNumbers?: boolean } = {},
 ): TomlTable {
   try {

@@ -1,4 +1,4 @@
-import { PolypackError } from "../errors.js";
+import { PolypackError, type ErrorCode } from "../errors/index.js";
 import { formatKeyPath, isTable, type KeyPath, type TomlTable, type TomlValue } from "./toml-document.js";
 import { TomlLocator } from "./toml-locate.js";
 
@@ -15,7 +15,7 @@ export class TomlFields {
   constructor(
     readonly file: string,
     text: string,
-    private readonly typeCode: string,
+    private readonly typeCode: ErrorCode,
   ) {
     this.locator = new TomlLocator(text);
   }
@@ -26,7 +26,7 @@ export class TomlFields {
   }
 
   /** Builds (but does not record) an error located at `path`. */
-  error(code: string, path: KeyPath, reason: string, hint?: string): PolypackError {
+  error(code: ErrorCode, path: KeyPath, reason: string, hint?: string): PolypackError {
     const line = this.lineOf(path);
     const where = line === undefined ? this.file : `${this.file}:${line}`;
     const key = path.length > 0 ? ` ${formatKeyPath(path)}:` : "";
@@ -34,7 +34,7 @@ export class TomlFields {
   }
 
   /** Records an error located at `path`. */
-  report(code: string, path: KeyPath, reason: string, hint?: string): void {
+  report(code: ErrorCode, path: KeyPath, reason: string, hint?: string): void {
     this.problems.push(this.error(code, path, reason, hint));
   }
 

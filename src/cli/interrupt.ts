@@ -1,8 +1,7 @@
-import { PolypackError } from "../errors.js";
+import { exitStatus, PolypackError } from "../errors/index.js";
 import { runInterruptCleanups } from "../util/cleanup.js";
 
-/** The exit status of a run stopped by each signal: 128 + the signal's number, as shells report it. */
-const EXIT_STATUS = { SIGINT: 130, SIGTERM: 143 } as const;
+const SIGNALS = ["SIGINT", "SIGTERM"] as const;
 
 /**
  * Until the returned function is called, SIGINT and SIGTERM stop the process the way a failed
@@ -12,11 +11,11 @@ const EXIT_STATUS = { SIGINT: 130, SIGTERM: 143 } as const;
  * index.json entry can appear afterwards.
  */
 export function exitOnInterrupt(report: (error: PolypackError) => void): () => void {
-  const handlers = Object.entries(EXIT_STATUS).map(([signal, status]) => {
+  const handlers = SIGNALS.map((signal) => {
     const handler = (): void => {
       runInterruptCleanups();
       report(new PolypackError("INTERRUPTED", `interrupted by ${signal}; temporary files were removed`));
-      process.exit(status);
+      process.exit(exitStatus("INTERRUPTED", signal));
     };
     process.on(signal, handler);
     return { signal, handler };

@@ -7,6 +7,7 @@ import { registerManifestInspect } from "./commands/manifest-inspect.js";
 import { createContext, type CliContext } from "./context.js";
 import { secondsFlag } from "./flag-parsers.js";
 import { exitOnInterrupt } from "./interrupt.js";
+import { USAGE_EXIT_STATUS } from "../errors/index.js";
 import { Output } from "./output.js";
 import { polypackVersion } from "../version.js";
 
@@ -96,7 +97,7 @@ export async function main(
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) {
-      return error.exitCode === 0 ? 0 : 2;
+      return error.exitCode === 0 ? 0 : USAGE_EXIT_STATUS;
     }
     return new Output(json()).error(error);
   } finally {

@@ -1,4 +1,4 @@
-import { PolypackError } from "../errors.js";
+import { BUG_REPORT, exitStatus, internalError, PolypackError } from "../errors/index.js";
 import { ProgressReporter } from "./progress.js";
 
 /** How a command reports: human text or JSON, and whether progress bars are drawn. */
@@ -38,29 +38,22 @@ export class Output {
     this.stderr.write(text + "\n");
   }
 
-  /** Prints an error once, the way the command line shows every error. */
-  error(error: unknown): number {
-    if (error instanceof PolypackError) {
-      if (this.json) {
-        this.stdout.write(JSON.stringify({ error: error.toJSON() }, null, 2) + "\n");
-      }
-      this.stderr.write(`error[${error.code}]: ${error.message}\n`);
-      if (error.hint) this.stderr.write(`hint: ${error.hint}\n`);
-      if (!error.userError) {
-        this.stderr.write("this is a bug in polypack; please report it with the command you ran\n");
-        if (error.cause instanceof Error && error.cause.stack) this.stderr.write(`${error.cause.stack}\n`);
-      }
-      return error.userError ? 1 : 70;
-    }
-    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  /**
+   * Prints an error once, the way the command line shows every error, and returns the exit status
+   * its code has in the catalogue. Anything thrown that is not a PolypackError is a bug (INTERNAL).
+   */
+  error(thrown: unknown): number {
+    const error = thrown instanceof PolypackError ? thrown : internalError(String(thrown), thrown);
     if (this.json) {
-      this.stdout.write(
-        JSON.stringify({ error: { code: "INTERNAL", message: String(error) } }, null, 2) + "\n",
-      );
+      this.stdout.write(JSON.stringify({ error: error.toJSON() }, null, 2) + "\n");
     }
-    this.stderr.write(
-      `error[INTERNAL]: ${message}\nthis is a bug in polypack; please report it with the command you ran\n`,
-    );
-    return 70;
+    this.stderr.write(`error[${error.code}]: ${error.message}\n`);
+    if (error.hint) this.stderr.write(`hint: ${error.hint}\n`);
+    if (error.internal) {
+      // A thrower's own hint does not replace the request for a bug report.
+      if (error.hint !== BUG_REPORT) this.stderr.write(`${BUG_REPORT}\n`);
+      if (error.cause instanceof Error && error.cause.stack) this.stderr.write(`${error.cause.stack}\n`);
+    }
+    return exitStatus(error.code);
   }
 }

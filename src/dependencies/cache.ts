@@ -3,7 +3,7 @@ import { mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/prom
 import { dirname, join, resolve } from "node:path";
 import { pipeline as pipelineCallback, Readable, type Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { isPolypackError } from "../errors.js";
+import { isPolypackError } from "../errors/index.js";
 import type { Digest } from "../oci/digest.js";
 import {
   fileIdentity,

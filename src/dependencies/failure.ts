@@ -1,5 +1,4 @@
-import { PolypackError } from "../errors.js";
-import { isTemporary } from "../http/errors.js";
+import { PolypackError } from "../errors/index.js";
 
 /** The stable codes of dependency download failures. */
 export type DependencyErrorCode =
@@ -28,27 +27,25 @@ export function nameDependency(label: DependencyLabel): string {
   return `${label.id} ${label.version} for ${label.target}`;
 }
 
-// Transience is a property of one failure, decided where it is detected and read by the retry loop;
-// a set keeps it off the shared error class.
-const transientFailures = new WeakSet<PolypackError>();
-
 /** A failure without the dependency's name yet (the retry loop adds it); `transient` allows a retry. */
 export function failure(
   code: DependencyErrorCode,
   detail: string,
   options: { transient?: boolean; cause?: unknown; hint?: string } = {},
 ): PolypackError {
-  const error = new PolypackError(code, detail, { cause: options.cause, hint: options.hint });
-  if (options.transient === true) transientFailures.add(error);
-  return error;
+  return new PolypackError(code, detail, {
+    cause: options.cause,
+    hint: options.hint,
+    temporary: options.transient === true,
+  });
 }
 
 /**
  * Whether a failure may go away when tried again (connection reset, 5xx, cut-short body): marked
- * so here, or a temporary failure of the HTTP stack.
+ * so by `failure`, or a temporary failure of the HTTP stack.
  */
 export function isTransient(error: unknown): boolean {
-  return (error instanceof PolypackError && transientFailures.has(error)) || isTemporary(error);
+  return error instanceof PolypackError && error.temporary;
 }
 
 /**
@@ -59,7 +56,7 @@ export function labelled(error: PolypackError, label: DependencyLabel): Polypack
   return new PolypackError(
     error.code,
     `cannot download ${nameDependency(label)} from ${label.url}: ${error.message}`,
-    { cause: error.cause ?? error, hint: error.hint, userError: error.userError },
+    { cause: error.cause ?? error, hint: error.hint, temporary: error.temporary },
   );
 }
 

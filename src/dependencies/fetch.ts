@@ -1,4 +1,4 @@
-import { isPolypackError, type PolypackError } from "../errors.js";
+import { isPolypackError, type PolypackError } from "../errors/index.js";
 import { isIdleTimeout } from "../http/errors.js";
 import { retrying } from "../http/retry.js";
 import type { Clock } from "../http/retry-policy.js";

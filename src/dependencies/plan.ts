@@ -2,7 +2,7 @@ import type { Dependency } from "../buildpack/dependencies.js";
 import { dependencyMatchesTarget } from "../buildpack/dependencies-filter.js";
 import type { Target } from "../buildpack/descriptor-types.js";
 import { targetKey } from "../buildpack/targets.js";
-import { PolypackError, isPolypackError } from "../errors.js";
+import { PolypackError, isPolypackError } from "../errors/index.js";
 import type { Digest } from "../oci/digest.js";
 import { nameDependency, type DependencyLabel } from "./failure.js";
 import { displayUri, resolveDependencyUri, type DependencySource } from "./source-uri.js";

@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import { redactUrl } from "../http/redact.js";
 
 /** Where a dependency's bytes come from, resolved from its `uri`. */

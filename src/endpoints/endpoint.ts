@@ -1,5 +1,5 @@
 import { existsSync, statSync } from "node:fs";
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 
 /** Where an image lives, as named on the command line. */
 export type Endpoint =

@@ -8,7 +8,7 @@ import {
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { pipeline } from "node:stream";
 import { rootCertificates } from "node:tls";
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import { idleTimeoutError, isNetworkError, networkError, type ErrorFactory } from "./errors.js";
 import type { HttpRequest, Send } from "./message.js";
 import { tlsError, tlsFailureOf } from "./tls-errors.js";
@@ -44,7 +44,7 @@ function readCaFile(path: string): string {
   try {
     return readFileSync(path, "utf8");
   } catch (error) {
-    throw new PolypackError("CA_FILE_UNREADABLE", `cannot read the certificate authority file ${path}`, {
+    throw new PolypackError("PATH_UNREADABLE", `cannot read the certificate authority file ${path}`, {
       cause: error,
     });
   }

@@ -1,4 +1,4 @@
-import { PolypackError } from "../errors.js";
+import { PolypackError, type ErrorCode } from "../errors/index.js";
 import type { HttpRequest } from "./message.js";
 import { redactUrl } from "./redact.js";
 
@@ -39,23 +39,23 @@ export interface HttpErrorFields {
   cause?: unknown;
 }
 
-/** A failed HTTP exchange; `temporary` tells the retry layers whether to try again. */
+/**
+ * A failed HTTP exchange; `temporary` (5xx, 429, 408, dropped connections, timeouts) tells the
+ * retry layers whether to try again.
+ */
 export class HttpError extends PolypackError {
   /** HTTP status, absent when no response arrived. */
   readonly status: number | undefined;
   /** The request URL without credentials. */
   readonly url: string;
-  /** Whether the failure may pass (5xx, 429, 408, dropped connections, timeouts). */
-  readonly temporary: boolean;
   /** How long the server asked us to wait, from Retry-After. */
   readonly retryAfterMs: number | undefined;
 
-  constructor(code: string, message: string, fields: HttpErrorFields) {
-    super(code, message, { hint: fields.hint, cause: fields.cause });
+  constructor(code: ErrorCode, message: string, fields: HttpErrorFields) {
+    super(code, message, { hint: fields.hint, cause: fields.cause, temporary: fields.temporary });
     this.name = "HttpError";
     this.status = fields.status;
     this.url = fields.url;
-    this.temporary = fields.temporary ?? false;
     this.retryAfterMs = fields.retryAfterMs;
   }
 }

@@ -1,5 +1,5 @@
 import type { Readable } from "node:stream";
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 
 /** HTTP methods polypack sends. */
 export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";

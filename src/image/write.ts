@@ -1,6 +1,6 @@
 import type { Readable } from "node:stream";
 import { setTimeout as delay } from "node:timers/promises";
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import type { ContentTarget, PutBlobResult, RegistryLocation } from "../oci/content.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import { MAX_MANIFEST_BYTES } from "../oci/manifest.js";

@@ -1,7 +1,7 @@
 import { createReadStream, type Stats } from "node:fs";
 import { lstat, readdir, readlink, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import type { LayerEntry } from "./entry.js";
 import { cleanArchivePath, compareArchivePaths } from "./paths.js";
 import { STREAM_CHUNK_BYTES } from "../oci/verify.js";
@@ -34,9 +34,9 @@ export async function collectDirectory(root: string, options: CollectOptions): P
     );
   }
   const rootStats = await stat(root).catch((error: unknown) => {
-    throw new PolypackError("DIRECTORY_NOT_FOUND", `cannot read directory ${root}`, { cause: error });
+    throw new PolypackError("PATH_NOT_FOUND", `cannot read directory ${root}`, { cause: error });
   });
-  if (!rootStats.isDirectory()) throw new PolypackError("DIRECTORY_NOT_FOUND", `${root} is not a directory`);
+  if (!rootStats.isDirectory()) throw new PolypackError("PATH_NOT_FOUND", `${root} is not a directory`);
 
   const entries: LayerEntry[] = [];
   if (prefix !== "" && (options.includeRoot ?? true)) {

@@ -1,5 +1,5 @@
 import { open, type FileHandle } from "node:fs/promises";
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import { identityOf, sameIdentity, type FileIdentity } from "../util/file-identity.js";
 import type { StreamedFileEntry } from "./entry.js";
 

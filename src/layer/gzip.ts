@@ -1,7 +1,7 @@
 import { Transform, type TransformCallback } from "node:stream";
 import { promisify } from "node:util";
 import { crc32, createGzip, gzip, type Gzip } from "node:zlib";
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 
 /** The compression level pack uses (Go's and zlib's default). */
 export const DEFAULT_GZIP_LEVEL = 6;

@@ -1,4 +1,4 @@
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import { fileSize, type LayerEntry } from "./entry.js";
 import { encodeTarHeader, type TarHeaderFields } from "./tar-format.js";
 

@@ -3,7 +3,7 @@ import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import { tempPathBeside } from "../util/fs.js";
 import { hashOnThread } from "../util/threaded-hash.js";
 import { GZIP_OS_UNKNOWN } from "./gzip.js";

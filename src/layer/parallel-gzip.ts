@@ -1,5 +1,5 @@
 import { availableParallelism } from "node:os";
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import { Limiter } from "../util/concurrency.js";
 import { gzipMember, looksIncompressible, storedMember } from "./gzip.js";
 import { cacheKey, type MemberCache } from "./member-cache.js";

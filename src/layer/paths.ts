@@ -1,4 +1,4 @@
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 
 /**
  * The canonical relative form of a path inside an archive: no leading `/` or `./`, no empty or `.`

@@ -1,5 +1,5 @@
 import { extract as createExtract, type Header } from "tar-stream";
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import type { LayerEntryType } from "./entry.js";
 import { decompressed } from "./decompress.js";
 import { readArchivePath } from "./paths.js";
@@ -82,10 +82,7 @@ function asLayerError(error: unknown, context: string): unknown {
 /** Reads an entry's content into memory, refusing more than `maxBytes`. */
 export async function readEntryContent(entry: LayerReadEntry, maxBytes: number): Promise<Buffer> {
   if (entry.size > maxBytes) {
-    throw new PolypackError(
-      "ENTRY_TOO_LARGE",
-      `${entry.path} has ${entry.size} bytes, more than ${maxBytes}`,
-    );
+    throw new PolypackError("SIZE_EXCEEDED", `${entry.path} has ${entry.size} bytes, more than ${maxBytes}`);
   }
   return readAll(entry.content, maxBytes);
 }

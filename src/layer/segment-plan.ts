@@ -1,4 +1,4 @@
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import { fileSize } from "./entry.js";
 import type { PreparedEntry } from "./tar-writer.js";
 

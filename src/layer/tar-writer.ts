@@ -1,4 +1,4 @@
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import type { LayerEntry, StreamedFileEntry } from "./entry.js";
 import { readEntryFile, sizeMismatch } from "./entry-file.js";
 import { entryHeaderBytes, layerMtime, type HeaderOptions } from "./header.js";

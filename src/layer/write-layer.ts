@@ -2,7 +2,7 @@ import { mkdir, open, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import { Digester } from "../oci/digest.js";
 import { MediaType } from "../oci/media-types.js";

@@ -2,7 +2,7 @@ import { createReadStream } from "node:fs";
 import { open, rename, rm } from "node:fs/promises";
 import { pipeline as pipelineCallback, Readable, Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import { checkedStream, STREAM_CHUNK_BYTES, verifyingStream } from "../oci/verify.js";
 import { Digest } from "../oci/digest.js";
@@ -118,7 +118,7 @@ export async function readFileCapped(
   try {
     const { size } = await handle.stat();
     if (size > maxBytes) {
-      throw new PolypackError("FILE_TOO_LARGE", `${what} ${path} has ${size} bytes, more than ${maxBytes}`);
+      throw new PolypackError("SIZE_EXCEEDED", `${what} ${path} has ${size} bytes, more than ${maxBytes}`);
     }
     return await handle.readFile();
   } finally {

@@ -1,7 +1,7 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import type { Readable } from "node:stream";
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import { Digest } from "../oci/digest.js";
 import { MAX_MANIFEST_BYTES, type ImageIndex } from "../oci/manifest.js";
@@ -39,7 +39,7 @@ export class CnbArchive implements LayoutReader {
   /** Indexes the archive and checks that it holds an OCI layout. */
   static async open(path: string): Promise<CnbArchive> {
     const info = await stat(path).catch(() => undefined);
-    if (!info?.isFile()) throw new PolypackError("CNB_NOT_FOUND", `${path} is not a file`);
+    if (!info?.isFile()) throw new PolypackError("PATH_NOT_FOUND", `${path} is not a file`);
     const members = new Map<string, Member>();
     try {
       const entries = readLayer(createReadStream(path), { compression: "none", context: path });
@@ -50,7 +50,7 @@ export class CnbArchive implements LayoutReader {
       }
     } catch (error) {
       if (error instanceof PolypackError && error.code === "LAYER_INVALID") {
-        throw new PolypackError("CNB_INVALID", `${path} is not a .cnb file (an uncompressed tar)`, {
+        throw new PolypackError("LAYOUT_INVALID", `${path} is not a .cnb file (an uncompressed tar)`, {
           cause: error,
         });
       }

@@ -1,4 +1,4 @@
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import { REF_NAME_ANNOTATION, type Descriptor } from "../oci/descriptor.js";
 import type { Digest } from "../oci/digest.js";
 import { buildImageIndex, encodeJSON, parseManifest, type ImageIndex } from "../oci/manifest.js";

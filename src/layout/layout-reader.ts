@@ -1,5 +1,5 @@
 import type { Readable } from "node:stream";
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import type { ImageIndex } from "../oci/manifest.js";
 import { readAll } from "../util/streams.js";
@@ -26,7 +26,7 @@ export async function readBlobCapped(
 ): Promise<Buffer> {
   if (descriptor.size > maxBytes) {
     throw new PolypackError(
-      "BLOB_TOO_LARGE",
+      "SIZE_EXCEEDED",
       `${what} ${descriptor.digest} in ${reader.path} has ${descriptor.size} bytes, more than the ${maxBytes} allowed`,
     );
   }

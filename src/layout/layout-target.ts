@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { mkdir, rename, rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Readable } from "node:stream";
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import type { ContentTarget, PutBlobOptions, PutBlobResult } from "../oci/content.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import { MAX_MANIFEST_BYTES } from "../oci/manifest.js";
@@ -74,7 +74,7 @@ export class LayoutTarget implements ContentTarget {
   async putManifest(descriptor: Descriptor, bytes: Buffer): Promise<void> {
     if (bytes.length > MAX_MANIFEST_BYTES) {
       throw new PolypackError(
-        "MANIFEST_TOO_LARGE",
+        "SIZE_EXCEEDED",
         `manifest ${descriptor.digest} exceeds ${MAX_MANIFEST_BYTES} bytes`,
       );
     }

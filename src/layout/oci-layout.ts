@@ -2,7 +2,7 @@ import type { BigIntStats } from "node:fs";
 import { mkdir, readdir, rename, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Readable } from "node:stream";
-import { isPolypackError, PolypackError } from "../errors.js";
+import { isPolypackError, PolypackError, type ErrorCode } from "../errors/index.js";
 import type { PutBlobOptions, PutBlobResult } from "../oci/content.js";
 import { descriptorFor, type Descriptor } from "../oci/descriptor.js";
 import { Digest } from "../oci/digest.js";
@@ -49,7 +49,7 @@ export class OciLayout implements LayoutReader {
   static async open(path: string): Promise<OciLayout> {
     const info = await stat(path).catch(() => undefined);
     if (!info?.isDirectory()) {
-      throw new PolypackError("LAYOUT_NOT_FOUND", `${path} is not a directory holding an OCI image layout`);
+      throw new PolypackError("PATH_NOT_FOUND", `${path} is not a directory holding an OCI image layout`);
     }
     const layout = new OciLayout(path);
     const marker = await readFileCapped(layout.file(OCI_LAYOUT_FILE), MAX_OCI_LAYOUT_BYTES, "layout marker");
@@ -255,7 +255,7 @@ export class OciLayout implements LayoutReader {
 }
 
 /** What a stream over a blob file fails with when the file does not hold the blob. */
-const MISMATCH_CODES = ["DIGEST_MISMATCH", "SIZE_MISMATCH", "SIZE_EXCEEDED"];
+const MISMATCH_CODES: readonly ErrorCode[] = ["DIGEST_MISMATCH", "SIZE_MISMATCH"];
 
 /**
  * Removes temporaries of interrupted runs: in the layout's own folders (blob, index.json and state

@@ -1,4 +1,4 @@
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import { isIndexMediaType } from "../oci/media-types.js";
 import { refNameOf, withoutRefName } from "./layout-files.js";
@@ -14,7 +14,7 @@ export function selectRoot(
   where: string,
 ): Descriptor {
   if (manifests.length === 0) {
-    throw new PolypackError("LAYOUT_EMPTY", `${where} holds no images`);
+    throw new PolypackError("IMAGE_NOT_FOUND", `${where} holds no images`);
   }
   if (ref !== undefined) {
     const named = manifests.filter((entry) => refNameOf(entry) === ref);

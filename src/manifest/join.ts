@@ -1,4 +1,4 @@
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import { configPlatform, readArtifact, type Image } from "../image/image.js";
 import { newIndex, type NewEntry } from "../image/index-edit.js";
 import { write, type WriteEvent } from "../image/write.js";

@@ -1,6 +1,6 @@
 import { Digest } from "./digest.js";
 import type { PlatformJSON } from "./platform.js";
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 
 /** An OCI content descriptor, exactly as it appears in JSON. */
 export interface Descriptor {

@@ -1,5 +1,5 @@
 import { createHash, type Hash } from "node:crypto";
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 
 /** The digest algorithms polypack accepts; others are refused before any use. */
 export type DigestAlgorithm = "sha256" | "sha512";

@@ -1,4 +1,4 @@
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import { Digest } from "./digest.js";
 import { validateDescriptor, type Descriptor } from "./descriptor.js";
 import { isImageMediaType, isIndexMediaType, MediaType } from "./media-types.js";

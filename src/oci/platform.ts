@@ -1,4 +1,4 @@
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 
 /** The JSON shape of a platform in an index entry or an image config. */
 export interface PlatformJSON {

@@ -1,5 +1,5 @@
 import { Transform, type TransformCallback } from "node:stream";
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import { Digest, Digester } from "./digest.js";
 import type { Descriptor } from "./descriptor.js";
 
@@ -8,7 +8,7 @@ export const STREAM_CHUNK_BYTES = 1024 * 1024;
 
 /**
  * A pass-through stream that counts and hashes what flows through it, and fails with
- * SIZE_EXCEEDED as soon as more than `descriptor.size` bytes arrive, or with DIGEST_MISMATCH /
+ * SIZE_MISMATCH as soon as more than `descriptor.size` bytes arrive, or with DIGEST_MISMATCH /
  * SIZE_MISMATCH at the end. Nothing downstream sees the end of a stream that did not verify.
  */
 export function verifyingStream(descriptor: Descriptor, context: string): Transform {
@@ -41,7 +41,7 @@ export function checkedStream(
       if (size > descriptor.size) {
         callback(
           new PolypackError(
-            "SIZE_EXCEEDED",
+            "SIZE_MISMATCH",
             `${context}: ${descriptor.digest} is larger than its declared ${descriptor.size} bytes`,
           ),
         );

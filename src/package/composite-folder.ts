@@ -1,4 +1,4 @@
-import { isPolypackError, PolypackError } from "../errors.js";
+import { isPolypackError, PolypackError } from "../errors/index.js";
 import type { LayerSpool } from "../image/spool.js";
 import type { Platform } from "../oci/platform.js";
 import type { DependencyLayers } from "./composite-image.js";

@@ -1,4 +1,4 @@
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import type { Layer } from "../image/blob.js";
 import { configPlatform, readArtifact, type Image } from "../image/image.js";
 import type { ContentSource } from "../oci/content.js";

@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isImageDependency, type PackageDependency } from "../buildpack/index.js";
 import type { Endpoint } from "../endpoints/endpoint.js";
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import type { ContentSource } from "../oci/content.js";
 import { Platform } from "../oci/platform.js";
 import type { IncludedLayers } from "./build.js";
@@ -110,7 +110,7 @@ export function dependencyLocation(
   const path = uri.startsWith("file://") ? fileURLToPath(uri) : resolve(base, uri);
   if (!existsSync(path)) {
     throw new PolypackError(
-      "DEPENDENCY_NOT_FOUND",
+      "PATH_NOT_FOUND",
       `${file}: dependency ${JSON.stringify(uri)} does not exist (${path})`,
     );
   }

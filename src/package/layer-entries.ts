@@ -1,6 +1,6 @@
 import { createReadStream } from "node:fs";
 import { join } from "node:path";
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import type { LayerEntry } from "../layer/entry.js";
 import type { OfflineFile } from "./offline.js";
 import type { PackagePlan, TargetPlan } from "./plan.js";
@@ -51,9 +51,6 @@ export function targetLayerEntries(
         throw new PolypackError(
           "DEPENDENCY_NOT_DOWNLOADED",
           `no downloaded file for dependency ${file.dependency}`,
-          {
-            userError: false,
-          },
         );
       }
       const { path: diskPath, identity } = downloaded;

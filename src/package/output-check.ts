@@ -1,10 +1,10 @@
 import type { Stats } from "node:fs";
 import { lstat, open, readdir, realpath, rm } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import { OciLayout } from "../layout/oci-layout.js";
 import { ensureWritableDirectory, isPathWithin, PROBE_PREFIX } from "../util/fs.js";
-import { onUserPath, userPathError } from "../util/path-error.js";
+import { onUserPath, userPathError, type UserPathContext } from "../util/path-error.js";
 
 /** An output path polypack may write, checked before any packaging work. */
 export interface CheckedOutput {
@@ -42,7 +42,11 @@ export async function checkOutput(
   source?: OutputSource,
 ): Promise<CheckedOutput> {
   const given = resolve(path);
-  const unwritable = (operation: string) => ({ path: given, operation, code: "OUTPUT_UNWRITABLE" });
+  const unwritable = (operation: string): UserPathContext => ({
+    path: given,
+    operation,
+    code: "OUTPUT_UNWRITABLE",
+  });
   const existing = await lstat(given).catch((error: unknown) => {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw userPathError(error, unwritable("check the output"));

@@ -1,4 +1,4 @@
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import { Reference } from "../registry/reference.js";
 
 /** The output flags of `buildpack package`, as given. */

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { defaultCacheHome, defaultDependencyCacheDir } from "../dependencies/cache-dir.js";
 import { ensureWritableDirectory, isPathWithin } from "../util/fs.js";
-import type { PolypackError } from "../errors.js";
+import type { PolypackError } from "../errors/index.js";
 import { isErrnoError, onUserPath, userPathError, type UserPathContext } from "../util/path-error.js";
 import type { PackageDestination } from "./deliver.js";
 import { dependencyLocation } from "./composite.js";
@@ -115,7 +115,7 @@ export class PackagePaths {
       return userPathError(error, {
         path: this.buildpackDir,
         operation: "read the buildpack folder",
-        code: "BUILDPACK_DIR_UNREADABLE",
+        code: "PATH_UNREADABLE",
       });
     }
     return error;

@@ -5,7 +5,7 @@ import type { CopyEvent } from "../image/copy.js";
 import type { DependencyEvent } from "../dependencies/index.js";
 import { LayerSpool } from "../image/spool.js";
 import type { Descriptor } from "../oci/descriptor.js";
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import { buildPackage, type BuildOptions, type BuiltImage } from "./build.js";
 import { deliverPackage, spoolNear, type PackageDestination } from "./deliver.js";
 import { fetchOfflineDependencies, type OfflineFile } from "./offline.js";

@@ -4,7 +4,7 @@ import {
   rewriteBuildpackToml,
   type BuildpackDescriptor,
 } from "../buildpack/index.js";
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import { compareArchivePaths } from "../layer/paths.js";
 import type { PlatformJSON } from "../oci/platform.js";
 import type { MissingBinary, PlannedFile } from "./plan-files.js";

@@ -8,7 +8,7 @@ import {
   type PackageConfig,
   type Target,
 } from "../buildpack/index.js";
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import { Platform } from "../oci/platform.js";
 
 /** Where the targets being packaged came from. */

@@ -6,7 +6,7 @@ import {
   type CoverageReport,
   type ModuleKind,
 } from "../buildpack/index.js";
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import {
   buildpackageMetadataLabel,
   labelStacks,

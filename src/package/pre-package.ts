@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import type { Writable } from "node:stream";
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import { withoutPolypackSecrets } from "../registry/credentials/secret-env.js";
 
 /** How to run the pre-package command. */

@@ -1,6 +1,6 @@
 import { lstat, readdir, readlink } from "node:fs/promises";
 import { join } from "node:path";
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import { compareArchivePaths } from "../layer/paths.js";
 import { onUserPath } from "../util/path-error.js";
 
@@ -49,9 +49,8 @@ export async function scanSourceTree(
       }
     }
   };
-  await onUserPath(
-    { path: root, operation: "read the buildpack folder", code: "BUILDPACK_DIR_UNREADABLE" },
-    () => walk(root, ""),
+  await onUserPath({ path: root, operation: "read the buildpack folder", code: "PATH_UNREADABLE" }, () =>
+    walk(root, ""),
   );
   return entries;
 }

@@ -9,7 +9,7 @@ import {
   type BuildpackDescriptor,
   type PackageConfig,
 } from "../buildpack/index.js";
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import { onUserPath } from "../util/path-error.js";
 
 /** A buildpack's source directory, its parsed descriptor and the package.toml that named it. */
@@ -25,8 +25,8 @@ export interface BuildpackSource {
 /**
  * Reads the buildpack to package: with a package.toml, the folder its `[buildpack] uri` (or
  * `[extension] uri`) names, relative to the package.toml; else `path` (default: the working
- * directory). Throws BUILDPACK_TOML_NOT_FOUND, PACKAGE_TOML_NOT_FOUND, BUILDPACK_URI_UNSUPPORTED or
- * the descriptor's own validation errors.
+ * directory). Throws PATH_NOT_FOUND (no package.toml or buildpack.toml), BUILDPACK_URI_UNSUPPORTED
+ * or the descriptor's own validation errors.
  */
 export async function readBuildpackSource(options: {
   path?: string;
@@ -38,7 +38,7 @@ export async function readBuildpackSource(options: {
   if (options.config !== undefined) {
     configPath = resolve(options.config);
     const text = await onUserPath(
-      { path: configPath, operation: "read the package.toml", code: "PACKAGE_TOML_NOT_FOUND" },
+      { path: configPath, operation: "read the package.toml", code: "PATH_NOT_FOUND" },
       () => readFile(configPath!, "utf8"),
     );
     packageConfig = parsePackageToml(text, { file: configPath });
@@ -54,7 +54,7 @@ export async function readBuildpackSource(options: {
     {
       path: file,
       operation: `read the ${kind}'s ${kind}.toml`,
-      code: "BUILDPACK_TOML_NOT_FOUND",
+      code: "PATH_NOT_FOUND",
       advice: "give the buildpack's folder with --path, or a package.toml with --config",
     },
     () => readFile(file, "utf8"),

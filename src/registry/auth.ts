@@ -1,4 +1,4 @@
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import type { Credential, CredentialProvider } from "./credentials/types.js";
 import { allowsPlainHttp, isRealmAllowed } from "./address.js";
 import { discard, isReplayable, withHeaders } from "../http/message.js";

@@ -1,3 +1,4 @@
+import type { ErrorCode } from "../errors/index.js";
 import { abandon, header, readBody, type HttpResponse } from "../http/message.js";
 import {
   HttpError,
@@ -31,7 +32,7 @@ export class RegistryError extends HttpError {
   readonly registryCodes: readonly string[];
 
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     fields: {
       status?: number;
@@ -49,7 +50,7 @@ export class RegistryError extends HttpError {
   }
 }
 
-const REGISTRY_CODES: Record<HttpFailure, string> = {
+const REGISTRY_CODES: Record<HttpFailure, ErrorCode> = {
   unavailable: "REGISTRY_UNAVAILABLE",
   "tls-untrusted": "REGISTRY_TLS_UNTRUSTED",
   "tls-failed": "REGISTRY_TLS_FAILED",
@@ -60,7 +61,7 @@ const REGISTRY_CODES: Record<HttpFailure, string> = {
 export const registryErrors: ErrorFactory = (failure, message, fields) =>
   new RegistryError(REGISTRY_CODES[failure], message, fields);
 
-function classify(status: number, codes: readonly string[]): { code: string; hint?: string } {
+function classify(status: number, codes: readonly string[]): { code: ErrorCode; hint?: string } {
   if (status === 401 || codes.includes("UNAUTHORIZED")) {
     return { code: "REGISTRY_UNAUTHORIZED", hint: "check the credentials for this registry (docker login)" };
   }

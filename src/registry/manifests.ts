@@ -1,4 +1,4 @@
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import type { RegistryLocation } from "../oci/content.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import { Digest } from "../oci/digest.js";

@@ -1,4 +1,4 @@
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import { Digest } from "../oci/digest.js";
 
 /** The registry a reference without one means, as Docker writes it. */

@@ -2,14 +2,14 @@ import type { Readable } from "node:stream";
 import type { ContentSource, RegistryLocation } from "../oci/content.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import { verifyBytes } from "../oci/verify.js";
-import { isPolypackError } from "../errors.js";
+import { isPolypackError, type ErrorCode } from "../errors/index.js";
 import { isNetworkError, isTemporary } from "../http/errors.js";
 import type { RegistryClient } from "./client.js";
 import { RegistryError } from "./errors.js";
 import type { Reference } from "./reference.js";
 
 // What a second GET may cure, besides temporary and network failures.
-const REFETCH_CODES = ["DIGEST_MISMATCH", "SIZE_MISMATCH", "SIZE_EXCEEDED"];
+const REFETCH_CODES: readonly ErrorCode[] = ["DIGEST_MISMATCH", "SIZE_MISMATCH"];
 
 /** A registry repository read through the generic ContentSource interface. */
 export class RegistrySource implements ContentSource {

@@ -1,4 +1,4 @@
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import type { Credential } from "./credentials/types.js";
 import { errorFromResponse } from "./errors.js";
 import { readBody } from "../http/message.js";

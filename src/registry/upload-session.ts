@@ -2,7 +2,7 @@ import { Transform, type Readable, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream";
 import { finished } from "node:stream/promises";
 import { setTimeout as delay } from "node:timers/promises";
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 import type { RegistryLocation } from "../oci/content.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import { STREAM_CHUNK_BYTES } from "../oci/verify.js";

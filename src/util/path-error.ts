@@ -1,4 +1,4 @@
-import { internalError, PolypackError } from "../errors.js";
+import { internalError, PolypackError, type ErrorCode } from "../errors/index.js";
 
 /** Whether a value is an error from a Node system call, with its errno code (`ENOENT`, ...). */
 export function isErrnoError(value: unknown): value is NodeJS.ErrnoException & { code: string } {
@@ -12,7 +12,7 @@ export interface UserPathContext {
   /** What polypack was doing, as a verb phrase that reads before the path: "write the output". */
   operation: string;
   /** The stable code of the resulting error, for example `OUTPUT_UNWRITABLE`. */
-  code: string;
+  code: ErrorCode;
   /** What else the user can do, added to the hint the errno suggests. */
   advice?: string;
 }

@@ -1,4 +1,4 @@
-import { PolypackError } from "../errors.js";
+import { PolypackError } from "../errors/index.js";
 
 /**
  * Reads a small stream whole, failing with SIZE_EXCEEDED past `maxBytes`. Leaving the loop early

@@ -8,6 +8,7 @@ import { cp, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import { parse } from "smol-toml";
+import { exitStatus, type ErrorCode } from "../../src/errors/index.js";
 import { readLayer } from "../../src/layer/read-layer.js";
 import { OciLayout } from "../../src/layout/oci-layout.js";
 import type { Descriptor } from "../../src/oci/descriptor.js";
@@ -96,8 +97,8 @@ async function unpackOnce(packaged: Packaged, arch: string): Promise<string> {
   return join(bundle, "rootfs", LAYER_ROOT);
 }
 
-function assertFailed(outcome: Outcome, code: string): void {
-  assert.equal(outcome.code, 1, `exit code; stderr: ${outcome.stderr}`);
+function assertFailed(outcome: Outcome, code: ErrorCode): void {
+  assert.equal(outcome.code, exitStatus(code), `exit code; stderr: ${outcome.stderr}`);
   assert.match(outcome.stderr, new RegExp(`^error\\[${code}\\]: `, "m"), outcome.stderr);
   assert.doesNotMatch(outcome.stderr, /^\s+at /m, "no stack trace for a user error");
 }
@@ -321,7 +322,7 @@ describe("buildpack package: bad input fails with a typed error and leaves nothi
     assert.deepEqual(await readdir(outDir), [], "no output and no temporary files");
   }
 
-  async function attempt(bp: string, extra: string[], code: string): Promise<void> {
+  async function attempt(bp: string, extra: string[], code: ErrorCode): Promise<void> {
     const outDir = join(bp, "..", `out-${code}`);
     await mkdir(outDir, { recursive: true });
     for (const output of [

@@ -148,7 +148,7 @@ test("bad input gives a typed error, a non-zero exit and no stack trace", async 
     [["manifest", "inspect", "Bad/UPPER:ref"], "REFERENCE_INVALID"],
     [["manifest", "inspect", `${registry.host}/cli/missing:nope`], "REGISTRY_NOT_FOUND"],
     [["manifest", "inspect", `${registry.host}/cli/app@sha256:abc`], "REFERENCE_INVALID"],
-    [["copy", `oci:${join(work, "nowhere")}:x`, `oci:${join(work, "out")}:x`], "LAYOUT"],
+    [["copy", `oci:${join(work, "nowhere")}:x`, `oci:${join(work, "out")}:x`], "PATH_NOT_FOUND"],
   ];
   for (const [args, code] of cases) {
     const result = await polypack(args);

@@ -12,7 +12,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
-import { isPolypackError } from "../../src/errors.js";
+import { isPolypackError, type ErrorCode } from "../../src/errors/index.js";
 import { DependencyCache } from "../../src/dependencies/cache.js";
 import {
   downloadDependencies,
@@ -209,7 +209,7 @@ async function assertCacheSound(cache: DependencyCache): Promise<string[]> {
 /** Expects a rejection with `code` whose message names the dependency, target and URL. */
 async function rejectsNaming(
   promise: Promise<unknown>,
-  code: string,
+  code: ErrorCode,
   parts: readonly string[],
 ): Promise<void> {
   await assert.rejects(promise, (e) => {

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import "../support/fake-dns.js";
 import { FAKE_DNS_MODULE } from "../support/fake-dns.js";
-import { isPolypackError } from "../../src/errors.js";
+import { isPolypackError } from "../../src/errors/index.js";
 import { DependencyCache } from "../../src/dependencies/cache.js";
 import { downloadDependencies } from "../../src/dependencies/download.js";
 import { LayoutTarget } from "../../src/layout/layout-target.js";
@@ -82,7 +82,7 @@ test("a dependency host that does not resolve is a user error naming the URL, no
     ),
     (error) => {
       assert.ok(isPolypackError(error, "DEPENDENCY_DOWNLOAD_FAILED"), String(error));
-      assert.equal(error.userError, true);
+      assert.equal(error.internal, false);
       assert.match(
         error.message,
         /hello 1\.0 for linux\/amd64 from https:\/\/files\.invalid\/dist\/hello-1\.0\.tgz/,

@@ -3,7 +3,7 @@ import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Readable } from "node:stream";
 import { after, before, test } from "node:test";
-import { isPolypackError } from "../../src/errors.js";
+import { isPolypackError } from "../../src/errors/index.js";
 import type { Credential } from "../../src/registry/credentials/types.js";
 import {
   RegistryClient,
@@ -74,7 +74,7 @@ test("a wrong password is a typed unauthorized error without the password or a s
   assert.ok(error instanceof RegistryError);
   assert.equal(error.code, "REGISTRY_UNAUTHORIZED");
   assert.equal(error.status, 401);
-  assert.equal(error.userError, true);
+  assert.equal(error.internal, false);
   assert.ok(error.hint?.includes("credentials"));
   assert.ok(!error.message.includes("wrong-password-123"));
   assert.ok(!error.message.includes("\n    at "), error.message);

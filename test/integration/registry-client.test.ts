@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
-import { isPolypackError } from "../../src/errors.js";
+import { isPolypackError } from "../../src/errors/index.js";
 import { MediaType } from "../../src/oci/media-types.js";
 import {
   RegistryClient,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { isPolypackError } from "../../src/errors.js";
+import { isPolypackError } from "../../src/errors/index.js";
 import { parseManifest } from "../../src/oci/manifest.js";
 import { RegistrySource, RegistryTarget, Reference } from "../../src/registry/index.js";
 import { makeImage, makeIndex, pushIndex } from "./registry-images.js";

@@ -9,7 +9,7 @@ import { copyFile, mkdir } from "node:fs/promises";
 import { connect, createServer, type AddressInfo, type Socket } from "node:net";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { isPolypackError } from "../../src/errors.js";
+import { isPolypackError } from "../../src/errors/index.js";
 import { LayoutTarget } from "../../src/layout/layout-target.js";
 import { Digest } from "../../src/oci/digest.js";
 import {

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import { after, before, describe, test } from "node:test";
-import { isPolypackError } from "../../src/errors.js";
+import { isPolypackError } from "../../src/errors/index.js";
 import { descriptorFor, type Descriptor } from "../../src/oci/descriptor.js";
 import { buildImageManifest, encodeJSON } from "../../src/oci/manifest.js";
 import { MediaType } from "../../src/oci/media-types.js";

@@ -8,7 +8,7 @@ import type {
 } from "../../src/oci/content.js";
 import type { Descriptor } from "../../src/oci/descriptor.js";
 import { verifyBytes, verifyingStream } from "../../src/oci/verify.js";
-import { PolypackError } from "../../src/errors.js";
+import { PolypackError } from "../../src/errors/index.js";
 
 /**
  * A content store held in memory for unit tests of the generic copy logic (ordering, dedupe,
@@ -34,18 +34,18 @@ export class MemoryStore implements ContentSource, ContentTarget {
   ) {}
 
   resolve(): Promise<Descriptor> {
-    if (!this.root) throw new PolypackError("NOT_FOUND", "no root");
+    if (!this.root) throw new PolypackError("IMAGE_NOT_FOUND", "no root");
     return Promise.resolve(this.root);
   }
   fetchManifest(descriptor: Descriptor): Promise<Buffer> {
     const bytes = this.manifests.get(descriptor.digest);
-    if (!bytes) throw new PolypackError("MANIFEST_UNKNOWN", `missing ${descriptor.digest}`);
+    if (!bytes) throw new PolypackError("BLOB_NOT_FOUND", `missing manifest ${descriptor.digest}`);
     verifyBytes(bytes, descriptor, this.name);
     return Promise.resolve(bytes);
   }
   openBlob(descriptor: Descriptor): Promise<Readable> {
     const bytes = this.blobs.get(descriptor.digest);
-    if (!bytes) throw new PolypackError("BLOB_UNKNOWN", `missing ${descriptor.digest}`);
+    if (!bytes) throw new PolypackError("BLOB_NOT_FOUND", `missing blob ${descriptor.digest}`);
     return Promise.resolve(Readable.from([bytes]).pipe(verifyingStream(descriptor, this.name)));
   }
   hasBlob(descriptor: Descriptor): Promise<boolean> {
@@ -85,7 +85,7 @@ export class MemoryStore implements ContentSource, ContentTarget {
   }
 
   private record(line: string): void {
-    if (this.failOn?.test(line)) throw new PolypackError("INJECTED", `injected failure at ${line}`);
+    if (this.failOn?.test(line)) throw new PolypackError("REGISTRY_ERROR", `injected failure at ${line}`);
     this.log.push(line);
   }
 }

@@ -41,7 +41,7 @@ export function registerDependencyResolve(dependency: Command, context: () => Cl
         await import("../../buildpack/index.js");
       const ctx = context();
       const text = await onUserPath(
-        { path: flags.buildpack, operation: "read", code: "BUILDPACK_TOML_NOT_FOUND" },
+        { path: flags.buildpack, operation: "read", code: "PATH_NOT_FOUND" },
         () => readFile(flags.buildpack, "utf8"),
       );
       // A source buildpack.toml may lack a version or hold a template; only its dependencies matter here.

@@ -1,4 +1,4 @@
-import { PolypackError } from "../../errors.js";
+import { PolypackError } from "../../errors/index.js";
 
 /** A credentials file (Docker config or containers auth file) that cannot be understood. */
 export function credentialsInvalid(file: string, key: string | undefined, reason: string): PolypackError {

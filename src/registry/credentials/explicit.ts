@@ -1,4 +1,4 @@
-import { PolypackError } from "../../errors.js";
+import { PolypackError } from "../../errors/index.js";
 import { normalizeRegistryHost } from "./host.js";
 import type { Credential, CredentialProvider } from "./types.js";
 

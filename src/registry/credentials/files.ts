@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { PolypackError } from "../../errors.js";
+import { PolypackError } from "../../errors/index.js";
 
 /** Reads a text file, resolving to undefined when it does not exist; injectable so tests need no disk. */
 export type ReadTextFile = (path: string) => Promise<string | undefined>;
@@ -12,7 +12,7 @@ export const readTextFileIfExists: ReadTextFile = async (path) => {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") return undefined;
     throw new PolypackError(
-      "CREDENTIALS_UNREADABLE",
+      "PATH_UNREADABLE",
       `cannot read credentials file ${path}: ${code ?? String(error)}`,
       {
         hint: "Check the file's permissions, or point DOCKER_CONFIG / REGISTRY_AUTH_FILE elsewhere.",

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { isPolypackError } from "../../../src/errors.js";
+import { isPolypackError } from "../../../src/errors/index.js";
 import { parseChecksum, parseDependencies } from "../../../src/buildpack/dependencies.js";
 import { filterDependencies, isArchitectureSpecific } from "../../../src/buildpack/dependencies-filter.js";
 import { purlArchitecture } from "../../../src/buildpack/dependency-platform.js";

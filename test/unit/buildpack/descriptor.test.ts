@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { isPolypackError } from "../../../src/errors.js";
+import { isPolypackError, type ErrorCode } from "../../../src/errors/index.js";
 import {
   checkDescriptor,
   parseBuildpackToml,
@@ -75,7 +75,7 @@ test("a missing or templated version is refused at its line unless one is suppli
 
 const HEAD = 'api = "0.10"\n\n[buildpack]\n  id = "example/bp"\n  version = "1.0.0"\n';
 
-const BAD: { name: string; toml: string; code: string; needle: string; key: string; file?: string }[] = [
+const BAD: { name: string; toml: string; code: ErrorCode; needle: string; key: string; file?: string }[] = [
   {
     name: "syntax",
     toml: 'api = "0.10"\n[buildpack\nid = "x"\n',
@@ -122,7 +122,7 @@ const BAD: { name: string; toml: string; code: string; needle: string; key: stri
   ].map(([name, id]) => ({
     name: name!,
     toml: `api = "0.10"\n[buildpack]\nversion = "lifecycle"\nid = ${id}\n`,
-    code: "BUILDPACK_ID_INVALID",
+    code: "BUILDPACK_ID_INVALID" as const,
     needle: "id =",
     key: "[buildpack].id: invalid id",
   })),
@@ -135,7 +135,7 @@ const BAD: { name: string; toml: string; code: string; needle: string; key: stri
   ].map(([name, version]) => ({
     name: name!,
     toml: `api = "0.10"\n[buildpack]\nid = "a/b"\nversion = ${version}\n`,
-    code: "BUILDPACK_VERSION_INVALID",
+    code: "BUILDPACK_VERSION_INVALID" as const,
     needle: "version =",
     key: "[buildpack].version: invalid version",
   })),
@@ -149,7 +149,7 @@ const BAD: { name: string; toml: string; code: string; needle: string; key: stri
   {
     name: "'..' version in an order group",
     toml: `${HEAD}[[order]]\n[[order.group]]\nid = "a"\nversion = ".."\n`,
-    code: "BUILDPACK_VERSION_INVALID",
+    code: "BUILDPACK_VERSION_INVALID" as const,
     needle: 'version = ".."',
     key: "[[order]][0].group[0].version: invalid version",
   },

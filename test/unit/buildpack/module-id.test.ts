@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseExtensionToml } from "../../../src/buildpack/descriptor.js";
 import { checkModuleReference } from "../../../src/buildpack/module-id.js";
-import { isPolypackError } from "../../../src/errors.js";
+import { isPolypackError } from "../../../src/errors/index.js";
 
 test("ids: namespaced names pass; '.', '..' and empty segments, other characters and reserved names do not", () => {
   for (const id of ["paketo-buildpacks/node-engine", "io.buildpacks.ruby", "a/b/c", "...", "a..b", "App"]) {

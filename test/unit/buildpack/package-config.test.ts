@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { isPolypackError } from "../../../src/errors.js";
+import { isPolypackError, type ErrorCode } from "../../../src/errors/index.js";
 import { isImageDependency, parsePackageToml } from "../../../src/buildpack/package-config.js";
 import { targetKey } from "../../../src/buildpack/targets.js";
 
@@ -42,7 +42,7 @@ test("reads an extension's package.toml and defaults the os to linux", () => {
   assert.deepEqual(config.targets, []);
 });
 
-const BAD: { name: string; toml: string; code: string; line: number; key: string }[] = [
+const BAD: { name: string; toml: string; code: ErrorCode; line: number; key: string }[] = [
   {
     name: "syntax",
     toml: "[buildpack]\nuri = \n",

@@ -5,7 +5,7 @@ import { Readable } from "node:stream";
 import { text } from "node:stream/consumers";
 import { test } from "node:test";
 import fc from "fast-check";
-import { isPolypackError } from "../../../src/errors.js";
+import { isPolypackError } from "../../../src/errors/index.js";
 import { Digest } from "../../../src/oci/digest.js";
 import { DependencyCache, type CacheEntry } from "../../../src/dependencies/cache.js";
 import { defaultCacheHome, defaultDependencyCacheDir } from "../../../src/dependencies/cache-dir.js";

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 import { parseDependencies } from "../../../src/buildpack/dependencies.js";
 import { makeTarget } from "../../../src/buildpack/targets.js";
-import { isPolypackError } from "../../../src/errors.js";
+import { isPolypackError, type ErrorCode } from "../../../src/errors/index.js";
 import { Digest } from "../../../src/oci/digest.js";
 import { DependencyCache } from "../../../src/dependencies/cache.js";
 import { downloadDependencies, type DependencyEvent } from "../../../src/dependencies/download.js";
@@ -141,7 +141,7 @@ test("a missing file and a wrong checksum name the dependency, target and URI, a
   const dir = await tempDir();
   await writeFiles(dir, { "deps/x.tgz": "actual content" });
   const cache = new DependencyCache(join(dir, "cache"));
-  const cases = [
+  const cases: { uri: string; code: ErrorCode; detail: string }[] = [
     {
       uri: "file:deps/missing.tgz",
       code: "DEPENDENCY_DOWNLOAD_FAILED",

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { isPolypackError } from "../../../src/errors.js";
+import { isPolypackError } from "../../../src/errors/index.js";
 import { displayUri, resolveDependencyUri } from "../../../src/dependencies/source-uri.js";
 
 const BASE = "/work/buildpacks/hello";

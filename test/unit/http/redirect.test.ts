@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { isPolypackError } from "../../../src/errors.js";
+import { isPolypackError } from "../../../src/errors/index.js";
 import type { HttpRequest } from "../../../src/http/message.js";
 import { redirectedRequest, withRedirects as withRedirectsNamed } from "../../../src/http/redirect.js";
 import { registryErrors } from "../../../src/registry/errors.js";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { test } from "node:test";
-import { isPolypackError } from "../../../src/errors.js";
+import { isPolypackError } from "../../../src/errors/index.js";
 import type { Layer } from "../../../src/image/blob.js";
 import { readArtifact, type Image } from "../../../src/image/image.js";
 import { editIndex, newIndex } from "../../../src/image/index-edit.js";

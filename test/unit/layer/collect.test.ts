@@ -7,7 +7,7 @@ import { collectDirectory } from "../../../src/layer/collect.js";
 import { readLayer } from "../../../src/layer/read-layer.js";
 import { tarStream } from "../../../src/layer/tar-writer.js";
 import { writeLayer } from "../../../src/layer/write-layer.js";
-import { isPolypackError } from "../../../src/errors.js";
+import { isPolypackError } from "../../../src/errors/index.js";
 import { tempDir } from "../../support/tmp.js";
 import { run } from "../../support/tools.js";
 
@@ -131,7 +131,7 @@ test("refuses special files, a missing directory and a prefix that escapes", asy
     isPolypackError(error, "LAYER_UNSUPPORTED_FILE"),
   );
   await assert.rejects(collectDirectory(join(root, "missing"), { prefix: "x" }), (error) =>
-    isPolypackError(error, "DIRECTORY_NOT_FOUND"),
+    isPolypackError(error, "PATH_NOT_FOUND"),
   );
   await assert.rejects(collectDirectory(root, { prefix: "../x" }), (error) =>
     isPolypackError(error, "LAYER_PATH_INVALID"),

@@ -3,7 +3,7 @@ import { appendFile, rename, stat, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createReadStream } from "node:fs";
 import { test } from "node:test";
-import { isPolypackError } from "../../../src/errors.js";
+import { isPolypackError } from "../../../src/errors/index.js";
 import { EntryFile } from "../../../src/layer/entry-file.js";
 import type { StreamedFileEntry } from "../../../src/layer/entry.js";
 import { fileIdentity } from "../../../src/util/file-identity.js";

@@ -20,7 +20,7 @@ import { cacheKey, MemberCache } from "../../../src/layer/member-cache.js";
 import { readLayer } from "../../../src/layer/read-layer.js";
 import { tarStream, type TarOptions } from "../../../src/layer/tar-writer.js";
 import { writeLayer, writeLayerFile, type LayerOptions } from "../../../src/layer/write-layer.js";
-import { isPolypackError } from "../../../src/errors.js";
+import { isPolypackError } from "../../../src/errors/index.js";
 import { pseudoRandomStream } from "../../support/images.js";
 import { layerBytes } from "../../support/layer-bytes.js";
 import { tempDir } from "../../support/tmp.js";

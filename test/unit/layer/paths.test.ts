@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { cleanArchivePath, compareArchivePaths, readArchivePath } from "../../../src/layer/paths.js";
-import { isPolypackError } from "../../../src/errors.js";
+import { isPolypackError } from "../../../src/errors/index.js";
 
 test("archive paths are cleaned to one relative form", () => {
   const cases: [string, string | undefined][] = [

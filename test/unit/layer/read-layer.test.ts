@@ -7,7 +7,7 @@ import { pack } from "tar-stream";
 import type { LayerEntry } from "../../../src/layer/entry.js";
 import { readEntryContent, readLayer, type LayerReadEntry } from "../../../src/layer/read-layer.js";
 import { tarStream } from "../../../src/layer/tar-writer.js";
-import { isPolypackError } from "../../../src/errors.js";
+import { isPolypackError } from "../../../src/errors/index.js";
 
 /** A tar built with tar-stream directly, so hostile names get in unchecked. */
 async function rawTar(headers: { name: string; type?: "file" | "symlink" | "link"; linkname?: string }[]) {

@@ -12,7 +12,7 @@ import {
   type Segment,
 } from "../../../src/layer/segment-plan.js";
 import { prepareEntries } from "../../../src/layer/tar-writer.js";
-import { isPolypackError } from "../../../src/errors.js";
+import { isPolypackError } from "../../../src/errors/index.js";
 import { Readable } from "node:stream";
 
 const KiB = 1024;

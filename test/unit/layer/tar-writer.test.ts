@@ -6,7 +6,7 @@ import { DEFAULT_LAYER_MTIME, layerMtime, normalizeMode } from "../../../src/lay
 import { readLayer } from "../../../src/layer/read-layer.js";
 import { prepareEntries, tarStream, type TarOptions } from "../../../src/layer/tar-writer.js";
 import { Digest } from "../../../src/oci/digest.js";
-import { isPolypackError } from "../../../src/errors.js";
+import { isPolypackError, type ErrorCode } from "../../../src/errors/index.js";
 
 async function tarBytes(entries: LayerEntry[], options: TarOptions = {}): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -170,7 +170,7 @@ test("SOURCE_DATE_EPOCH sets the mtime; invalid values are refused", async () =>
 });
 
 test("refuses duplicate paths, escaping paths, entries inside files and dangling hard links", async () => {
-  const refuse = (entries: LayerEntry[], code: string) =>
+  const refuse = (entries: LayerEntry[], code: ErrorCode) =>
     assert.rejects(tarBytes(entries), (error) => isPolypackError(error, code));
   await refuse(
     [

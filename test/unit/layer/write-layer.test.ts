@@ -11,7 +11,7 @@ import { readLayer } from "../../../src/layer/read-layer.js";
 import { tarStream } from "../../../src/layer/tar-writer.js";
 import { writeLayer, writeLayerFile } from "../../../src/layer/write-layer.js";
 import { MediaType } from "../../../src/oci/media-types.js";
-import { isPolypackError } from "../../../src/errors.js";
+import { isPolypackError } from "../../../src/errors/index.js";
 import { tempDir } from "../../support/tmp.js";
 import { pseudoRandomStream } from "../../support/images.js";
 import { run } from "../../support/tools.js";

@@ -11,7 +11,7 @@ import { CnbSource } from "../../../src/layout/cnb-source.js";
 import { Digester } from "../../../src/oci/digest.js";
 import { parseImageConfig, parseManifest } from "../../../src/oci/manifest.js";
 import { MediaType } from "../../../src/oci/media-types.js";
-import { isPolypackError } from "../../../src/errors.js";
+import { isPolypackError } from "../../../src/errors/index.js";
 import { tempDir } from "../../support/tmp.js";
 import { sharedFixture } from "../../support/fixtures.js";
 
@@ -137,13 +137,13 @@ test("refuses archives with escaping paths, without a layout, or that are not ta
   );
   await writeFile(join(dir, "garbage.cnb"), Buffer.alloc(4096, 0x42));
   await assert.rejects(CnbSource.open(join(dir, "garbage.cnb")), (error) =>
-    isPolypackError(error, "CNB_INVALID"),
+    isPolypackError(error, "LAYOUT_INVALID"),
   );
   await assert.rejects(CnbSource.open(join(dir, "missing.cnb")), (error) =>
-    isPolypackError(error, "CNB_NOT_FOUND"),
+    isPolypackError(error, "PATH_NOT_FOUND"),
   );
   await tarFile(join(dir, "empty.cnb"), layoutFiles);
   await assert.rejects((await CnbSource.open(join(dir, "empty.cnb"))).resolve(), (error) =>
-    isPolypackError(error, "LAYOUT_EMPTY"),
+    isPolypackError(error, "IMAGE_NOT_FOUND"),
   );
 });

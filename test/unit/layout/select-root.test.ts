@@ -8,7 +8,7 @@ import { Digest } from "../../../src/oci/digest.js";
 import { buildImageIndex } from "../../../src/oci/manifest.js";
 import { MediaType } from "../../../src/oci/media-types.js";
 import { Platform } from "../../../src/oci/platform.js";
-import { isPolypackError } from "../../../src/errors.js";
+import { isPolypackError } from "../../../src/errors/index.js";
 
 const image = (seed: string, platform?: string): Descriptor => ({
   mediaType: MediaType.ociManifest,
@@ -45,7 +45,7 @@ test("without a ref: the only entry, else the only index, else REF_REQUIRED", ()
   );
   assert.throws(
     () => selectRoot([], undefined, "L"),
-    (error) => isPolypackError(error, "LAYOUT_EMPTY"),
+    (error) => isPolypackError(error, "IMAGE_NOT_FOUND"),
   );
 });
 

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { openVerifiedFile } from "../../../src/layout/blob-files.js";
 import { descriptorFor } from "../../../src/oci/descriptor.js";
-import { isPolypackError } from "../../../src/errors.js";
+import { isPolypackError } from "../../../src/errors/index.js";
 import { tempDir } from "../../support/tmp.js";
 
 async function drain(stream: AsyncIterable<Buffer>): Promise<number> {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { Digest } from "../../../src/oci/digest.js";
-import { isPolypackError } from "../../../src/errors.js";
+import { isPolypackError } from "../../../src/errors/index.js";
 
 test("parses sha256 and sha512 digests and prints them back", () => {
   const hex = "a".repeat(64);

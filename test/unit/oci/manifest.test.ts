@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { buildImageIndex, buildImageManifest, encodeJSON, parseManifest } from "../../../src/oci/manifest.js";
 import { descriptorFor } from "../../../src/oci/descriptor.js";
 import { MediaType } from "../../../src/oci/media-types.js";
-import { isPolypackError } from "../../../src/errors.js";
+import { isPolypackError, type ErrorCode } from "../../../src/errors/index.js";
 
 const config = descriptorFor(MediaType.ociConfig, Buffer.from("{}"));
 const layer = descriptorFor(MediaType.ociLayerGzip, Buffer.from("layer"));
@@ -42,7 +42,7 @@ test("takes the media type from the descriptor when the body has none", () => {
 });
 
 test("refuses invalid manifests with typed errors", () => {
-  const cases: [string, string][] = [
+  const cases: [string, ErrorCode][] = [
     ["not json", "MANIFEST_INVALID"],
     ["[]", "MANIFEST_INVALID"],
     ['{"schemaVersion":1}', "MANIFEST_UNSUPPORTED"],

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { Platform, normalizeArchitecture } from "../../../src/oci/platform.js";
-import { isPolypackError } from "../../../src/errors.js";
+import { isPolypackError } from "../../../src/errors/index.js";
 
 test("normalises architecture aliases", () => {
   const cases: [string, string][] = [

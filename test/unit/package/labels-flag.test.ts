@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { isPolypackError } from "../../../src/errors.js";
+import { isPolypackError } from "../../../src/errors/index.js";
 import { parseLabels } from "../../../src/package/package.js";
 
 test("--label NAME=VALUE: values may hold = and be empty; bad, repeated or reserved names are LABEL_INVALID", () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseBuildpackToml } from "../../../src/buildpack/descriptor.js";
-import { isPolypackError } from "../../../src/errors.js";
+import { isPolypackError } from "../../../src/errors/index.js";
 import { parseModuleLayers } from "../../../src/buildpack/label-parse.js";
 import { planPackage } from "../../../src/package/plan.js";
 import { selectTargets } from "../../../src/package/plan-targets.js";

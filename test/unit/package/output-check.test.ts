@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { mkdir, readdir, realpath, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
-import { isPolypackError } from "../../../src/errors.js";
+import { isPolypackError } from "../../../src/errors/index.js";
 import { OciLayout } from "../../../src/layout/oci-layout.js";
 import { checkOutput } from "../../../src/package/output-check.js";
 import { tempDir } from "../../support/tmp.js";

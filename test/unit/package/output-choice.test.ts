@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { isPolypackError } from "../../../src/errors.js";
+import { isPolypackError, type ErrorCode } from "../../../src/errors/index.js";
 import { chooseOutput } from "../../../src/package/output-choice.js";
 
 test("--format file writes NAME (or --output) with NAME's tag or latest as ref", () => {
@@ -33,7 +33,7 @@ test("--publish and --format image push NAME with all tags; --by-digest with non
 });
 
 test("contradictory or missing output flags are typed errors", () => {
-  const cases: [string, Parameters<typeof chooseOutput>[1], string][] = [
+  const cases: [string, Parameters<typeof chooseOutput>[1], ErrorCode][] = [
     ["hello", {}, "OUTPUT_REQUIRED"],
     ["hello", { format: "layout" }, "OUTPUT_REQUIRED"],
     ["hello", { format: "tarball", output: "x" }, "FORMAT_INVALID"],

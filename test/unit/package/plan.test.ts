@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { parse } from "smol-toml";
-import { isPolypackError } from "../../../src/errors.js";
+import { isPolypackError, type ErrorCode } from "../../../src/errors/index.js";
 import { packageBuildpack, type PackageOptions } from "../../../src/package/package.js";
 import type { PackagePlan, TargetPlan } from "../../../src/package/plan.js";
 import { buildpackToml, script, targetsToml, writeTree, type TreeFile } from "./helpers.js";
@@ -30,7 +30,7 @@ function layout(t: TargetPlan): string[] {
   return t.files.map((f) => (f.type === "file" && "source" in f ? `${f.path} <- ${f.source}` : f.path));
 }
 
-function rejects(code: string, check?: (message: string) => void) {
+function rejects(code: ErrorCode, check?: (message: string) => void) {
   return (error: unknown): boolean => {
     assert.ok(isPolypackError(error, code), `expected ${code}, got ${String(error)}`);
     check?.(error.message);

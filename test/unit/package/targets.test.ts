@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { makeTarget, parsePackageToml, targetKey } from "../../../src/buildpack/index.js";
-import { isPolypackError } from "../../../src/errors.js";
+import { isPolypackError } from "../../../src/errors/index.js";
 import {
   parseTargetFlag,
   prePackageTargets,

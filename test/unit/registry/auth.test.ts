@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import { test } from "node:test";
-import { isPolypackError } from "../../../src/errors.js";
+import { isPolypackError } from "../../../src/errors/index.js";
 import { withAuth } from "../../../src/registry/auth.js";
 import type { Credential } from "../../../src/registry/credentials/types.js";
 import type { RegistryRequest } from "../../../src/registry/http.js";

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { delimiter, join } from "node:path";
 import { test } from "node:test";
-import { isPolypackError } from "../../../src/errors.js";
+import { isPolypackError } from "../../../src/errors/index.js";
 import { ContainersAuthProvider } from "../../../src/registry/credentials/containers-auth.js";
 import { DockerConfigProvider, dockerConfigPath } from "../../../src/registry/credentials/docker-config.js";
 import { interpretHelperResult, runCredentialHelper } from "../../../src/registry/credentials/helper.js";

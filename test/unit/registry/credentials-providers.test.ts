@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { test } from "node:test";
-import { isPolypackError } from "../../../src/errors.js";
+import { isPolypackError } from "../../../src/errors/index.js";
 import {
   ContainersAuthProvider,
   containersAuthFilePaths,
@@ -269,12 +269,12 @@ test("containers auth files are read only as far as needed", async () => {
   );
 });
 
-test("a credentials path that cannot be read is CREDENTIALS_UNREADABLE, a missing one is nothing", async () => {
+test("a credentials path that cannot be read is PATH_UNREADABLE, a missing one is nothing", async () => {
   const root = await tree({ "dir/file.json": {} });
   assert.equal(await readTextFileIfExists(join(root, "nope.json")), undefined);
   assert.equal(await readTextFileIfExists(join(root, "dir/file.json/below")), undefined);
   await assert.rejects(readTextFileIfExists(join(root, "dir")), (error) =>
-    isPolypackError(error, "CREDENTIALS_UNREADABLE"),
+    isPolypackError(error, "PATH_UNREADABLE"),
   );
 });
 

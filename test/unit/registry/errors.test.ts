@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import { test } from "node:test";
 import fc from "fast-check";
-import { isPolypackError, PolypackError } from "../../../src/errors.js";
+import { isPolypackError, PolypackError } from "../../../src/errors/index.js";
 import { createConnection } from "../../../src/http/connection.js";
 import { chunksOf } from "../../../src/registry/chunks.js";
 import { errorFromResponse, RegistryError, registryErrors } from "../../../src/registry/errors.js";
@@ -96,6 +96,6 @@ test("property: chunksOf regroups any stream into exact chunks with the same byt
 test("an unreadable CA bundle is a typed error naming the file", () => {
   assert.throws(
     () => createConnection({ caFile: "/nonexistent/polypack-ca.pem", errors: registryErrors }),
-    (e) => isPolypackError(e, "CA_FILE_UNREADABLE") && e.message.includes("/nonexistent/polypack-ca.pem"),
+    (e) => isPolypackError(e, "PATH_UNREADABLE") && e.message.includes("/nonexistent/polypack-ca.pem"),
   );
 });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createServer as createHttpServer } from "node:http";
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { after, test } from "node:test";
-import { isPolypackError } from "../../../src/errors.js";
+import { isPolypackError } from "../../../src/errors/index.js";
 import { RegistryError, registryErrors } from "../../../src/registry/errors.js";
 import { tlsError, tlsFailureOf } from "../../../src/http/tls-errors.js";
 import { probeTls } from "../../../src/http/tls-probe.js";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { isPolypackError } from "../../../src/errors.js";
+import { isPolypackError } from "../../../src/errors/index.js";
 import { registryErrors } from "../../../src/registry/errors.js";
 import { withAuth } from "../../../src/registry/auth.js";
 import type { RegistryRequest } from "../../../src/registry/http.js";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { isPolypackError } from "../../../src/errors.js";
+import { isPolypackError } from "../../../src/errors/index.js";
 import { mergeScopes, parseTokenReply, tokenHttpRequest } from "../../../src/registry/token.js";
 
 const realm = new URL("https://auth.example.com/token?account=x");

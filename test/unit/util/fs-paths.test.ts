@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
-import { isPolypackError } from "../../../src/errors.js";
+import { isPolypackError } from "../../../src/errors/index.js";
 import { ensureWritableDirectory, isPathWithin, makeDirectory } from "../../../src/util/fs.js";
 import { userPathError } from "../../../src/util/path-error.js";
 import { tempDir } from "../../support/tmp.js";
@@ -64,7 +64,7 @@ test("userPathError names the path, the operation, the failing level and the rea
     operation: "write the output",
     code: "OUTPUT_UNWRITABLE",
   });
-  assert.ok(isPolypackError(error, "OUTPUT_UNWRITABLE") && error.userError);
+  assert.ok(isPolypackError(error, "OUTPUT_UNWRITABLE") && !error.internal);
   assert.equal(
     error.message,
     "cannot write the output /proc/polypack-test/x/out.cnb: /proc/polypack-test: no new entry can be created there (ENOENT)",
@@ -75,17 +75,17 @@ test("userPathError names the path, the operation, the failing level and the rea
   const read = userPathError(eisdir, {
     path: join(root, "dir"),
     operation: "read",
-    code: "X_UNREADABLE",
+    code: "PATH_UNREADABLE",
     advice: "try a file",
   });
   assert.equal(read.message, `cannot read ${join(root, "dir")}: it is a directory (EISDIR)`);
   assert.equal(read.hint, "try a file");
 
-  const own = userPathError(error, { path: "p", operation: "o", code: "OTHER" });
+  const own = userPathError(error, { path: "p", operation: "o", code: "PATH_UNREADABLE" });
   assert.equal(own, error, "a PolypackError passes through");
   assert.ok(
     isPolypackError(
-      userPathError(new TypeError("bug"), { path: "p", operation: "o", code: "OTHER" }),
+      userPathError(new TypeError("bug"), { path: "p", operation: "o", code: "PATH_UNREADABLE" }),
       "INTERNAL",
     ),
   );
