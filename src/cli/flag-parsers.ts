@@ -1,15 +1,15 @@
-import { InvalidArgumentError } from "commander";
+import { PolypackError, type ErrorCode } from "../errors/index.js";
 
-// Every numeric and enumerated flag goes through these parsers. commander turns the
-// InvalidArgumentError into a usage error naming the flag and value, which the entry point exits
-// with status 2, instead of the value reaching the library as NaN, 0 or an unknown word.
+// Every numeric and enumerated flag goes through these parsers. A bad value is a usage error
+// (exit 2) with a code from the catalogue, in text and --json like every other error, instead of
+// reaching the library as NaN, 0 or an unknown word.
 
 /** A commander option parser for a whole number from `min` to `max`, written in decimal digits. */
-export function integerFlag(min: number, max: number): (value: string) => number {
+export function integerFlag(flag: string, min: number, max: number): (value: string) => number {
   return (value) => {
     const n = /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
     if (!Number.isSafeInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`Expected a whole number from ${min} to ${max}.`);
+      throw invalid(flag, value, `a whole number from ${min} to ${max}`);
     }
     return n;
   };
@@ -19,21 +19,34 @@ export function integerFlag(min: number, max: number): (value: string) => number
  * A commander option parser for a positive duration in seconds, fractions allowed (`0.5`, `90`), up
  * to `max`. The bound matters: Node's timers take at most 2^31-1 ms and fire at once beyond that.
  */
-export function secondsFlag(max: number): (value: string) => number {
+export function secondsFlag(flag: string, max: number): (value: string) => number {
   return (value) => {
     const seconds = /^\s*(\d+(\.\d*)?|\.\d+)\s*$/.test(value) ? Number(value) : NaN;
     if (!Number.isFinite(seconds) || seconds <= 0 || seconds > max) {
-      throw new InvalidArgumentError(`Expected a positive number of seconds, at most ${max}.`);
+      throw invalid(flag, value, `a positive number of seconds, at most ${max}`);
     }
     return seconds;
   };
 }
 
 /** A commander option parser for one of `choices`, spelled exactly. */
-export function choiceFlag<T extends string>(choices: readonly T[]): (value: string) => T {
+export function choiceFlag<T extends string>(
+  flag: string,
+  choices: readonly T[],
+  code: ErrorCode = "FLAG_INVALID",
+): (value: string) => T {
   return (value) => {
     const choice = choices.find((c) => c === value);
-    if (choice === undefined) throw new InvalidArgumentError(`Expected one of ${choices.join(", ")}.`);
+    if (choice === undefined) throw invalid(flag, value, `one of ${choices.join(", ")}`, code);
     return choice;
   };
+}
+
+function invalid(
+  flag: string,
+  value: string,
+  expected: string,
+  code: ErrorCode = "FLAG_INVALID",
+): PolypackError {
+  return new PolypackError(code, `${flag} ${JSON.stringify(value)} is invalid: expected ${expected}`);
 }

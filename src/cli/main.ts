@@ -37,7 +37,7 @@ export function buildProgram(contexts: CliContext[] = []): Command {
     .option(
       "--registry-timeout <seconds>",
       "give up on a registry connection silent this long, then retry (default 60)",
-      secondsFlag(24 * 60 * 60),
+      secondsFlag("--registry-timeout", 24 * 60 * 60),
     )
     .showHelpAfterError()
     .exitOverride();

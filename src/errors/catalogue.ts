@@ -49,6 +49,11 @@ export const CATALOGUE = {
     exit: USAGE_EXIT_STATUS,
     hint: "drop one of the flags the message names",
   },
+  FLAG_INVALID: {
+    meaning: "a command-line flag has a value it cannot take (a number out of range, an unknown word)",
+    exit: USAGE_EXIT_STATUS,
+    hint: "give the flag one of the values the message names",
+  },
   FORMAT_INVALID: {
     meaning: "--format names an output format polypack does not write",
     exit: USAGE_EXIT_STATUS,

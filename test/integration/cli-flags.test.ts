@@ -18,7 +18,7 @@ const CASES: { args: (dir: string) => string[]; flag: string; value: string }[] 
       "--concurrency",
       value,
     ],
-    flag: "--concurrency <n>",
+    flag: "--concurrency",
     value,
   })),
   ...["tarball", "FILE"].map((value) => ({
@@ -33,13 +33,13 @@ const CASES: { args: (dir: string) => string[]; flag: string; value: string }[] 
       "--output",
       join(dir, "o"),
     ],
-    flag: "-f, --format <format>",
+    flag: "--format",
     value,
   })),
   // Past about 24.8 days Node's timers overflow and fire at once, so the bound is part of the check.
   ...["0", "soon", "3000000"].map((value) => ({
     args: (dir: string) => ["--registry-timeout", value, "manifest", "inspect", `oci:${dir}`],
-    flag: "--registry-timeout <seconds>",
+    flag: "--registry-timeout",
     value,
   })),
   {
@@ -54,7 +54,7 @@ const CASES: { args: (dir: string) => string[]; flag: string; value: string }[] 
       "--output",
       join(dir, "o"),
     ],
-    flag: "-f, --format <format>",
+    flag: "--format",
     value: "docker",
   },
 ];
@@ -64,7 +64,8 @@ for (const { args, flag, value } of CASES) {
     const dir = await tempDir();
     const outcome = await polypack(args(dir));
     assert.equal(outcome.code, 2, outcome.stderr);
-    assert.ok(outcome.stderr.includes(`option '${flag}' argument '${value}' is invalid`), outcome.stderr);
+    assert.match(outcome.stderr, /^error\[(FLAG|FORMAT)_INVALID\]: /m, outcome.stderr);
+    assert.ok(outcome.stderr.includes(`${flag} ${JSON.stringify(value)} is invalid`), outcome.stderr);
     assert.doesNotMatch(outcome.stderr, /INTERNAL|^\s+at /m);
     assert.deepEqual(await readdir(dir), [], "nothing written");
   });

@@ -57,7 +57,7 @@ export function registerBuildpackPackage(
     .option(
       "-f, --format <format>",
       "file (.cnb), layout (OCI image layout) or image (registry)",
-      choiceFlag(["file", "layout", "image"]),
+      choiceFlag("--format", ["file", "layout", "image"], "FORMAT_INVALID"),
     )
     .option("-o, --output <path>", "where the .cnb file or layout directory goes")
     .option("--publish", "push the package to the registry NAME names")

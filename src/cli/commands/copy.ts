@@ -14,7 +14,7 @@ export function registerCopy(program: Command, context: () => CliContext): void 
     .description("copy an image or a whole multi-arch index between registries, OCI layouts and .cnb files")
     .argument("<source>", "registry reference, oci:DIR[:REF] or a .cnb file")
     .argument("<destination>", "registry reference, oci:DIR[:REF] or a .cnb file")
-    .option("--concurrency <n>", "blobs copied at once (1 to 64)", integerFlag(1, 64), 4);
+    .option("--concurrency <n>", "blobs copied at once (1 to 64)", integerFlag("--concurrency", 1, 64), 4);
   addCredsOptions(command).action(async (sourceText: string, destinationText: string, options: CopyFlags) => {
     const srcCreds = parseCreds(command, "--src-creds", options.srcCreds);
     const destCreds = parseCreds(command, "--dest-creds", options.destCreds);

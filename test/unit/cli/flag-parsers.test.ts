@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { InvalidArgumentError } from "commander";
+import { isPolypackError } from "../../../src/errors/index.js";
 import { choiceFlag, integerFlag, secondsFlag } from "../../../src/cli/flag-parsers.js";
 
 test("integerFlag takes decimal whole numbers in range and refuses everything else as a usage error", () => {
-  const parse = integerFlag(1, 64);
+  const parse = integerFlag("--concurrency", 1, 64);
   assert.equal(parse("1"), 1);
   assert.equal(parse("64"), 64);
   assert.equal(parse(" 8 "), 8);
@@ -24,26 +24,26 @@ test("integerFlag takes decimal whole numbers in range and refuses everything el
   ]) {
     assert.throws(
       () => parse(bad),
-      (e) => e instanceof InvalidArgumentError && /from 1 to 64/.test(e.message),
+      (e) => isPolypackError(e, "FLAG_INVALID") && /--concurrency .* from 1 to 64/.test(e.message),
       JSON.stringify(bad),
     );
   }
 });
 
 test("choiceFlag takes one of its words, spelled exactly", () => {
-  const parse = choiceFlag(["file", "layout", "image"]);
+  const parse = choiceFlag("--format", ["file", "layout", "image"], "FORMAT_INVALID");
   assert.equal(parse("layout"), "layout");
   for (const bad of ["", "Layout", "tarball", " file"]) {
     assert.throws(
       () => parse(bad),
-      (e) => e instanceof InvalidArgumentError && e.message.includes("file, layout, image"),
+      (e) => isPolypackError(e, "FORMAT_INVALID") && e.message.includes("file, layout, image"),
       JSON.stringify(bad),
     );
   }
 });
 
 test("secondsFlag takes positive decimal seconds up to its bound, which keeps timers from overflowing", () => {
-  const parse = secondsFlag(86400);
+  const parse = secondsFlag("--registry-timeout", 86400);
   assert.equal(parse("0.5"), 0.5);
   assert.equal(parse("60"), 60);
   assert.equal(parse(".25"), 0.25);
@@ -51,7 +51,8 @@ test("secondsFlag takes positive decimal seconds up to its bound, which keeps ti
   for (const bad of ["0", "0.0", "-1", "", "soon", "1e3", "0x10", "Infinity", "86400.5", "3000000"]) {
     assert.throws(
       () => parse(bad),
-      (e) => e instanceof InvalidArgumentError && /positive number of seconds, at most 86400/.test(e.message),
+      (e) =>
+        isPolypackError(e, "FLAG_INVALID") && /positive number of seconds, at most 86400/.test(e.message),
       JSON.stringify(bad),
     );
   }
