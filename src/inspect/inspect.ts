@@ -3,7 +3,7 @@ import type { Descriptor } from "../oci/descriptor.js";
 import { MAX_CONFIG_BYTES, parseImageConfig, parseManifest, type ImageManifest } from "../oci/manifest.js";
 import { Platform } from "../oci/platform.js";
 import { PolypackError } from "../errors.js";
-import { readAll } from "../util/streams.js";
+import { readCapped } from "../util/streams.js";
 
 /** One image of an index, as inspect reports it. */
 export interface InspectedChild {
@@ -74,13 +74,14 @@ export async function inspectDescriptor(source: ContentSource, root: Descriptor)
 }
 
 async function describeImage(source: ContentSource, manifest: ImageManifest) {
-  if (manifest.config.size > MAX_CONFIG_BYTES) {
-    throw new PolypackError(
-      "SIZE_EXCEEDED",
-      `${source.name}: image config is ${manifest.config.size} bytes, over the cap`,
-    );
-  }
-  const configBytes = await readAll(await source.openBlob(manifest.config), MAX_CONFIG_BYTES);
+  const configBytes = await readCapped(() => source.openBlob(manifest.config), MAX_CONFIG_BYTES, {
+    declaredSize: manifest.config.size,
+    tooLarge: () =>
+      new PolypackError(
+        "SIZE_EXCEEDED",
+        `${source.name}: image config is ${manifest.config.size} bytes, over the cap`,
+      ),
+  });
   const config = parseImageConfig(configBytes, `${source.name} config ${manifest.config.digest}`);
   const layer = (d: Descriptor): InspectedLayer => ({
     digest: d.digest,

@@ -9,7 +9,7 @@ import {
   type ImageManifest,
 } from "../oci/manifest.js";
 import { Platform } from "../oci/platform.js";
-import { readAll } from "../util/streams.js";
+import { readCapped } from "../util/streams.js";
 
 /** One single-platform image of a source, with its manifest and config read. */
 export interface SourceImage {
@@ -50,13 +50,11 @@ export async function readImage(
   descriptor: Descriptor,
   manifest: ImageManifest,
 ): Promise<SourceImage> {
-  if (manifest.config.size > MAX_CONFIG_BYTES) {
-    throw new PolypackError(
-      "CONFIG_TOO_LARGE",
-      `${source.name}: config ${manifest.config.digest} is too large`,
-    );
-  }
-  const bytes = await readAll(await source.openBlob(manifest.config), MAX_CONFIG_BYTES);
+  const bytes = await readCapped(() => source.openBlob(manifest.config), MAX_CONFIG_BYTES, {
+    declaredSize: manifest.config.size,
+    tooLarge: () =>
+      new PolypackError("CONFIG_TOO_LARGE", `${source.name}: config ${manifest.config.digest} is too large`),
+  });
   const config = parseImageConfig(bytes, `${source.name}@${manifest.config.digest}`);
   const platform = Platform.fromJSON(descriptor.platform ?? config);
   return { descriptor: { ...descriptor, platform: platform.toJSON() }, manifest, config, platform };
