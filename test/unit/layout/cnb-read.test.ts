@@ -12,9 +12,9 @@ import { MediaType } from "../../../src/oci/media-types.js";
 import { verifyingStream } from "../../../src/oci/verify.js";
 import { isPolypackError } from "../../../src/errors.js";
 import { tempDir } from "../../support/tmp.js";
-import { sharedFixture } from "../../support/fixtures.js";
+import { fixture } from "../../support/fixtures.js";
 
-const fixtures = dirname(sharedFixture("pack/hello-universe.cnb"));
+const fixtures = dirname(fixture("pack/hello-universe.cnb"));
 
 interface ModuleInfo {
   layerDiffID: string;
