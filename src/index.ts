@@ -37,7 +37,7 @@ export type {
 export {
   verifyBytes,
   verifyingStream,
-  type Expected,
+  type ExpectedContent,
   type VerifyFailures,
   type VerifyOptions,
   type VerifyingStream,

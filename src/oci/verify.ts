@@ -9,7 +9,7 @@ import { Digest, Digester, type DigestAlgorithm } from "./digest.js";
 export const STREAM_CHUNK_BYTES = 1024 * 1024;
 
 /** What a verifying stream holds its bytes to; every part may be left out. */
-export interface Expected {
+export interface ExpectedContent {
   /** The digest the bytes must have; without one the stream only computes it (see `digest()`). */
   digest?: Digest | string | undefined;
   /** The algorithm to hash with when no digest is expected (default sha256). */
@@ -59,7 +59,7 @@ export class VerifyingStream extends Transform {
   private result: Digest | undefined;
 
   constructor(
-    private readonly expectation: Expected,
+    private readonly expectation: ExpectedContent,
     private readonly failures: VerifyFailures,
     private readonly options: Pick<VerifyOptions, "hashFile" | "onProgress"> = {},
   ) {
@@ -131,7 +131,7 @@ function hashOnThread(algorithm: DigestAlgorithm, range: FileRange): Promise<str
  * caller's own `failures`. Pass `{}` as the expectation to only count and hash.
  */
 export function verifyingStream(
-  expected: Pick<Descriptor, "digest" | "size"> | Expected,
+  expected: Pick<Descriptor, "digest" | "size"> | ExpectedContent,
   context: string,
   options: VerifyOptions = {},
 ): VerifyingStream {

@@ -1,10 +1,7 @@
+// polypack's one concurrency primitive: `Limiter` for tasks that arrive over time, `mapLimit` for a
+// list known up front. Both refuse a limit that is not a whole number of at least 1, because 0
+// would never run anything and NaN would run nothing or everything, silently.
 import { PolypackError } from "../errors.js";
-
-/**
- * polypack's one concurrency primitive: `Limiter` for tasks that arrive over time, `mapLimit` for a
- * list known up front. Both refuse a limit that is not a whole number of at least 1, because 0
- * would never run anything and NaN would run nothing or everything, silently.
- */
 
 /** Checks a concurrency limit, so that a bad one fails loudly instead of hanging or running unbounded. */
 export function checkLimit(limit: number): number {
