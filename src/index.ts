@@ -58,7 +58,7 @@ export {
 export { write, type WriteEvent, type WriteOptions, type WriteReport } from "./image/write.js";
 
 // Whole operations on any source and target.
-export { copy, type CopyEvent, type CopyOptions, type CopyReport } from "./copy/copy.js";
-export { inspect, type InspectedChild, type InspectedLayer, type InspectResult } from "./inspect/inspect.js";
+export { copy, type CopyEvent, type CopyOptions, type CopyReport } from "./image/copy.js";
+export { inspect, type InspectedChild, type InspectedLayer, type InspectResult } from "./manifest/inspect.js";
 export { joinImages, type JoinResult } from "./manifest/join.js";
 export { polypackVersion } from "./version.js";

@@ -14,4 +14,4 @@ export type { BuiltImage, LayerWriteSummary } from "../package/build.js";
 export type { PackagePlan, TargetPlan } from "../package/plan.js";
 export type { BuildpackSource } from "../package/source.js";
 export { includeCompositeLayers, type CompositeOptions } from "../package/composite.js";
-export type { Endpoint } from "../copy/endpoint.js";
+export type { Endpoint } from "../endpoints/endpoint.js";

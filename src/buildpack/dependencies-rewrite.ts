@@ -63,8 +63,8 @@ export function rewriteBuildpackToml(text: string, options: RewriteOptions = {})
 const DEPENDENCIES: readonly string[] = ["metadata", "dependencies"];
 
 /**
- * Drops the lines of every `[[metadata.dependencies]]` entry not in `kept` (its header, keys and
- * sub-tables) and replaces the `uri` line of kept entries that get a new one. Undefined when the
+ * Drops the lines of every `[[metadata.dependencies]]` entry not in `kept` (the comment block
+ * directly above its header, the header, keys and sub-tables) and replaces the `uri` line of kept entries that get a new one. Undefined when the
  * entries are not all written as `[[metadata.dependencies]]` tables with one-line URIs.
  */
 function editInPlace(
@@ -88,7 +88,10 @@ function editInPlace(
     const next = locator.headers.slice(at + 1).find((header) => !isEntry(header.path, index));
     const end = next?.row ?? rows.length;
     if (!kept.has(index)) {
-      for (let row = start; row < end; row++) drop.add(row);
+      // A comment block directly above a header belongs to that table: it goes with a dropped
+      // entry, and the block above the header that follows stays with that header.
+      const last = next === undefined ? end : locator.commentStart(end);
+      for (let row = locator.commentStart(start); row < last; row++) drop.add(row);
       continue;
     }
     const uri = kept.get(index);

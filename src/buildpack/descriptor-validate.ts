@@ -1,14 +1,11 @@
-import type { BuildpackDescriptor } from "./descriptor-types.js";
+import type { BuildpackDescriptor, BuildpackInfo, ModuleKind } from "./descriptor-types.js";
+import { checkModuleReference } from "./module-id.js";
 import type { TomlFields } from "./toml-fields.js";
 
 /** Buildpack API versions polypack reads, oldest first. */
 export const SUPPORTED_BUILDPACK_APIS: readonly string[] = ["0.7", "0.8", "0.9", "0.10", "0.11", "0.12"];
 /** Image extensions arrived with Buildpack API 0.9. */
 export const SUPPORTED_EXTENSION_APIS: readonly string[] = ["0.9", "0.10", "0.11", "0.12"];
-/** Ids the spec reserves for the platform's own directories. */
-export const RESERVED_IDS: readonly string[] = ["app", "config", "sbom"];
-
-const ID_PATTERN = /^[A-Za-z0-9./-]+$/;
 
 /** Checks the rules of the spec that typing alone cannot, reporting each problem to `fields`. */
 export function validateDescriptor(fields: TomlFields, descriptor: BuildpackDescriptor): void {
@@ -32,31 +29,17 @@ export function validateDescriptor(fields: TomlFields, descriptor: BuildpackDesc
 
   if (document[kind] === undefined) {
     fields.report(`BUILDPACK_ID_INVALID`, [], `missing the [${kind}] table with its id and version`);
-  } else if (info.id === "") {
-    fields.report("BUILDPACK_ID_INVALID", [kind, "id"], `missing the ${kind} id`);
-  } else if (!ID_PATTERN.test(info.id)) {
-    fields.report(
-      "BUILDPACK_ID_INVALID",
-      [kind, "id"],
-      `invalid id ${JSON.stringify(info.id)}`,
-      "an id may only contain letters, digits, '.', '/' and '-'",
-    );
-  } else if (RESERVED_IDS.includes(info.id)) {
-    fields.report("BUILDPACK_ID_INVALID", [kind, "id"], `the id ${JSON.stringify(info.id)} is reserved`);
+  } else {
+    validateInfo(fields, kind, info);
   }
-  const versionHint = `add [${kind}] version = "1.2.3", or give the version when packaging`;
-  if (document[kind] !== undefined && info.version === "") {
-    fields.report("BUILDPACK_VERSION_MISSING", [kind, "version"], `missing the ${kind} version`, versionHint);
-  } else if (info.version.includes("{{")) {
-    // libpak and jam fill `{{.version}}` at package time; the packager must supply it.
-    const template = JSON.stringify(info.version);
-    fields.report(
-      "BUILDPACK_VERSION_MISSING",
-      [kind, "version"],
-      `the version is the template ${template}`,
-      versionHint,
-    );
-  }
+  descriptor.order.forEach((order, i) =>
+    order.group.forEach((entry, j) => {
+      if (entry.id === "") return; // reported when read
+      for (const problem of checkModuleReference("buildpack", entry.id, entry.version)) {
+        fields.report(problem.code, ["order", i, "group", j, problem.key], problem.reason, problem.hint);
+      }
+    }),
+  );
 
   descriptor.stacks.forEach((stack, i) => {
     if (stack.id === "") fields.report("BUILDPACK_TOML_INVALID", ["stacks", i, "id"], "missing the stack id");
@@ -74,5 +57,31 @@ export function validateDescriptor(fields: TomlFields, descriptor: BuildpackDesc
         `remove ${other}: a composite buildpack supports the targets of the buildpacks in its order`,
       );
     }
+  }
+}
+
+// The id and version become folder names, so beyond being present they must pass checkModuleReference.
+function validateInfo(fields: TomlFields, kind: ModuleKind, info: BuildpackInfo): void {
+  const versionHint = `add [${kind}] version = "1.2.3", or give the version when packaging`;
+  const template = info.version.includes("{{");
+  const problems = checkModuleReference(
+    kind,
+    info.id,
+    info.version === "" || template ? undefined : info.version,
+  );
+  for (const problem of problems) {
+    const reason = info.id === "" && problem.key === "id" ? `missing the ${kind} id` : problem.reason;
+    fields.report(problem.code, [kind, problem.key], reason, problem.hint);
+  }
+  if (info.version === "") {
+    fields.report("BUILDPACK_VERSION_MISSING", [kind, "version"], `missing the ${kind} version`, versionHint);
+  } else if (template) {
+    // libpak and jam fill `{{.version}}` at package time; the packager must supply it.
+    fields.report(
+      "BUILDPACK_VERSION_MISSING",
+      [kind, "version"],
+      `the version is the template ${JSON.stringify(info.version)}`,
+      versionHint,
+    );
   }
 }

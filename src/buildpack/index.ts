@@ -1,4 +1,4 @@
-// The buildpack model: descriptors, package.toml, per-target dependencies and their resolver.
+// The buildpack model: descriptors, package.toml, labels, per-target dependencies and their resolver.
 export * from "./descriptor-types.js";
 export {
   checkDescriptor,
@@ -7,7 +7,13 @@ export {
   type DescriptorCheck,
   type DescriptorOptions,
 } from "./descriptor.js";
-export { RESERVED_IDS, SUPPORTED_BUILDPACK_APIS, SUPPORTED_EXTENSION_APIS } from "./descriptor-validate.js";
+export { SUPPORTED_BUILDPACK_APIS, SUPPORTED_EXTENSION_APIS } from "./descriptor-validate.js";
+export {
+  checkModuleReference,
+  RESERVED_EXTENSION_IDS,
+  RESERVED_IDS,
+  type ModuleReferenceProblem,
+} from "./module-id.js";
 export * from "./targets.js";
 export * from "./target-env.js";
 export * from "./package-config.js";
@@ -19,3 +25,20 @@ export * from "./dependencies-rewrite.js";
 export * from "./constraint.js";
 export * from "./resolve.js";
 export { formatKeyPath, type KeyPath } from "./toml-document.js";
+export {
+  BUILDPACK_LAYERS_LABEL,
+  BUILDPACKAGE_METADATA_LABEL,
+  addModuleLayer,
+  buildpackLayersLabel,
+  buildpackageMetadataLabel,
+  labelStacks,
+  labelTarget,
+  moduleLayerInfo,
+  type LabelGroupEntry,
+  type LabelStack,
+  type LabelTarget,
+  type ModuleLayerInfo,
+  type ModuleLayers,
+} from "./labels.js";
+export { parseMetadataStacks, parseModuleLayers } from "./label-parse.js";
+export { mergeCompatibleStacks, resolvedStacks } from "./stacks.js";

@@ -11,6 +11,8 @@ export class TomlLocator {
   private readonly ends = new Map<string, number>();
   /** Every table and array-of-tables header, in order: its resolved path and 0-based row. */
   readonly headers: { path: KeyPath; row: number; array: boolean }[] = [];
+  /** The 0-based rows holding only a comment (never a line inside a multi-line value). */
+  readonly commentRows = new Set<number>();
 
   /** Scans `text` once; lookups are then map reads. */
   constructor(text: string) {
@@ -29,6 +31,7 @@ export class TomlLocator {
     for (let row = 0; row < rows.length; row++) {
       const line = rows[row] ?? "";
       const trimmed = line.trimStart();
+      if (trimmed.startsWith("#")) this.commentRows.add(row);
       if (trimmed === "" || trimmed.startsWith("#")) continue;
       if (trimmed.startsWith("[[")) {
         const segments = splitDottedKey(trimmed.slice(2, trimmed.indexOf("]]")));
@@ -61,6 +64,16 @@ export class TomlLocator {
       if (line !== undefined) return line;
     }
     return undefined;
+  }
+
+  /**
+   * The first row of the comment block written directly above `row` (no blank line between), or
+   * `row` itself when there is none. Such a block describes the header below it and belongs to it.
+   */
+  commentStart(row: number): number {
+    let start = row;
+    while (this.commentRows.has(start - 1)) start--;
+    return start;
   }
 
   /** The 1-based first and last line of a key's value exactly at `path`, or undefined. */

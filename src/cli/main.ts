@@ -1,10 +1,11 @@
-import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { Command, CommanderError } from "commander";
 import { registerBuildpackPackage } from "./commands/buildpack-package.js";
 import { registerCopy } from "./commands/copy.js";
 import { registerDependencyResolve } from "./commands/dependency-resolve.js";
 import { registerManifestCreate } from "./commands/manifest-create.js";
 import { registerManifestInspect } from "./commands/manifest-inspect.js";
 import { createContext, type CliContext } from "./context.js";
+import { secondsFlag } from "./flag-parsers.js";
 import { exitOnInterrupt } from "./interrupt.js";
 import { Output } from "./output.js";
 import { polypackVersion } from "../version.js";
@@ -35,7 +36,7 @@ export function buildProgram(contexts: CliContext[] = []): Command {
     .option(
       "--registry-timeout <seconds>",
       "give up on a registry connection silent this long, then retry (default 60)",
-      parseSeconds,
+      secondsFlag(24 * 60 * 60),
     )
     .showHelpAfterError()
     .exitOverride();
@@ -64,15 +65,6 @@ export function buildProgram(contexts: CliContext[] = []): Command {
   const dependency = program.command("dependency").description("work with a buildpack's dependencies");
   registerDependencyResolve(dependency, context);
   return program;
-}
-
-/** Parses a positive number of seconds (fractions allowed). */
-function parseSeconds(value: string): number {
-  const seconds = Number(value);
-  if (!Number.isFinite(seconds) || seconds <= 0) {
-    throw new InvalidArgumentError("expected a positive number of seconds");
-  }
-  return seconds;
 }
 
 function collect(value: string, previous: string[]): string[] {

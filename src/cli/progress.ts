@@ -1,4 +1,4 @@
-import type { CopyEvent } from "../copy/copy.js";
+import type { CopyEvent } from "../image/copy.js";
 import type { DependencyEvent } from "../dependencies/download.js";
 import { formatBytes, shortDigest } from "./table.js";
 

@@ -12,7 +12,7 @@ import {
   buildpackLayersLabel,
   layersLabelFor,
   type ModuleLayers,
-} from "./labels.js";
+} from "../buildpack/labels.js";
 import { targetLayerEntries, type EntrySources } from "./layer-entries.js";
 import type { PackagePlan, TargetPlan } from "./plan.js";
 

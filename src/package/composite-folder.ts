@@ -2,7 +2,7 @@ import { isPolypackError, PolypackError } from "../errors.js";
 import type { LayerSpool } from "../image/spool.js";
 import type { Platform } from "../oci/platform.js";
 import type { DependencyLayers } from "./composite-image.js";
-import { labelStacks } from "./labels.js";
+import { labelStacks } from "../buildpack/labels.js";
 import { targetLayerEntries } from "./layer-entries.js";
 import { planPackage } from "./plan.js";
 import { selectTargets } from "./plan-targets.js";

@@ -5,13 +5,13 @@ import type { ContentSource } from "../oci/content.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import { MediaType } from "../oci/media-types.js";
 import { Platform } from "../oci/platform.js";
-import { parseMetadataStacks, parseModuleLayers } from "./label-parse.js";
+import { parseMetadataStacks, parseModuleLayers } from "../buildpack/label-parse.js";
 import {
   BUILDPACK_LAYERS_LABEL,
   BUILDPACKAGE_METADATA_LABEL,
   type LabelStack,
   type ModuleLayers,
-} from "./labels.js";
+} from "../buildpack/labels.js";
 
 /** What one included buildpack (or buildpackage) adds to a target's image. */
 export interface DependencyLayers {

@@ -2,17 +2,17 @@ import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isImageDependency, type PackageDependency } from "../buildpack/index.js";
-import type { Endpoint } from "../copy/endpoint.js";
+import type { Endpoint } from "../endpoints/endpoint.js";
 import { PolypackError } from "../errors.js";
 import type { ContentSource } from "../oci/content.js";
 import { Platform } from "../oci/platform.js";
 import type { IncludedLayers } from "./build.js";
 import { layersFromFolder } from "./composite-folder.js";
 import { layersFromImage, type DependencyLayers } from "./composite-image.js";
-import { buildpackageMetadataLabel, labelStacks, type ModuleLayers } from "./labels.js";
+import { buildpackageMetadataLabel, labelStacks, type ModuleLayers } from "../buildpack/labels.js";
 import type { PackagePlan, TargetPlan } from "./plan.js";
 import type { BuildpackSource } from "./source.js";
-import { resolvedStacks } from "./stacks.js";
+import { resolvedStacks } from "../buildpack/stacks.js";
 import type { LayerSpool } from "../image/spool.js";
 
 /** How a composite package reaches the buildpacks its package.toml names. */

@@ -2,6 +2,7 @@
 export { packageBuildpack, type PackageEvent, type PackageOptions, type PackageResult } from "./package.js";
 export {
   escapeId,
+  moduleLayerRoot,
   planPackage,
   type PackagePlan,
   type PlanOptions,
@@ -38,24 +39,5 @@ export {
 } from "./composite.js";
 export { joinImages, type JoinResult } from "../manifest/join.js";
 export { chooseOutput, type OutputChoice, type OutputFlags } from "./output-choice.js";
-export {
-  BUILDPACK_LAYERS_LABEL,
-  BUILDPACKAGE_METADATA_LABEL,
-  addModuleLayer,
-  buildpackLayersLabel,
-  buildpackageMetadataLabel,
-  labelStacks,
-  labelTarget,
-  moduleLayerInfo,
-  type LabelGroupEntry,
-  type LabelStack,
-  type LabelTarget,
-  type ModuleLayerInfo,
-  type ModuleLayers,
-} from "./labels.js";
-export { parseMetadataStacks, parseModuleLayers } from "./label-parse.js";
-export { mergeCompatibleStacks, resolvedStacks } from "./stacks.js";
 export { encodeGoJSON, goTime, sortedByGoKey, type GoJSONValue } from "../oci/go-json.js";
-export { encodeImageConfig } from "./image-config.js";
-export { readSourceImages, type SourceImage } from "./image-read.js";
 export { fetchOfflineDependencies, type OfflineOptions } from "./offline.js";

@@ -1,6 +1,7 @@
-import { basename, dirname, join, relative, resolve, sep } from "node:path";
+import { realpathSync } from "node:fs";
+import { basename, dirname, isAbsolute, relative, sep } from "node:path";
 import type { Writable } from "node:stream";
-import type { CopyEvent } from "../copy/copy.js";
+import type { CopyEvent } from "../image/copy.js";
 import type { DependencyEvent } from "../dependencies/index.js";
 import { LayerSpool } from "../image/spool.js";
 import type { Descriptor } from "../oci/descriptor.js";
@@ -8,13 +9,17 @@ import { PolypackError } from "../errors.js";
 import { buildPackage, type BuildOptions, type BuiltImage } from "./build.js";
 import { deliverPackage, spoolNear, type PackageDestination } from "./deliver.js";
 import { fetchOfflineDependencies, type OfflineFile } from "./offline.js";
-import { defaultCacheHome } from "../dependencies/cache-dir.js";
 import { planPackage, type PackagePlan } from "./plan.js";
 import { prePackageTargets, selectTargets } from "./plan-targets.js";
 import { runPrePackage } from "./pre-package.js";
 import { hasRootBin, readBuildpackSource, type BuildpackSource } from "./source.js";
-import { BUILDPACK_LAYERS_LABEL, BUILDPACKAGE_METADATA_LABEL, EXTENSION_LAYERS_LABEL } from "./labels.js";
+import {
+  BUILDPACK_LAYERS_LABEL,
+  BUILDPACKAGE_METADATA_LABEL,
+  EXTENSION_LAYERS_LABEL,
+} from "../buildpack/labels.js";
 import { scanSourceTree } from "./source-tree.js";
+import { PackagePaths } from "./package-paths.js";
 
 /** Progress of a package run, for logs and progress bars. */
 export type PackageEvent =
@@ -91,7 +96,7 @@ export async function packageBuildpack(options: PackageOptions): Promise<Package
     ...(options.path !== undefined ? { path: options.path } : {}),
     ...(options.config !== undefined ? { config: options.config } : {}),
   });
-  const { dir, descriptor } = source;
+  const { descriptor } = source;
   if (options.kind !== undefined && descriptor.kind !== options.kind) {
     const other = options.kind === "extension" ? "buildpack" : "extension";
     throw new PolypackError(
@@ -100,6 +105,22 @@ export async function packageBuildpack(options: PackageOptions): Promise<Package
       { hint: `package it with \`polypack ${other} package\`` },
     );
   }
+  // Outputs and caches are checked before any work, so a bad path fails at once and leaves nothing.
+  const paths = await PackagePaths.prepare(options, source);
+  try {
+    return await runPackage(source, options, paths);
+  } catch (error) {
+    await paths.abandon();
+    throw paths.explain(error);
+  }
+}
+
+async function runPackage(
+  source: BuildpackSource,
+  options: PackageOptions,
+  paths: PackagePaths,
+): Promise<PackageResult> {
+  const { dir, descriptor } = source;
   const selection = selectTargets(descriptor, {
     ...(options.targets ? { flags: options.targets } : {}),
     ...(source.packageConfig ? { packageConfig: source.packageConfig } : {}),
@@ -117,7 +138,7 @@ export async function packageBuildpack(options: PackageOptions): Promise<Package
       ...(options.log ? { output: options.log } : {}),
     });
   }
-  const tree = await scanSourceTree(dir, { skip: outputSkipper(dir, options.destination) });
+  const tree = await scanSourceTree(dir, { skip: outputSkipper(dir, paths.output?.path) });
   const plan = planPackage(descriptor, selection, tree, {
     offline: options.offline ?? false,
     strict: options.strict ?? false,
@@ -135,7 +156,7 @@ export async function packageBuildpack(options: PackageOptions): Promise<Package
         selection.targets.map((t) => t.target),
         {
           baseDir: dir,
-          ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+          ...(paths.dependencyCache ? { cacheDir: paths.dependencyCache } : {}),
           onEvent: (event) => options.onEvent?.({ type: "dependency", event }),
           onDiscard: (path, reason) =>
             options.onEvent?.({
@@ -147,6 +168,7 @@ export async function packageBuildpack(options: PackageOptions): Promise<Package
     : new Map<string, OfflineFile>();
 
   const spool = await LayerSpool.create(spoolNear(options.destination));
+  paths.spool = spool.dir;
   try {
     const built = await buildPackage(
       plan,
@@ -156,9 +178,7 @@ export async function packageBuildpack(options: PackageOptions): Promise<Package
         ...(options.created ? { created: options.created } : {}),
         ...(options.labels ? { labels: options.labels } : {}),
         ...(include ? { include } : {}),
-        ...(options.layerCache !== false
-          ? { layerCache: options.layerCache ?? join(defaultCacheHome(), "layers") }
-          : {}),
+        ...(paths.layerCache !== undefined ? { layerCache: paths.layerCache } : {}),
         onImage: (image) => options.onEvent?.({ type: "image", image }),
       },
     );
@@ -175,12 +195,25 @@ export async function packageBuildpack(options: PackageOptions): Promise<Package
   }
 }
 
-// An output written inside the buildpack folder (and its temporary siblings) must not be packaged.
-function outputSkipper(dir: string, destination: PackageDestination | undefined): (path: string) => boolean {
-  if (destination === undefined || destination.kind === "target") return () => false;
-  const output = relative(dir, resolve(destination.path));
-  if (output === "" || output.startsWith("..") || output.startsWith(sep)) return () => false;
-  const outputPath = output.split(sep).join("/");
+/**
+ * Leaves the output out of the buildpack's files when it lies inside the buildpack folder (an
+ * earlier run's package at that path, and temporary siblings a crashed run left), so packaging
+ * into the folder works run after run instead of being refused. `output` has its parent resolved
+ * through symbolic links, so it is compared with the buildpack folder's real path.
+ */
+function outputSkipper(dir: string, output: string | undefined): (path: string) => boolean {
+  if (output === undefined) return () => false;
+  let realDir: string;
+  try {
+    realDir = realpathSync(dir);
+  } catch {
+    return () => false; // the scan itself reports an unreadable folder
+  }
+  const inside = relative(realDir, output);
+  if (inside === "" || inside === ".." || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
+    return () => false;
+  }
+  const outputPath = inside.split(sep).join("/");
   const parent = dirname(outputPath);
   const tempPrefix = `${parent === "." ? "" : `${parent}/`}.${basename(outputPath)}.`;
   return (path) => path === outputPath || (path.startsWith(tempPrefix) && /\.tmp(\.d)?$/.test(path));

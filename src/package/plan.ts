@@ -1,12 +1,18 @@
 import {
   assertCoverage,
+  checkModuleReference,
   dependencyCoverage,
   type BuildpackDescriptor,
   type CoverageReport,
   type ModuleKind,
 } from "../buildpack/index.js";
 import { PolypackError } from "../errors.js";
-import { buildpackageMetadataLabel, labelStacks, moduleLayerInfo, type ModuleLayerInfo } from "./labels.js";
+import {
+  buildpackageMetadataLabel,
+  labelStacks,
+  moduleLayerInfo,
+  type ModuleLayerInfo,
+} from "../buildpack/labels.js";
 import { selectTargetFiles } from "./plan-files.js";
 import { missingBinariesError, planTarget, type TargetPlan } from "./plan-target.js";
 import type { TargetOrigin, TargetSelection } from "./plan-targets.js";
@@ -59,6 +65,7 @@ export function planPackage(
   tree: readonly SourceEntry[],
   options: PlanOptions = {},
 ): PackagePlan {
+  const layerRoot = moduleLayerRoot(descriptor);
   const composite = descriptor.order.length > 0;
   const warnings = [...selection.notes];
   const coverage = dependencyCoverage(
@@ -102,7 +109,7 @@ export function planPackage(
     version: descriptor.info.version,
     ...(descriptor.info.name ? { name: descriptor.info.name } : {}),
     composite,
-    layerRoot: `cnb/${descriptor.kind === "extension" ? "extensions" : "buildpacks"}/${escapeId(descriptor.info.id)}/${descriptor.info.version}`,
+    layerRoot,
     ...(descriptor.metadata.prePackage ? { prePackage: descriptor.metadata.prePackage } : {}),
     targetOrigin: selection.origin,
     targets,
@@ -114,6 +121,22 @@ export function planPackage(
     ),
     layerInfo: moduleLayerInfo(descriptor, ""),
   };
+}
+
+/**
+ * `cnb/buildpacks/<escaped id>/<version>` (or `cnb/extensions/...`). The descriptor readers refuse
+ * ids and versions that are not folder names, but a descriptor can also be built by hand, so the
+ * values are checked again here, where they become a path: nothing may land outside that folder.
+ */
+export function moduleLayerRoot(descriptor: Pick<BuildpackDescriptor, "kind" | "file" | "info">): string {
+  const { kind, file, info } = descriptor;
+  const [problem] = checkModuleReference(kind, info.id, info.version);
+  if (problem !== undefined) {
+    throw new PolypackError(problem.code, `${file}: [${kind}] ${problem.key}: ${problem.reason}`, {
+      hint: problem.hint,
+    });
+  }
+  return `cnb/${kind === "extension" ? "extensions" : "buildpacks"}/${escapeId(info.id)}/${info.version}`;
 }
 
 /** A buildpack id as the lifecycle finds it on disk: every `/` becomes `_`. */

@@ -2,6 +2,7 @@ import { lstat, readdir, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import { PolypackError } from "../errors.js";
 import { compareArchivePaths } from "../layer/paths.js";
+import { onUserPath } from "../util/path-error.js";
 
 /** One file, folder or symlink of a buildpack's source directory, as plain data. */
 export interface SourceEntry {
@@ -48,14 +49,9 @@ export async function scanSourceTree(
       }
     }
   };
-  try {
-    await walk(root, "");
-  } catch (error) {
-    if (error instanceof PolypackError) throw error;
-    throw new PolypackError("BUILDPACK_DIR_UNREADABLE", `cannot read the buildpack directory ${root}`, {
-      cause: error,
-      hint: error instanceof Error ? error.message : undefined,
-    });
-  }
+  await onUserPath(
+    { path: root, operation: "read the buildpack folder", code: "BUILDPACK_DIR_UNREADABLE" },
+    () => walk(root, ""),
+  );
   return entries;
 }

@@ -10,6 +10,7 @@ import {
   type PackageConfig,
 } from "../buildpack/index.js";
 import { PolypackError } from "../errors.js";
+import { onUserPath } from "../util/path-error.js";
 
 /** A buildpack's source directory, its parsed descriptor and the package.toml that named it. */
 export interface BuildpackSource {
@@ -36,9 +37,10 @@ export async function readBuildpackSource(options: {
   let dir = resolve(options.path ?? ".");
   if (options.config !== undefined) {
     configPath = resolve(options.config);
-    const text = await readFile(configPath, "utf8").catch((error: unknown) => {
-      throw new PolypackError("PACKAGE_TOML_NOT_FOUND", `cannot read ${configPath}`, { cause: error });
-    });
+    const text = await onUserPath(
+      { path: configPath, operation: "read the package.toml", code: "PACKAGE_TOML_NOT_FOUND" },
+      () => readFile(configPath!, "utf8"),
+    );
     packageConfig = parsePackageToml(text, { file: configPath });
     dir = resolveBuildpackUri(packageConfig.uri, dirname(configPath), configPath);
   }
@@ -48,12 +50,15 @@ export async function readBuildpackSource(options: {
       ? "extension"
       : "buildpack");
   const file = join(dir, `${kind}.toml`);
-  const text = await readFile(file, "utf8").catch((error: unknown) => {
-    throw new PolypackError("BUILDPACK_TOML_NOT_FOUND", `cannot read ${file}`, {
-      cause: error,
-      hint: `give the buildpack's folder with --path, or a package.toml with --config`,
-    });
-  });
+  const text = await onUserPath(
+    {
+      path: file,
+      operation: `read the ${kind}'s ${kind}.toml`,
+      code: "BUILDPACK_TOML_NOT_FOUND",
+      advice: "give the buildpack's folder with --path, or a package.toml with --config",
+    },
+    () => readFile(file, "utf8"),
+  );
   const descriptor =
     kind === "extension" ? parseExtensionToml(text, { file }) : parseBuildpackToml(text, { file });
   return {

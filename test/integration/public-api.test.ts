@@ -77,6 +77,12 @@ const INTERNAL = [
   "deliverPackage",
   "DependencyCache",
   "readCapped",
+  "indexOf",
+  "entryFor",
+  "planWrite",
+  "writeMissing",
+  "LayerSpool",
+  "openSource",
 ];
 
 /** The named exports of `specifier` as a separate Node process imports it, from the repository root. */

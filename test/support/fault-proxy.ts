@@ -42,6 +42,8 @@ export interface RecordedRequest {
   fault?: FaultAction["kind"];
   /** The status sent back (set once known). */
   status?: number;
+  /** Bytes of request body forwarded so far (what a client uploaded through the proxy). */
+  bodyBytes: number;
 }
 
 /** A running proxy; `rules` and `requests` may be changed and read at any time. */
@@ -119,6 +121,7 @@ function forward(
   );
   upstream.on("error", () => (res.headersSent ? res.destroy() : res.writeHead(502).end()));
   if (action?.kind !== "drop") {
+    req.on("data", (chunk: Buffer) => (record.bodyBytes += chunk.length));
     req.pipe(upstream);
     return;
   }
@@ -143,7 +146,12 @@ async function handle(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const record: RecordedRequest = { method: req.method ?? "", path: req.url ?? "", headers: req.headers };
+  const record: RecordedRequest = {
+    method: req.method ?? "",
+    path: req.url ?? "",
+    headers: req.headers,
+    bodyBytes: 0,
+  };
   proxy.requests.push(record);
   const action = takeRule(proxy.rules, counts, req)?.action;
   if (action) record.fault = action.kind;

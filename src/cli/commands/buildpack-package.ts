@@ -5,7 +5,9 @@ import type { PackageEvent, PackageResult } from "../../package/package.js";
 import type { LayerWriteSummary } from "../../package/build.js";
 import type { CoverageReport } from "../../buildpack/dependencies-coverage.js";
 import { Platform } from "../../oci/platform.js";
-import { openSource, type CliContext } from "../context.js";
+import { openSource } from "../../endpoints/open.js";
+import type { CliContext } from "../context.js";
+import { choiceFlag } from "../flag-parsers.js";
 import { renderTable, shortDigest } from "../table.js";
 import { renderPlan } from "./buildpack-package-render.js";
 
@@ -53,7 +55,11 @@ export function registerBuildpackPackage(
       collect,
       [],
     )
-    .option("-f, --format <format>", "file (.cnb), layout (OCI image layout) or image (registry)")
+    .option(
+      "-f, --format <format>",
+      "file (.cnb), layout (OCI image layout) or image (registry)",
+      choiceFlag(["file", "layout", "image"]),
+    )
     .option("-o, --output <path>", "where the .cnb file or layout directory goes")
     .option("--publish", "push the package to the registry NAME names")
     .option("--tag <tag>", "another tag (or layout ref name) for the package (repeatable)", collect, [])

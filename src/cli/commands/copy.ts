@@ -1,8 +1,10 @@
 import type { Command } from "commander";
-import { copy, type CopyReport } from "../../copy/copy.js";
-import { formatEndpoint, parseEndpoint } from "../../copy/endpoint.js";
+import { copy, type CopyReport } from "../../image/copy.js";
+import { formatEndpoint, parseEndpoint } from "../../endpoints/endpoint.js";
+import { integerFlag } from "../flag-parsers.js";
 import { formatBytes, renderTable } from "../table.js";
-import { openSource, openTarget, type CliContext } from "../context.js";
+import { openSource, openTarget } from "../../endpoints/open.js";
+import type { CliContext } from "../context.js";
 import { addCredsOptions, parseCreds } from "../creds-option.js";
 
 /** `polypack copy SRC DST`: copies an image or a whole multi-arch index. */
@@ -12,7 +14,7 @@ export function registerCopy(program: Command, context: () => CliContext): void 
     .description("copy an image or a whole multi-arch index between registries, OCI layouts and .cnb files")
     .argument("<source>", "registry reference, oci:DIR[:REF] or a .cnb file")
     .argument("<destination>", "registry reference, oci:DIR[:REF] or a .cnb file")
-    .option("--concurrency <n>", "blobs copied at once", parsePositiveInt, 4);
+    .option("--concurrency <n>", "blobs copied at once (1 to 64)", integerFlag(1, 64), 4);
   addCredsOptions(command).action(async (sourceText: string, destinationText: string, options: CopyFlags) => {
     const srcCreds = parseCreds(command, "--src-creds", options.srcCreds);
     const destCreds = parseCreds(command, "--dest-creds", options.destCreds);
@@ -60,12 +62,4 @@ interface CopyFlags {
   concurrency: number;
   srcCreds?: string;
   destCreds?: string;
-}
-
-/** Parses a positive integer option. */
-export function parsePositiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new Error(`expected a positive integer, got ${JSON.stringify(value)}`);
-  return n;
 }

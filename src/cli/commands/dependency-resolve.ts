@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { PolypackError } from "../../errors.js";
+import { onUserPath } from "../../util/path-error.js";
 import { Platform } from "../../oci/platform.js";
 import type { CliContext } from "../context.js";
 import { renderTable } from "../table.js";
@@ -40,11 +40,10 @@ export function registerDependencyResolve(dependency: Command, context: () => Cl
       const { checkDescriptor, resolveDependency, selectTarget, targetKey } =
         await import("../../buildpack/index.js");
       const ctx = context();
-      const text = await readFile(flags.buildpack, "utf8").catch((error: unknown) => {
-        throw new PolypackError("BUILDPACK_TOML_NOT_FOUND", `cannot read ${flags.buildpack}`, {
-          cause: error,
-        });
-      });
+      const text = await onUserPath(
+        { path: flags.buildpack, operation: "read", code: "BUILDPACK_TOML_NOT_FOUND" },
+        () => readFile(flags.buildpack, "utf8"),
+      );
       // A source buildpack.toml may lack a version or hold a template; only its dependencies matter here.
       const check = checkDescriptor(text, "buildpack", { file: flags.buildpack });
       const fatal = check.problems.find((p) => /^(BUILDPACK_TOML_INVALID|DEPENDENCY_)/.test(p.code));

@@ -1,9 +1,10 @@
 import type { Command } from "commander";
-import { parseEndpoint } from "../../copy/endpoint.js";
+import { parseEndpoint } from "../../endpoints/endpoint.js";
 import type { ContentSource } from "../../oci/content.js";
 import { Platform } from "../../oci/platform.js";
 import type { JoinResult } from "../../manifest/join.js";
-import { openSource, openTarget, type CliContext } from "../context.js";
+import { openSource, openTarget } from "../../endpoints/open.js";
+import type { CliContext } from "../context.js";
 import { addCredsOptions, parseCreds } from "../creds-option.js";
 import { renderTable } from "../table.js";
 

@@ -1,8 +1,9 @@
 import type { Command } from "commander";
-import { inspect, type InspectResult } from "../../inspect/inspect.js";
-import { parseEndpoint } from "../../copy/endpoint.js";
+import { inspect, type InspectResult } from "../../manifest/inspect.js";
+import { parseEndpoint } from "../../endpoints/endpoint.js";
 import { formatBytes, renderTable, shortDigest } from "../table.js";
-import { openSource, type CliContext } from "../context.js";
+import { openSource } from "../../endpoints/open.js";
+import type { CliContext } from "../context.js";
 
 /** `polypack manifest inspect LOCATION`: prints an index or image with its platforms. */
 export function registerManifestInspect(manifest: Command, context: () => CliContext): void {

@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
 import { parse, TomlDate, type TomlTable } from "smol-toml";
 import { offlineDependencyUri, rewriteBuildpackToml } from "../../../src/buildpack/dependencies-rewrite.js";
 import { parseBuildpackToml } from "../../../src/buildpack/descriptor.js";
 import { makeTarget, targetKey } from "../../../src/buildpack/targets.js";
+import { exampleDir } from "../../integration/buildpack-package-support.js";
 import { PAKETO_FIXTURES, paketo } from "./paketo.js";
 
 function exact(text: string): TomlTable {
@@ -181,7 +184,8 @@ test("datetimes, comments and spacing survive exactly, with only the other targe
     target: makeTarget({ os: "linux", arch: "arm64" }),
     uri: (d) => offlineDependencyUri(d.checksum!),
   });
-  const expected = [...lines.slice(0, 9), ...lines.slice(19)];
+  // "# amd64 first" sits directly above the amd64 entry's header, so it leaves with that entry.
+  const expected = [...lines.slice(0, 8), ...lines.slice(19)];
   expected[expected.indexOf('  uri = "https://example.com/x-arm64.tgz"')] =
     `  uri = "file:///dependencies/${"b".repeat(64)}"`;
   assert.equal(arm64, expected.join("\n"));
@@ -202,4 +206,85 @@ test("dependencies written as an inline array are written out again from their v
     dependenciesOf(out).map((d) => d["arch"]),
     ["arm64"],
   );
+});
+
+/** The bundled example's buildpack.toml. */
+function exampleToml(): string {
+  return readFileSync(join(exampleDir(), "buildpack.toml"), "utf8");
+}
+
+/** The lines directly above the line equal to `header` that follows the line containing `after`. */
+function commentAbove(text: string, after: string, header: string): string[] {
+  const lines = text.split("\n");
+  const at = lines.findIndex(
+    (line, i) => line.trim() === header && lines.slice(0, i).join("\n").includes(after),
+  );
+  assert.ok(at >= 0, `${header} after ${after} not found`);
+  const block: string[] = [];
+  for (let row = at - 1; row >= 0 && lines[row]!.trim().startsWith("#"); row--)
+    block.unshift(lines[row]!.trim());
+  return block;
+}
+
+test("the example: each target's buildpack.toml keeps the comments above the entries it keeps", () => {
+  const text = exampleToml();
+  const docs = commentAbove(text, 'hello-runtime-1.1.0-linux-arm64.tgz"', "[[metadata.dependencies]]");
+  assert.deepEqual(docs, ["# Architecture-independent: no os or arch, so it applies to every target."]);
+  for (const arch of ["amd64", "arm64"]) {
+    const out = rewriteBuildpackToml(text, { target: makeTarget({ os: "linux", arch }) });
+    assert.deepEqual(commentAbove(out, "hello-runtime-1.1.0", "[[metadata.dependencies]]"), docs, arch);
+    assert.equal(commentAbove(out, "hello-runtime-1.0.0", "[[metadata.dependencies]]").length, 0, arch);
+    assert.match(out, /# Not a key any tool knows[^\n]*\n[^\n]*\n {2}\[metadata\.example-extra\]/, arch);
+    assert.equal(out.split("#").length, text.split("#").length, `${arch}: no comment lost or added`);
+  }
+});
+
+test("a comment block directly above a dependency header goes with that entry, never the one before", () => {
+  // Each line is tagged with the entries it belongs to; "*" marks lines every target keeps.
+  const tagged: [string, string][] = [
+    ["*", 'api = "0.10"'],
+    ["*", "[buildpack]"],
+    ["*", 'id = "a/b"'],
+    ["*", 'version = "1.0.0"'],
+    ["*", "[metadata]"],
+    ["amd64", "  # about amd64, line one"],
+    ["amd64", "  # about amd64, line two"],
+    ["amd64", "  [[metadata.dependencies]]"],
+    ["amd64", '    id = "x"'],
+    ["amd64", '    version = "1.0.0"'],
+    ["amd64", '    arch = "amd64"'],
+    ["arm64", "  # about arm64"],
+    ["arm64", "  [[metadata.dependencies]]"],
+    ["arm64", '    id = "x"'],
+    ["arm64", '    version = "1.0.0"'],
+    ["arm64", '    arch = "arm64"'],
+    // Not directly above a header: it stays with the entry it follows.
+    ["arm64", ""],
+    ["arm64", "  # floating, a blank line away from the next header"],
+    ["arm64", ""],
+    ["ppc64le", "  # about ppc64le\r"],
+    ["ppc64le", "  [[metadata.dependencies]]"],
+    ["ppc64le", '    id = "x"'],
+    ["ppc64le", '    version = "1.0.0"'],
+    ["ppc64le", '    arch = "ppc64le"'],
+    ["ppc64le", "    # inside the ppc64le entry, above its licences"],
+    ["ppc64le", "    [[metadata.dependencies.licenses]]"],
+    ["ppc64le", '      type = "MIT"'],
+    ["*", "# about the targets"],
+    ["*", "[[targets]]"],
+    ["*", 'os = "linux"'],
+    ["*", ""],
+  ];
+  const text = tagged.map(([, line]) => line).join("\n");
+  for (const arch of ["amd64", "arm64", "ppc64le"]) {
+    const expected = tagged
+      .filter(([tag]) => tag === "*" || tag === arch)
+      .map(([, line]) => line)
+      .join("\n");
+    const out = rewriteBuildpackToml(text, {
+      target: makeTarget({ os: "linux", arch }),
+      file: "hand-written.toml",
+    });
+    assert.equal(out, expected, arch);
+  }
 });

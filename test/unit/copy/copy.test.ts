@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import { test } from "node:test";
-import { copy, type CopyEvent } from "../../../src/copy/copy.js";
+import { copy, type CopyEvent } from "../../../src/image/copy.js";
 import { descriptorFor, type Descriptor } from "../../../src/oci/descriptor.js";
 import { buildImageIndex, buildImageManifest, encodeJSON } from "../../../src/oci/manifest.js";
 import { MediaType } from "../../../src/oci/media-types.js";

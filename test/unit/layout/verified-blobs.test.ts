@@ -4,7 +4,7 @@ import { mkdir, open, readFile, rm, stat, truncate, utimes, writeFile } from "no
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { test } from "node:test";
-import { copy } from "../../../src/copy/copy.js";
+import { copy } from "../../../src/image/copy.js";
 import { LayoutSource } from "../../../src/layout/layout-source.js";
 import { LayoutTarget } from "../../../src/layout/layout-target.js";
 import { OciLayout } from "../../../src/layout/oci-layout.js";

@@ -6,7 +6,7 @@ import { emptyImage, mutateImage } from "../../../src/image/mutate.js";
 import { write } from "../../../src/image/write.js";
 import { Platform, type PlatformJSON } from "../../../src/oci/platform.js";
 import { layersFromImage } from "../../../src/package/composite-image.js";
-import { BUILDPACK_LAYERS_LABEL } from "../../../src/package/labels.js";
+import { BUILDPACK_LAYERS_LABEL } from "../../../src/buildpack/labels.js";
 import { MemoryStore } from "../../support/memory-store.js";
 
 /** A buildpackage image for `platform`, told apart by the buildpack id in its layers label. */

@@ -8,7 +8,7 @@ import { readEntryContent, readLayer } from "../../../src/layer/read-layer.js";
 import { CnbSource } from "../../../src/layout/cnb-source.js";
 import { Digester } from "../../../src/oci/digest.js";
 import type { Descriptor } from "../../../src/oci/descriptor.js";
-import { readSourceImages } from "../../../src/package/image-read.js";
+import { readArtifact } from "../../../src/image/image.js";
 import {
   addModuleLayer,
   BUILDPACK_LAYERS_LABEL,
@@ -18,8 +18,8 @@ import {
   labelStacks,
   moduleLayerInfo,
   type ModuleLayers,
-} from "../../../src/package/labels.js";
-import { resolvedStacks } from "../../../src/package/stacks.js";
+} from "../../../src/buildpack/labels.js";
+import { resolvedStacks } from "../../../src/buildpack/stacks.js";
 import { buildpackToml, fixture } from "./helpers.js";
 
 interface FixtureModule {
@@ -34,9 +34,11 @@ interface FixtureModule {
  */
 async function readFixture(withoutName: boolean) {
   const source = await CnbSource.open(fixture("pack/hello-universe.cnb"));
-  const [image] = await readSourceImages(source);
+  const image = await readArtifact(source);
+  assert.equal(image.kind, "image");
+  if (image.kind !== "image") throw new Error("not an image");
   const modules: FixtureModule[] = [];
-  for (const layer of image!.manifest.layers) {
+  for (const layer of (await image.manifest()).layers) {
     const diffID = await layerDiffID(source, layer);
     for await (const entry of readLayer(await source.openBlob(layer))) {
       if (!entry.path.endsWith("/buildpack.toml")) continue;
@@ -51,7 +53,7 @@ async function readFixture(withoutName: boolean) {
       modules.push({ descriptor: check.descriptor!, diffID });
     }
   }
-  const labels = image!.config.config?.Labels ?? {};
+  const labels = (await image.config()).config?.Labels ?? {};
   return { modules, labels };
 }
 

@@ -1,4 +1,4 @@
-import type { BuildpackDescriptor, GroupEntry, Stack, Target } from "../buildpack/index.js";
+import type { BuildpackDescriptor, GroupEntry, Stack, Target } from "./descriptor-types.js";
 import { encodeGoJSON, sortedByGoKey, type GoJSONValue } from "../oci/go-json.js";
 
 /** The label holding the top buildpack's info and stacks. */

@@ -1,3 +1,4 @@
+import { checkModuleReference } from "../buildpack/module-id.js";
 import { PolypackError } from "../errors.js";
 import type { LabelGroupEntry, LabelStack, LabelTarget, ModuleLayerInfo, ModuleLayers } from "./labels.js";
 
@@ -12,13 +13,19 @@ export function parseModuleLayers(text: string, where: string): ModuleLayers {
   const root = parseObject(text, where);
   const layers: ModuleLayers = {};
   for (const [id, versions] of Object.entries(root)) {
+    // Checked before use as a key, which also keeps out names such as `__proto__`.
+    checkReference(where, id, undefined, "a buildpack");
     if (!isObject(versions)) throw invalid(where, `buildpack ${id} is not an object`);
     layers[id] = {};
     for (const [version, info] of Object.entries(versions)) {
+      checkReference(where, id, version, `buildpack ${JSON.stringify(id)}`);
       if (!isObject(info) || typeof info["layerDiffID"] !== "string") {
         throw invalid(where, `${id}@${version} has no layerDiffID`);
       }
       layers[id][version] = layerInfo(info);
+      for (const { group } of layers[id][version].order ?? []) {
+        for (const entry of group) checkReference(where, entry.id, entry.version, `${id}@${version} order`);
+      }
     }
   }
   return layers;
@@ -82,8 +89,15 @@ function parseObject(text: string, where: string): Json {
   return value;
 }
 
-function invalid(where: string, why: string, cause?: unknown): PolypackError {
-  return new PolypackError("LABEL_INVALID", `${where}: ${why}`, { cause });
+// The ids and versions of an included image end up in the package's label, where a builder and
+// the lifecycle turn them into /cnb/buildpacks/<id>/<version>/ paths: an image may not smuggle in `..`.
+function checkReference(where: string, id: string, version: string | undefined, what: string): void {
+  const [problem] = checkModuleReference("buildpack", id, version);
+  if (problem !== undefined) throw invalid(where, `${what}: ${problem.reason}`, undefined, problem.hint);
+}
+
+function invalid(where: string, why: string, cause?: unknown, hint?: string): PolypackError {
+  return new PolypackError("LABEL_INVALID", `${where}: ${why}`, { cause, ...(hint ? { hint } : {}) });
 }
 
 function isObject(value: unknown): value is Json {

@@ -1,9 +1,7 @@
+import { readArtifact, type Artifact } from "../image/image.js";
 import type { ContentSource } from "../oci/content.js";
 import type { Descriptor } from "../oci/descriptor.js";
-import { MAX_CONFIG_BYTES, parseImageConfig, parseManifest, type ImageManifest } from "../oci/manifest.js";
 import { Platform } from "../oci/platform.js";
-import { PolypackError } from "../errors.js";
-import { readCapped } from "../util/streams.js";
 
 /** One image of an index, as inspect reports it. */
 export interface InspectedChild {
@@ -42,26 +40,25 @@ export type InspectResult = {
 
 /** Reads the manifest a source names and, for an image, its config; never reads layers. */
 export async function inspect(source: ContentSource): Promise<InspectResult> {
-  const root = await source.resolve();
-  return inspectDescriptor(source, root);
+  return describe(source.name, await readArtifact(source));
 }
 
-/** Like `inspect`, for a given descriptor within the source. */
-export async function inspectDescriptor(source: ContentSource, root: Descriptor): Promise<InspectResult> {
-  const bytes = await source.fetchManifest(root);
-  const parsed = parseManifest(bytes, root.mediaType, `${source.name}@${root.digest}`);
+/** What inspect reports of an image or index read with the image model. */
+export async function describe(name: string, artifact: Artifact): Promise<InspectResult> {
+  const descriptor = await artifact.descriptor();
+  const bytes = await artifact.manifestBytes();
   const base = {
-    name: source.name,
-    digest: root.digest,
-    mediaType: parsed.mediaType,
+    name,
+    digest: descriptor.digest,
+    mediaType: descriptor.mediaType,
     size: bytes.length,
     raw: JSON.parse(bytes.toString("utf8")) as unknown,
   };
-  if (parsed.kind === "index") {
+  if (artifact.kind === "index") {
     return {
       ...base,
       kind: "index",
-      manifests: parsed.index.manifests.map((child) => ({
+      manifests: (await artifact.index()).manifests.map((child) => ({
         digest: child.digest,
         mediaType: child.mediaType,
         size: child.size,
@@ -70,28 +67,18 @@ export async function inspectDescriptor(source: ContentSource, root: Descriptor)
       })),
     };
   }
-  return { ...base, kind: "image", ...(await describeImage(source, parsed.manifest)) };
-}
-
-async function describeImage(source: ContentSource, manifest: ImageManifest) {
-  const configBytes = await readCapped(() => source.openBlob(manifest.config), MAX_CONFIG_BYTES, {
-    declaredSize: manifest.config.size,
-    tooLarge: () =>
-      new PolypackError(
-        "SIZE_EXCEEDED",
-        `${source.name}: image config is ${manifest.config.size} bytes, over the cap`,
-      ),
-  });
-  const config = parseImageConfig(configBytes, `${source.name} config ${manifest.config.digest}`);
-  const layer = (d: Descriptor): InspectedLayer => ({
+  const [manifest, config] = await Promise.all([artifact.manifest(), artifact.config()]);
+  const entry = (d: Descriptor): InspectedLayer => ({
     digest: d.digest,
     mediaType: d.mediaType,
     size: d.size,
   });
   return {
+    ...base,
+    kind: "image",
     platform: Platform.fromJSON(config).toString(),
-    config: layer(manifest.config),
-    layers: manifest.layers.map(layer),
+    config: entry(manifest.config),
+    layers: manifest.layers.map(entry),
     labels: config.config?.Labels ?? {},
     ...(config.created ? { created: config.created } : {}),
   };

@@ -1,6 +1,6 @@
 import type { ContentSource, ContentTarget } from "../oci/content.js";
-import { readArtifact } from "../image/image.js";
-import { write, type WriteEvent, type WriteOptions, type WriteReport } from "../image/write.js";
+import { readArtifact } from "./image.js";
+import { write, type WriteEvent, type WriteOptions, type WriteReport } from "./write.js";
 
 /** Progress events a copy emits (those of `write`). */
 export type CopyEvent = WriteEvent;
