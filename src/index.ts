@@ -1,23 +1,64 @@
 /**
- * polypack's library API: OCI values (digests, platforms, descriptors, manifests), deterministic
- * layers, OCI layouts and .cnb files, the registry client and the generic copy between them.
+ * `polypack`: the core of the library API. OCI values (digests, platforms, descriptors, manifests),
+ * the content interfaces every backend implements, and the image model: images and indexes read
+ * lazily from any source, changed as values, and written to any target. Backends and buildpack
+ * packaging are the subpaths `polypack/layer`, `polypack/registry`, `polypack/layout`,
+ * `polypack/buildpack` and `polypack/package`.
  */
+
+// Errors: one class with a stable code.
 export { CATALOGUE, PolypackError, isPolypackError, type ErrorCode } from "./errors/index.js";
+
+// OCI values.
 export { Digest, Digester, type DigestAlgorithm } from "./oci/digest.js";
-export * from "./oci/media-types.js";
-export { type Descriptor, REF_NAME_ANNOTATION, descriptorFor, validateDescriptor } from "./oci/descriptor.js";
-export { Platform, normalizeArchitecture, type PlatformJSON } from "./oci/platform.js";
-export * from "./oci/manifest.js";
-export type * from "./oci/content.js";
-export { verifyingStream, verifyBytes } from "./oci/verify.js";
-export * from "./image/index.js";
-export { parseEndpoint, formatEndpoint, type Endpoint } from "./endpoints/endpoint.js";
-export { inspect, type InspectResult } from "./manifest/inspect.js";
-export * from "./layer/index.js";
-export * from "./layout/index.js";
-export * from "./registry/index.js";
-export * from "./registry/credentials/index.js";
-export * from "./buildpack/index.js";
-export * from "./dependencies/index.js";
-export * from "./package/index.js";
+export { Platform, normalizeArchitecture, type PlatformFields, type PlatformJSON } from "./oci/platform.js";
+export { MediaType, isImageMediaType, isIndexMediaType, isManifestMediaType } from "./oci/media-types.js";
+export { type Descriptor, REF_NAME_ANNOTATION, descriptorFor } from "./oci/descriptor.js";
+export {
+  MAX_CONFIG_BYTES,
+  MAX_MANIFEST_BYTES,
+  parseImageConfig,
+  parseManifest,
+  type ContainerConfig,
+  type ImageConfig,
+  type ImageIndex,
+  type ImageManifest,
+  type ParsedManifest,
+} from "./oci/manifest.js";
+
+// What a backend implements, and the stream it verifies its blobs with.
+export type {
+  ContentSource,
+  ContentTarget,
+  PutBlobOptions,
+  PutBlobResult,
+  RegistryLocation,
+} from "./oci/content.js";
+export {
+  verifyBytes,
+  verifyingStream,
+  type ExpectedContent,
+  type VerifyFailures,
+  type VerifyOptions,
+  type VerifyingStream,
+} from "./oci/verify.js";
+
+// The image model.
+export { readArtifact, type Artifact, type Image, type Index, type IndexEntry } from "./image/image.js";
+export { bytesBlob, spooledLayer, type Blob, type Layer } from "./image/blob.js";
+export { emptyImage, mutateImage, type AddedLayer, type ImageChanges } from "./image/mutate.js";
+export type { HistoryEntry } from "./image/config-file.js";
+export {
+  editIndex,
+  newIndex,
+  type IndexChanges,
+  type IndexOptions,
+  type NewEntry,
+} from "./image/index-edit.js";
+export { write, type WriteEvent, type WriteOptions, type WriteReport } from "./image/write.js";
+
+// Whole operations on any source and target.
+export { copy, type CopyEvent, type CopyOptions, type CopyReport } from "./image/copy.js";
+export { inspect, type InspectedChild, type InspectedLayer, type InspectResult } from "./manifest/inspect.js";
+export { joinImages, type JoinResult } from "./manifest/join.js";
 export { polypackVersion } from "./version.js";

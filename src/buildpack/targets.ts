@@ -43,13 +43,17 @@ export function targetKey(target: Target): string {
   return distros ? `${base} (${distros})` : base;
 }
 
-/** Whether two os/arch/variant triples can describe the same machine: an empty field matches anything. */
+/**
+ * Whether two os/arch/variant triples can describe the same machine (Platform.overlaps: an empty
+ * field matches anything). os.version is left out: distros carry it, see distrosOverlap.
+ */
 export function platformsOverlap(
   a: { os: string; architecture: string; variant: string },
   b: { os: string; architecture: string; variant: string },
 ): boolean {
-  const same = (x: string, y: string): boolean => x === "" || y === "" || x === y;
-  return same(a.os, b.os) && same(a.architecture, b.architecture) && same(a.variant, b.variant);
+  const triple = ({ os, architecture, variant }: typeof a): Platform =>
+    new Platform({ os, architecture, variant });
+  return triple(a).overlaps(triple(b));
 }
 
 /** Whether two distro lists overlap; an empty list, name or version matches anything. */

@@ -17,8 +17,8 @@ import {
 import { tempPathBeside } from "../util/fs.js";
 import { ThreadedHash } from "../util/threaded-hash.js";
 import { defaultDependencyCacheDir } from "./cache-dir.js";
-import { checksumStream, type ChecksumStreamOptions } from "./checksum-stream.js";
-import { failure, reason } from "./failure.js";
+import { verifyingStream } from "../oci/verify.js";
+import { dependencyFailures, failure, reason } from "./failure.js";
 
 /** A complete, verified file in the cache. */
 export interface CacheEntry {
@@ -38,7 +38,12 @@ export interface DependencyCacheOptions {
 }
 
 /** Options of `DependencyCache.put`. */
-export type PutOptions = Pick<ChecksumStreamOptions, "expectedSize" | "onBytes">;
+export interface PutOptions {
+  /** The announced length (Content-Length or file size); checked while streaming and at the end. */
+  expectedSize?: number | undefined;
+  /** Told the running byte count after every chunk. */
+  onBytes?: ((bytesDone: number) => void) | undefined;
+}
 
 // Keyed by the entry's absolute path, so that two cache objects on one directory share downloads too.
 const inflight = new Map<string, Promise<CacheEntry>>();
@@ -137,7 +142,9 @@ export class DependencyCache {
     if (size === undefined) {
       throw failure("DEPENDENCY_NOT_CACHED", `${digest.toString()} is not in the cache at ${this.dir}`);
     }
-    const verify = checksumStream(digest, { expectedSize: size, mismatchCode: "DEPENDENCY_CACHE_CORRUPT" });
+    const verify = verifyingStream({ digest, size }, this.path(digest), {
+      failures: dependencyFailures("DEPENDENCY_CACHE_CORRUPT"),
+    });
     return Readable.from(verifiedChunks(this.path(digest), verify), { objectMode: false });
   }
 
@@ -150,16 +157,15 @@ export class DependencyCache {
     const temp = tempPathBeside(path);
     let sourceError: unknown;
     source.on("error", (error) => (sourceError ??= error));
-    let size = 0;
     let file: WriteStream | undefined;
-    const onBytes = (bytes: number): void => {
-      size = bytes;
-      options.onBytes?.(bytes);
-    };
+    const verify = verifyingStream({ digest, size: options.expectedSize }, path, {
+      onProgress: options.onBytes,
+      failures: dependencyFailures("DEPENDENCY_CHECKSUM_MISMATCH"),
+    });
     try {
       await mkdir(dirname(path), { recursive: true });
       file = createWriteStream(temp, { flags: "wx" });
-      await pipeline(source, checksumStream(digest, { ...options, onBytes }), file);
+      await pipeline(source, verify, file);
       await syncFile(temp);
       await rename(temp, path);
     } catch (error) {
@@ -177,7 +183,7 @@ export class DependencyCache {
     }
     await syncFile(dirname(path)).catch(() => undefined);
     // Verified as it streamed in; too fresh for a stamp (see entry), so the next run checks it again.
-    return { path, size, identity: await fileIdentity(path) };
+    return { path, size: verify.bytes, identity: await fileIdentity(path) };
   }
 
   /**

@@ -1,4 +1,6 @@
 import { PolypackError } from "../errors/index.js";
+import { isTemporary } from "../http/errors.js";
+import type { VerifyFailures } from "../oci/verify.js";
 
 /** The stable codes of dependency download failures. */
 export type DependencyErrorCode =
@@ -67,4 +69,36 @@ export function reason(error: unknown): string {
   return typeof code === "string" && !error.message.includes(code)
     ? `${error.message} (${code})`
     : error.message;
+}
+
+/**
+ * How a dependency's verifying stream fails: more than the announced length (Content-Length or
+ * file size) is a failed download, fewer is a (transient) truncation, and a wrong checksum is
+ * `mismatchCode`: a bad download, or a cache entry changed after it was stored.
+ */
+export function dependencyFailures(
+  mismatchCode: "DEPENDENCY_CHECKSUM_MISMATCH" | "DEPENDENCY_CACHE_CORRUPT",
+): VerifyFailures {
+  return {
+    tooLarge: (limit) =>
+      failure(
+        "DEPENDENCY_DOWNLOAD_FAILED",
+        `received more than the announced ${limit} bytes (Content-Length or file size)`,
+      ),
+    tooShort: (bytes, size) =>
+      failure("DEPENDENCY_TRUNCATED", `only ${bytes} of the announced ${size} bytes arrived`, {
+        transient: true,
+      }),
+    mismatch: (actual, expected) =>
+      failure(
+        mismatchCode,
+        `the content has checksum ${actual.toString()}, expected ${expected.toString()}`,
+        {
+          hint:
+            mismatchCode === "DEPENDENCY_CHECKSUM_MISMATCH"
+              ? "the file at the URI changed or the checksum in buildpack.toml is wrong"
+              : "the cached file was changed after it was stored; it has been removed, run again",
+        },
+      ),
+  };
 }

@@ -49,6 +49,11 @@ export const CATALOGUE = {
     exit: USAGE_EXIT_STATUS,
     hint: "drop one of the flags the message names",
   },
+  CONCURRENCY_INVALID: {
+    meaning: "a concurrency limit is not a whole number of at least 1",
+    exit: 1,
+    hint: "give a whole number of at least 1",
+  },
   FLAG_INVALID: {
     meaning: "a command-line flag has a value it cannot take (a number out of range, an unknown word)",
     exit: USAGE_EXIT_STATUS,

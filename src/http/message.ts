@@ -1,5 +1,6 @@
 import type { Readable } from "node:stream";
 import { PolypackError } from "../errors/index.js";
+import { readCapped } from "../util/streams.js";
 
 /** HTTP methods polypack sends. */
 export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -65,26 +66,22 @@ export function abandon(response: HttpResponse): void {
   response.body.destroy();
 }
 
-/** Reads a whole body, failing with SIZE_EXCEEDED (and dropping the connection) past `cap` bytes. */
+/**
+ * Reads a whole body with the one capped reader, failing with SIZE_EXCEEDED past `cap` bytes
+ * (before reading when Content-Length says so); on any failure the connection is dropped.
+ */
 export async function readBody(response: HttpResponse, cap: number, context: string): Promise<Buffer> {
   const declared = Number(header(response, "content-length"));
-  const tooLarge = (): PolypackError =>
-    new PolypackError("SIZE_EXCEEDED", `${context} is larger than the ${cap} bytes polypack accepts`);
-  if (Number.isFinite(declared) && declared > cap) {
+  try {
+    return await readCapped(response.body, cap, {
+      declaredSize: Number.isFinite(declared) ? declared : undefined,
+      tooLarge: () =>
+        new PolypackError("SIZE_EXCEEDED", `${context} is larger than the ${cap} bytes polypack accepts`),
+    });
+  } catch (error) {
     abandon(response);
-    throw tooLarge();
+    throw error;
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of response.body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > cap) {
-      abandon(response);
-      throw tooLarge();
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
 }
 
 /** The same request with extra headers. */

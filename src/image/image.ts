@@ -10,7 +10,7 @@ import {
   type ImageManifest,
 } from "../oci/manifest.js";
 import type { PlatformJSON } from "../oci/platform.js";
-import { readAll } from "../util/streams.js";
+import { readCapped } from "../util/streams.js";
 import { sourceBlob, sourceLayer, type Blob, type Layer } from "./blob.js";
 
 /**
@@ -108,13 +108,14 @@ class SourceImage implements Image {
     this.configRead ??= (async () => {
       const descriptor = this.parsed.config;
       const where = `${this.source.name}@${this.plain.digest} config`;
-      if (descriptor.size > MAX_CONFIG_BYTES) {
-        throw new PolypackError(
-          "SIZE_EXCEEDED",
-          `${where} is ${descriptor.size} bytes, over the ${MAX_CONFIG_BYTES}-byte cap`,
-        );
-      }
-      const bytes = await readAll(await this.source.openBlob(descriptor), MAX_CONFIG_BYTES);
+      const bytes = await readCapped(() => this.source.openBlob(descriptor), MAX_CONFIG_BYTES, {
+        declaredSize: descriptor.size,
+        tooLarge: (size) =>
+          new PolypackError(
+            "SIZE_EXCEEDED",
+            `${where} is ${size === undefined ? "" : `${size} bytes, `}over the ${MAX_CONFIG_BYTES}-byte cap`,
+          ),
+      });
       return parseImageConfig(bytes, where);
     })();
     return this.configRead;

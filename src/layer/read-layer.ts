@@ -4,7 +4,7 @@ import type { LayerEntryType } from "./entry.js";
 import { decompressed } from "./decompress.js";
 import { readArchivePath } from "./paths.js";
 import { feed } from "./stream-util.js";
-import { readAll } from "../util/streams.js";
+import { readCapped } from "../util/streams.js";
 
 /** How to read a layer. */
 export interface ReadLayerOptions {
@@ -81,10 +81,16 @@ function asLayerError(error: unknown, context: string): unknown {
 
 /** Reads an entry's content into memory, refusing more than `maxBytes`. */
 export async function readEntryContent(entry: LayerReadEntry, maxBytes: number): Promise<Buffer> {
-  if (entry.size > maxBytes) {
-    throw new PolypackError("SIZE_EXCEEDED", `${entry.path} has ${entry.size} bytes, more than ${maxBytes}`);
-  }
-  return readAll(entry.content, maxBytes);
+  return readCapped(entry.content, maxBytes, {
+    declaredSize: entry.size,
+    tooLarge: (size) =>
+      new PolypackError(
+        "SIZE_EXCEEDED",
+        size === undefined
+          ? `${entry.path} has more than ${maxBytes} bytes`
+          : `${entry.path} has ${size} bytes, more than ${maxBytes}`,
+      ),
+  });
 }
 
 function toReadEntry(entry: TarSource, context: string): LayerReadEntry {

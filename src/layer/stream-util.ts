@@ -1,6 +1,3 @@
-import { Transform, type TransformCallback } from "node:stream";
-import type { Digester } from "../oci/digest.js";
-
 /** The writable side of a Node or streamx stream, as far as feeding it by hand needs. */
 export interface FeedableStream {
   readonly destroyed: boolean;
@@ -55,16 +52,6 @@ export async function feed(source: AsyncIterable<Uint8Array>, sink: FeedableStre
   } catch (error) {
     sink.destroy(error instanceof Error ? error : new Error(String(error)));
   }
-}
-
-/** A pass-through stream that feeds everything it sees into a digester. */
-export function hashingTap(digester: Digester): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
-      digester.update(chunk);
-      callback(null, chunk);
-    },
-  });
 }
 
 /**

@@ -4,8 +4,8 @@ import { Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { PolypackError } from "../errors/index.js";
 import type { Descriptor } from "../oci/descriptor.js";
-import { Digester } from "../oci/digest.js";
 import { MediaType } from "../oci/media-types.js";
+import { verifyingStream } from "../oci/verify.js";
 import { tempPathBeside } from "../util/fs.js";
 import type { LayerEntry } from "./entry.js";
 import { checkGzipLevel, DEFAULT_GZIP_LEVEL } from "./gzip.js";
@@ -13,7 +13,6 @@ import { MemberCache } from "./member-cache.js";
 import { writeGzipLayer } from "./gzip-layer.js";
 import { checkParallelism, defaultParallelism, type MemberStats } from "./parallel-gzip.js";
 import { segmentation } from "./segment-plan.js";
-import { hashingTap } from "./stream-util.js";
 import { prepareEntries, tarHeaderOptions, tarStream, type TarOptions } from "./tar-writer.js";
 
 /** How a layer blob is written. */
@@ -80,11 +79,11 @@ export async function writeLayer(
 ): Promise<WrittenLayer> {
   const mediaType = layerMediaType(options);
   if ((options.compression ?? "gzip") === "none") {
-    const tar = new Digester();
-    await pipeline([Readable.from(tarStream(entries, options)), hashingTap(tar), sink]);
+    const tar = verifyingStream({}, "layer tar");
+    await pipeline([Readable.from(tarStream(entries, options)), tar, sink]);
     const diffID = tar.digest().toString();
-    const descriptor = { mediaType, digest: diffID, size: tar.size };
-    return { descriptor, diffID, uncompressedSize: tar.size };
+    const descriptor = { mediaType, digest: diffID, size: tar.bytes };
+    return { descriptor, diffID, uncompressedSize: tar.bytes };
   }
   const level = options.compressionLevel ?? DEFAULT_GZIP_LEVEL;
   checkGzipLevel(level);

@@ -1,14 +1,12 @@
 import { createReadStream } from "node:fs";
 import { open, rename, rm } from "node:fs/promises";
-import { pipeline as pipelineCallback, Readable, Transform, type TransformCallback } from "node:stream";
+import { pipeline as pipelineCallback, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { PolypackError } from "../errors/index.js";
 import type { Descriptor } from "../oci/descriptor.js";
-import { checkedStream, STREAM_CHUNK_BYTES, verifyingStream } from "../oci/verify.js";
-import { Digest } from "../oci/digest.js";
-import { ThreadedHash } from "../util/threaded-hash.js";
+import { STREAM_CHUNK_BYTES, verifyingStream } from "../oci/verify.js";
 import { forgetTemp, tempPathBeside } from "../util/fs.js";
-import { guardStream } from "../util/streams.js";
+import { guardStream, readCapped } from "../util/streams.js";
 
 /**
  * Streams a blob into `path` through a temporary file beside it: the bytes are verified against
@@ -35,12 +33,7 @@ export async function writeVerifiedFile(
       await file.close();
       throw error;
     }
-    await pipeline([
-      source,
-      verifyingStream(descriptor, context),
-      ...(onProgress ? [progressTap(onProgress)] : []),
-      file.createWriteStream(),
-    ]);
+    await pipeline(source, verifyingStream(descriptor, context, { onProgress }), file.createWriteStream());
     await rename(temp, path);
   } catch (error) {
     source?.destroy();
@@ -68,10 +61,9 @@ export function openVerifiedFile(
 ): Readable {
   const start = range?.start ?? 0;
   const length = range?.length ?? descriptor.size;
-  const verifier =
-    descriptor.size >= OFF_THREAD_HASH_BYTES
-      ? offThreadVerifier(path, descriptor, context, start, length)
-      : verifyingStream(descriptor, context);
+  // A hashing thread reads the same (cached) pages itself, so the main thread only streams them on.
+  const hashFile = descriptor.size >= OFF_THREAD_HASH_BYTES ? { path, position: start, length } : undefined;
+  const verifier = verifyingStream(descriptor, context, { hashFile });
   const file =
     length === 0
       ? Readable.from([])
@@ -80,29 +72,10 @@ export function openVerifiedFile(
   return verifier;
 }
 
-function offThreadVerifier(
-  path: string,
-  descriptor: Descriptor,
-  context: string,
-  start: number,
-  length: number,
-) {
-  const algorithm = Digest.parse(descriptor.digest, context).algorithm;
-  // A hashing thread reads the same (cached) pages itself, so the main thread only streams them on.
-  const hash = new ThreadedHash(algorithm);
-  hash.updateFromFile({ path, position: start, length });
-  const hashed = hash.digest();
-  // Attach a handler now so a failure before the stream ends is not reported as unhandled.
-  hashed.catch(() => undefined);
-  return checkedStream(
-    descriptor,
-    context,
-    () => undefined,
-    async () => Digest.parse(`${algorithm}:${await hashed}`),
-  );
-}
-
-/** A small file read whole, or undefined when it does not exist; larger than `maxBytes` is an error. */
+/**
+ * A small file read whole, or undefined when it does not exist; more than `maxBytes` is
+ * FILE_TOO_LARGE, whatever its size claimed when it was opened (a file still growing, a pipe).
+ */
 export async function readFileCapped(
   path: string,
   maxBytes: number,
@@ -117,22 +90,17 @@ export async function readFileCapped(
   }
   try {
     const { size } = await handle.stat();
-    if (size > maxBytes) {
-      throw new PolypackError("SIZE_EXCEEDED", `${what} ${path} has ${size} bytes, more than ${maxBytes}`);
-    }
-    return await handle.readFile();
+    return await readCapped(() => handle.createReadStream({ autoClose: false }), maxBytes, {
+      declaredSize: size,
+      tooLarge: (declared) =>
+        new PolypackError(
+          "SIZE_EXCEEDED",
+          declared === undefined
+            ? `${what} ${path} has more than ${maxBytes} bytes`
+            : `${what} ${path} has ${declared} bytes, more than ${maxBytes}`,
+        ),
+    });
   } finally {
     await handle.close();
   }
-}
-
-function progressTap(onProgress: (bytesDone: number) => void): Transform {
-  let done = 0;
-  return new Transform({
-    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
-      done += chunk.length;
-      onProgress(done);
-      callback(null, chunk);
-    },
-  });
 }

@@ -6,6 +6,7 @@ import type { Descriptor } from "../oci/descriptor.js";
 import { Digest } from "../oci/digest.js";
 import { MAX_MANIFEST_BYTES, type ImageIndex } from "../oci/manifest.js";
 import { readLayer } from "../layer/read-layer.js";
+import { readCapped } from "../util/streams.js";
 import { openVerifiedFile } from "./blob-files.js";
 import {
   blobRelativePath,
@@ -92,14 +93,11 @@ export class CnbArchive implements LayoutReader {
   private async readMember(name: string, maxBytes: number): Promise<Buffer | undefined> {
     const member = this.members.get(name);
     if (member === undefined) return undefined;
-    if (member.size > maxBytes) {
-      throw layoutInvalid(`${this.path}:${name} has ${member.size} bytes, more than ${maxBytes}`);
-    }
     if (member.size === 0) return Buffer.alloc(0);
-    const chunks: Buffer[] = [];
     const end = member.offset + member.size - 1;
-    for await (const chunk of createReadStream(this.path, { start: member.offset, end }))
-      chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks);
+    return readCapped(() => createReadStream(this.path, { start: member.offset, end }), maxBytes, {
+      declaredSize: member.size,
+      tooLarge: () => layoutInvalid(`${this.path}:${name} has ${member.size} bytes, more than ${maxBytes}`),
+    });
   }
 }

@@ -2,7 +2,7 @@ import type { Readable } from "node:stream";
 import { PolypackError } from "../errors/index.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import type { ImageIndex } from "../oci/manifest.js";
-import { readAll } from "../util/streams.js";
+import { readCapped } from "../util/streams.js";
 
 /** Read access to an OCI image layout, whether a directory or a `.cnb` archive. */
 export interface LayoutReader {
@@ -24,12 +24,13 @@ export async function readBlobCapped(
   maxBytes: number,
   what = "blob",
 ): Promise<Buffer> {
-  if (descriptor.size > maxBytes) {
-    throw new PolypackError(
-      "SIZE_EXCEEDED",
-      `${what} ${descriptor.digest} in ${reader.path} has ${descriptor.size} bytes, more than the ${maxBytes} allowed`,
-    );
-  }
   // openBlob's stream checks digest and size itself; hashing the bytes again here would only repeat it.
-  return readAll(await reader.openBlob(descriptor), maxBytes);
+  return readCapped(() => reader.openBlob(descriptor), maxBytes, {
+    declaredSize: descriptor.size,
+    tooLarge: () =>
+      new PolypackError(
+        "SIZE_EXCEEDED",
+        `${what} ${descriptor.digest} in ${reader.path} has ${descriptor.size} bytes, more than the ${maxBytes} allowed`,
+      ),
+  });
 }

@@ -30,20 +30,20 @@ export async function joinImages(
   onEvent?: (event: WriteEvent) => void,
 ): Promise<JoinResult> {
   const entries: NewEntry[] = [];
-  const seen = new Map<string, string>();
+  const seen: { platform: Platform; name: string }[] = [];
   try {
     for (const source of sources) {
       for (const { image, platform } of await imagesOf(source)) {
-        const key = JSON.stringify(Platform.fromJSON(platform).toJSON());
-        const other = seen.get(key);
+        const value = Platform.fromJSON(platform);
+        const other = seen.find((s) => s.platform.equals(value));
         if (other !== undefined) {
           throw new PolypackError(
             "MANIFEST_PLATFORM_DUPLICATE",
-            `${source.name} and ${other} both hold an image for ${Platform.fromJSON(platform).toString()}`,
+            `${source.name} and ${other.name} both hold an image for ${value.toString()}`,
             { hint: "an index may list each platform once; drop one of the sources" },
           );
         }
-        seen.set(key, source.name);
+        seen.push({ platform: value, name: source.name });
         entries.push({ artifact: image, platform });
       }
     }

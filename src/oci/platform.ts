@@ -34,10 +34,21 @@ const ARCH_ALIASES: Record<string, { architecture: string; variant?: string }> =
 const OS_ALIASES: Record<string, string> = { macos: "darwin", win32: "windows" };
 const TOKEN = /^[a-z0-9][a-z0-9._-]*$/;
 
+/** The fields a Platform is built from; every one may be left out (empty means any when matching). */
+export interface PlatformFields {
+  os?: string | undefined;
+  architecture?: string | undefined;
+  variant?: string | undefined;
+  osVersion?: string | undefined;
+  osFeatures?: readonly string[] | undefined;
+  features?: readonly string[] | undefined;
+}
+
 /**
- * An OCI platform as an immutable value: `os/arch[/variant]` plus the optional os.version.
- * Values are normalised on construction, so `linux/aarch64` and `linux/arm64/v8` are equal to
- * `linux/arm64`, and `linux/armhf` to `linux/arm/v7`. An empty field means "any" when matching.
+ * An OCI platform as an immutable value: `os/arch[/variant]` plus the optional os.version,
+ * os.features and features. Values are normalised on construction, so `linux/aarch64` and
+ * `linux/arm64/v8` are equal to `linux/arm64`, and `linux/armhf` to `linux/arm/v7`. An empty field
+ * means "any" when matching (see `satisfies`).
  */
 export class Platform {
   /** Operating system, for example `linux`; empty means any. */
@@ -48,8 +59,12 @@ export class Platform {
   readonly variant: string;
   /** The `os.version` field; for buildpacks the distro version; empty means any. */
   readonly osVersion: string;
+  /** The `os.features` field (for example `win32k`); order carries no meaning. */
+  readonly osFeatures: readonly string[];
+  /** The `features` field; order carries no meaning. */
+  readonly features: readonly string[];
 
-  constructor(fields: { os?: string; architecture?: string; variant?: string; osVersion?: string }) {
+  constructor(fields: PlatformFields) {
     const os = (fields.os ?? "").toLowerCase();
     this.os = OS_ALIASES[os] ?? os;
     const arch = (fields.architecture ?? "").toLowerCase();
@@ -61,6 +76,8 @@ export class Platform {
     if (this.architecture === "arm" && /^[5-8]$/.test(variant)) variant = `v${variant}`;
     this.variant = variant;
     this.osVersion = fields.osVersion ?? "";
+    this.osFeatures = [...(fields.osFeatures ?? [])];
+    this.features = [...(fields.features ?? [])];
   }
 
   /** Parses `os/arch[/variant]`, with aliases; `context` names the source for error messages. */
@@ -90,6 +107,8 @@ export class Platform {
       architecture: json.architecture,
       variant: json.variant,
       osVersion: json["os.version"],
+      osFeatures: json["os.features"],
+      features: json.features,
     });
   }
 
@@ -116,43 +135,99 @@ export class Platform {
       architecture: this.architecture,
       os: this.os,
       ...(this.osVersion ? { "os.version": this.osVersion } : {}),
+      ...(this.osFeatures.length > 0 ? { "os.features": [...this.osFeatures] } : {}),
       ...(this.variant ? { variant: this.variant } : {}),
+      ...(this.features.length > 0 ? { features: [...this.features] } : {}),
     };
   }
 
-  /** Value equality on every field. */
+  /** Value equality on every field (the feature lists compared as sets). */
   equals(other: Platform): boolean {
     return (
       this.os === other.os &&
       this.architecture === other.architecture &&
       this.variant === other.variant &&
-      this.osVersion === other.osVersion
+      this.osVersion === other.osVersion &&
+      sameSet(this.osFeatures, other.osFeatures) &&
+      sameSet(this.features, other.features)
     );
   }
 
   /**
-   * Whether this (concrete) platform satisfies `wanted`: each field of `wanted` that is empty
-   * matches anything, every other field must be equal.
+   * polypack's one platform-matching rule, go-containerregistry's `Platform.Satisfies`: whether
+   * this platform meets what `wanted` asks for. A field `wanted` leaves empty matches anything; os,
+   * architecture, variant and os.version must be equal where `wanted` names them, so a variant or
+   * os.version counts only when asked for; every os.feature and feature `wanted` lists must be
+   * present here (order ignored). Not symmetric: `linux/amd64` with os.version 22.04 satisfies
+   * `linux/amd64`, which does not satisfy it.
    */
   satisfies(wanted: Platform): boolean {
-    const fieldMatches = (want: string, have: string): boolean => want === "" || want === have;
-    return (
-      fieldMatches(wanted.os, this.os) &&
-      fieldMatches(wanted.architecture, this.architecture) &&
-      fieldMatches(wanted.variant, this.variant) &&
-      fieldMatches(wanted.osVersion, this.osVersion)
-    );
+    return meets(this, wanted);
+  }
+
+  /**
+   * Whether two platforms, either of which may leave fields open, can describe the same machine:
+   * one satisfies the other once the fields it leaves empty are ignored. So every field both name
+   * must agree and an empty field on either side matches anything; for targets and dependencies,
+   * each of which may say only part of a platform.
+   */
+  overlaps(other: Platform): boolean {
+    return meets(this, narrowed(other, this)) || meets(other, narrowed(this, other));
   }
 
   /** A copy with some fields replaced. */
-  with(fields: { os?: string; architecture?: string; variant?: string; osVersion?: string }): Platform {
+  with(fields: PlatformFields): Platform {
     return new Platform({
       os: fields.os ?? this.os,
       architecture: fields.architecture ?? this.architecture,
       variant: fields.variant ?? this.variant,
       osVersion: fields.osVersion ?? this.osVersion,
+      osFeatures: fields.osFeatures ?? this.osFeatures,
+      features: fields.features ?? this.features,
     });
   }
+}
+
+/** The fields matching looks at, as they are: no normalising, so an emptied field stays empty. */
+type MatchFields = Pick<
+  Platform,
+  "os" | "architecture" | "variant" | "osVersion" | "osFeatures" | "features"
+>;
+
+/** The rule of `Platform.satisfies`, on plain fields. */
+function meets(have: MatchFields, wanted: MatchFields): boolean {
+  return (
+    fieldSatisfies(wanted.os, have.os) &&
+    fieldSatisfies(wanted.architecture, have.architecture) &&
+    fieldSatisfies(wanted.variant, have.variant) &&
+    fieldSatisfies(wanted.osVersion, have.osVersion) &&
+    listSatisfies(wanted.osFeatures, have.osFeatures) &&
+    listSatisfies(wanted.features, have.features)
+  );
+}
+
+/** `wanted` asking only for what `have` names: the fields `have` leaves empty are emptied. */
+function narrowed(wanted: MatchFields, have: MatchFields): MatchFields {
+  return {
+    os: have.os && wanted.os,
+    architecture: have.architecture && wanted.architecture,
+    variant: have.variant && wanted.variant,
+    osVersion: have.osVersion && wanted.osVersion,
+    osFeatures: have.osFeatures.length > 0 ? wanted.osFeatures : [],
+    features: have.features.length > 0 ? wanted.features : [],
+  };
+}
+
+function fieldSatisfies(want: string, have: string): boolean {
+  return want === "" || want === have;
+}
+
+function listSatisfies(want: readonly string[], have: readonly string[]): boolean {
+  return want.every((feature) => have.includes(feature));
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return listSatisfies(a, b) && listSatisfies(b, a);
 }
 
 /** Normalises one architecture name (x86_64 → amd64, aarch64 → arm64, ...); unknown names pass through. */

@@ -1,71 +1,164 @@
 import { Transform, type TransformCallback } from "node:stream";
 import { PolypackError } from "../errors/index.js";
-import { Digest, Digester } from "./digest.js";
+import type { FileRange } from "../util/hash-thread.js";
+import { ThreadedHash } from "../util/threaded-hash.js";
 import type { Descriptor } from "./descriptor.js";
+import { Digest, Digester, type DigestAlgorithm } from "./digest.js";
 
 /** Buffer size for streaming blobs: big enough to amortise per-chunk work, small enough to stay flat. */
 export const STREAM_CHUNK_BYTES = 1024 * 1024;
 
-/**
- * A pass-through stream that counts and hashes what flows through it, and fails with
- * SIZE_MISMATCH as soon as more than `descriptor.size` bytes arrive, or with DIGEST_MISMATCH /
- * SIZE_MISMATCH at the end. Nothing downstream sees the end of a stream that did not verify.
- */
-export function verifyingStream(descriptor: Descriptor, context: string): Transform {
-  const digester = new Digester(Digest.parse(descriptor.digest, context).algorithm);
-  return checkedStream(
-    descriptor,
-    context,
-    (chunk) => digester.update(chunk),
-    () => Promise.resolve(digester.digest()),
-  );
+/** What a verifying stream holds its bytes to; every part may be left out. */
+export interface ExpectedContent {
+  /** The digest the bytes must have; without one the stream only computes it (see `digest()`). */
+  digest?: Digest | string | undefined;
+  /** The algorithm to hash with when no digest is expected (default sha256). */
+  algorithm?: DigestAlgorithm | undefined;
+  /** The exact size: more fails as soon as it arrives, fewer at the end. */
+  size?: number | undefined;
+  /** The most bytes let through when the size is not known. */
+  maxBytes?: number | undefined;
+}
+
+/** The errors a verifying stream fails with; content with codes of its own (dependencies) brings its own. */
+export interface VerifyFailures {
+  /** More than `limit` bytes arrived (the expected size, or the cap). */
+  tooLarge(limit: number): Error;
+  /** The bytes ended after `bytes` of the expected `size`. */
+  tooShort(bytes: number, size: number): Error;
+  /** The bytes hash to `actual` instead of `expected`. */
+  mismatch(actual: Digest, expected: Digest): Error;
+}
+
+/** Options of `verifyingStream`. */
+export interface VerifyOptions {
+  /**
+   * Hash off the main thread: a worker thread reads this range of a file itself (the range the
+   * stream is fed from), so the main thread only counts and moves the bytes.
+   */
+  hashFile?: FileRange | undefined;
+  /** Told the running byte count after every chunk. */
+  onProgress?: ((bytesDone: number) => void) | undefined;
+  /** The errors to fail with (default: SIZE_EXCEEDED, SIZE_MISMATCH and DIGEST_MISMATCH). */
+  failures?: VerifyFailures | undefined;
 }
 
 /**
- * The checks of `verifyingStream` with the hashing left to the caller: `onChunk` sees every chunk
- * and `finalDigest` supplies the digest once the stream has ended (for example from a worker
- * thread that hashed the same file).
+ * polypack's one stream that hashes, counts and checks what flows through it. It fails as soon as
+ * more bytes arrive than the expected size (or the cap), and at the end when fewer arrived or the
+ * digest differs, so nothing downstream sees the end of content that did not verify. Without an
+ * expected digest it only computes one, for `digest()`.
  */
-export function checkedStream(
-  descriptor: Descriptor,
+export class VerifyingStream extends Transform {
+  /** Bytes passed through so far. */
+  bytes = 0;
+  private readonly expected: Digest | undefined;
+  private readonly limit: number | undefined;
+  private readonly digester: Digester | undefined;
+  private readonly finalDigest: () => Promise<Digest>;
+  private result: Digest | undefined;
+
+  constructor(
+    private readonly expectation: ExpectedContent,
+    private readonly failures: VerifyFailures,
+    private readonly options: Pick<VerifyOptions, "hashFile" | "onProgress"> = {},
+  ) {
+    super({ highWaterMark: STREAM_CHUNK_BYTES });
+    const { digest, size, maxBytes } = expectation;
+    this.expected = digest === undefined || digest instanceof Digest ? digest : Digest.parse(digest);
+    this.limit = size ?? maxBytes;
+    const algorithm = this.expected?.algorithm ?? expectation.algorithm ?? "sha256";
+    if (options.hashFile === undefined) {
+      const digester = new Digester(algorithm);
+      this.digester = digester;
+      this.finalDigest = () => Promise.resolve(digester.digest());
+    } else {
+      const hashed = hashOnThread(algorithm, options.hashFile);
+      this.finalDigest = async () => Digest.parse(`${algorithm}:${await hashed}`);
+    }
+  }
+
+  /** The digest of everything that passed, once the stream has ended verified. */
+  digest(): Digest {
+    if (this.result === undefined) throw new Error("the stream has not ended verified");
+    return this.result;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.limit !== undefined && this.bytes > this.limit) {
+      callback(this.failures.tooLarge(this.limit));
+      return;
+    }
+    this.digester?.update(chunk);
+    this.options.onProgress?.(this.bytes);
+    callback(null, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    const { size } = this.expectation;
+    if (size !== undefined && this.bytes < size) {
+      callback(this.failures.tooShort(this.bytes, size));
+      return;
+    }
+    this.finalDigest().then(
+      (actual) => {
+        if (this.expected !== undefined && !actual.equals(this.expected)) {
+          callback(this.failures.mismatch(actual, this.expected));
+          return;
+        }
+        this.result = actual;
+        callback();
+      },
+      (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
+    );
+  }
+}
+
+/** Starts hashing a file range on a worker thread; the promise is guarded until the stream awaits it. */
+function hashOnThread(algorithm: DigestAlgorithm, range: FileRange): Promise<string> {
+  const hash = new ThreadedHash(algorithm);
+  hash.updateFromFile(range);
+  const hashed = hash.digest();
+  // Awaited at the end of the stream; a failure before then must not count as unhandled.
+  hashed.catch(() => undefined);
+  return hashed;
+}
+
+/**
+ * A verifying stream for a blob: exactly `descriptor.size` bytes with `descriptor.digest`, failing
+ * with SIZE_MISMATCH (a size other than declared), SIZE_EXCEEDED (over a cap) or DIGEST_MISMATCH (messages start with `context`), or the
+ * caller's own `failures`. Pass `{}` as the expectation to only count and hash.
+ */
+export function verifyingStream(
+  expected: Pick<Descriptor, "digest" | "size"> | ExpectedContent,
   context: string,
-  onChunk: (chunk: Buffer) => void,
-  finalDigest: () => Promise<Digest>,
-): Transform {
-  const expected = Digest.parse(descriptor.digest, context);
-  let size = 0;
-  return new Transform({
-    highWaterMark: STREAM_CHUNK_BYTES,
-    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
-      size += chunk.length;
-      if (size > descriptor.size) {
-        callback(
-          new PolypackError(
+  options: VerifyOptions = {},
+): VerifyingStream {
+  const digest =
+    expected.digest === undefined ? undefined : Digest.parse(expected.digest.toString(), context);
+  const failures = options.failures ?? blobFailures(context, digest?.toString() ?? "content", expected.size);
+  return new VerifyingStream({ ...expected, digest }, failures, options);
+}
+
+/** The failures of a blob that does not match its descriptor (`size`, when known) or its cap. */
+export function blobFailures(context: string, digest: string, size?: number): VerifyFailures {
+  return {
+    // More than a declared size is a mismatch; more than a cap (no size declared) is too large.
+    tooLarge: (limit) =>
+      size === undefined
+        ? new PolypackError("SIZE_EXCEEDED", `${context}: ${digest} is larger than the ${limit}-byte cap`)
+        : new PolypackError(
             "SIZE_MISMATCH",
-            `${context}: ${descriptor.digest} is larger than its declared ${descriptor.size} bytes`,
+            `${context}: ${digest} is larger than its declared ${size} bytes`,
           ),
-        );
-        return;
-      }
-      onChunk(chunk);
-      callback(null, chunk);
-    },
-    flush(callback: TransformCallback) {
-      if (size !== descriptor.size) {
-        callback(
-          new PolypackError(
-            "SIZE_MISMATCH",
-            `${context}: ${descriptor.digest} has ${size} bytes, expected ${descriptor.size}`,
-          ),
-        );
-        return;
-      }
-      finalDigest().then(
-        (actual) => callback(actual.equals(expected) ? null : mismatch(context, actual, expected)),
-        (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
-      );
-    },
-  });
+    tooShort: (bytes, expectedSize) =>
+      new PolypackError(
+        "SIZE_MISMATCH",
+        `${context}: ${digest} has ${bytes} bytes, expected ${expectedSize}`,
+      ),
+    mismatch: (actual, expectedDigest) => mismatch(context, actual, expectedDigest),
+  };
 }
 
 function mismatch(context: string, actual: Digest, expected: Digest): PolypackError {
@@ -73,6 +166,22 @@ function mismatch(context: string, actual: Digest, expected: Digest): PolypackEr
     "DIGEST_MISMATCH",
     `${context}: content has digest ${actual.toString()}, expected ${expected.toString()}`,
   );
+}
+
+/**
+ * A pass-through stream that only counts, telling `onProgress` the running byte count after every
+ * chunk; for bytes that are verified elsewhere (an upload whose source stream verifies itself).
+ */
+export function progressTap(onProgress: (bytesDone: number) => void): Transform {
+  let done = 0;
+  return new Transform({
+    highWaterMark: STREAM_CHUNK_BYTES,
+    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+      done += chunk.length;
+      onProgress(done);
+      callback(null, chunk);
+    },
+  });
 }
 
 /** Checks bytes held in memory against a descriptor. */

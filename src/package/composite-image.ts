@@ -78,20 +78,20 @@ async function imagesOf(source: ContentSource): Promise<PlatformImage[]> {
   return images;
 }
 
+/**
+ * The image for `wanted`: one that satisfies it (os.version included), else one whose platform
+ * overlaps it and names the architecture (a buildpackage that does not say its distro version),
+ * else one that names no architecture, with a warning.
+ */
 function chooseImage(
   images: readonly PlatformImage[],
   wanted: Platform,
   name: string,
 ): { image: Image; warnings: string[] } {
-  const same = (have: string, want: string): boolean => have === "" || want === "" || have === want;
-  const matching = images.filter(
-    (i) =>
-      same(i.platform.os, wanted.os) &&
-      same(i.platform.architecture, wanted.architecture) &&
-      same(i.platform.variant, wanted.variant) &&
-      same(i.platform.osVersion, wanted.osVersion),
-  );
-  const exact = matching.find((i) => i.platform.architecture === wanted.architecture);
+  const matching = images.filter((i) => i.platform.overlaps(wanted));
+  const exact =
+    matching.find((i) => i.platform.satisfies(wanted)) ??
+    matching.find((i) => i.platform.architecture !== "");
   if (exact) return { image: exact.image, warnings: [] };
   const unnamed = matching[0];
   if (unnamed) {

@@ -3,7 +3,7 @@ import type { PutBlobResult, RegistryLocation } from "../oci/content.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import { MAX_MANIFEST_BYTES } from "../oci/manifest.js";
 import { blobExists, openBlob } from "./blobs.js";
-import { Limiter } from "./limiter.js";
+import { Limiter } from "../util/concurrency.js";
 import { getManifest, headManifest, putManifest, type FetchedManifest } from "./manifests.js";
 import { createTransport, type Transport, type TransportOptions } from "./transport.js";
 import { pushBlob, type PushBlobOptions } from "./upload.js";

@@ -1,11 +1,10 @@
-import { Transform, type Readable, type TransformCallback } from "node:stream";
-import { pipeline } from "node:stream";
+import { pipeline, type Readable } from "node:stream";
 import { finished } from "node:stream/promises";
 import { setTimeout as delay } from "node:timers/promises";
 import { PolypackError } from "../errors/index.js";
 import type { RegistryLocation } from "../oci/content.js";
 import type { Descriptor } from "../oci/descriptor.js";
-import { STREAM_CHUNK_BYTES } from "../oci/verify.js";
+import { progressTap } from "../oci/verify.js";
 import { chunksOf } from "./chunks.js";
 import { pushScope } from "./endpoint.js";
 import { errorFromResponse, RegistryError } from "./errors.js";
@@ -48,18 +47,9 @@ export async function uploadBody(
   open: () => Promise<Readable>,
   onProgress?: (bytesDone: number) => void,
 ): Promise<Readable> {
-  let done = 0;
-  const counter = new Transform({
-    highWaterMark: STREAM_CHUNK_BYTES,
-    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
-      done += chunk.length;
-      onProgress?.(done);
-      callback(null, chunk);
-    },
-  });
   // Not hashed again here: every ContentSource stream verifies itself, and the registry checks the
   // `digest` parameter of the closing PUT, so a third pass over the bytes would only cost time.
-  return pipeline(await open(), counter, () => undefined);
+  return pipeline(await open(), progressTap(onProgress ?? (() => undefined)), () => undefined);
 }
 
 function writeRequest(

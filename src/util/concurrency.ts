@@ -1,9 +1,28 @@
-/** Runs at most `limit` of the given async tasks at a time; resolves with results in input order. */
+// polypack's one concurrency primitive: `Limiter` for tasks that arrive over time, `mapLimit` for a
+// list known up front. Both refuse a limit that is not a whole number of at least 1, because 0
+// would never run anything and NaN would run nothing or everything, silently.
+import { PolypackError } from "../errors/index.js";
+
+/** Checks a concurrency limit, so that a bad one fails loudly instead of hanging or running unbounded. */
+export function checkLimit(limit: number): number {
+  if (!Number.isSafeInteger(limit) || limit < 1) {
+    throw new PolypackError("CONCURRENCY_INVALID", `a concurrency of ${limit} is invalid`, {
+      hint: "give a whole number of at least 1",
+    });
+  }
+  return limit;
+}
+
+/**
+ * Runs at most `limit` of the given async tasks at a time; resolves with results in input order.
+ * After a failure no new task starts; the first failure is thrown once the running ones settled.
+ */
 export async function mapLimit<T, R>(
   items: readonly T[],
   limit: number,
   task: (item: T, index: number) => Promise<R>,
 ): Promise<R[]> {
+  checkLimit(limit);
   const results = new Array<R>(items.length);
   let next = 0;
   let failed = false;
@@ -18,7 +37,7 @@ export async function mapLimit<T, R>(
       }
     }
   };
-  const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, () => worker());
+  const workers = Array.from({ length: Math.min(limit, items.length) }, () => worker());
   const settled = await Promise.allSettled(workers);
   const rejection = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
   if (rejection) throw rejection.reason;
@@ -30,7 +49,9 @@ export class Limiter {
   private running = 0;
   private readonly waiting: (() => void)[] = [];
 
-  constructor(readonly limit: number) {}
+  constructor(readonly limit: number) {
+    checkLimit(limit);
+  }
 
   /** Runs `task` when a slot is free. */
   async run<T>(task: () => Promise<T>): Promise<T> {

@@ -12,7 +12,7 @@ import { OciLayout } from "../../src/layout/oci-layout.js";
 import type { ImageIndex, ImageManifest } from "../../src/oci/manifest.js";
 import { startRegistry, type RegistryHandle } from "../support/registry.js";
 import { tempDir } from "../support/tmp.js";
-import { sharedFixture, writeTree, script, buildpackToml, targetsToml } from "../unit/package/helpers.js";
+import { fixture, writeTree, script, buildpackToml, targetsToml } from "../unit/package/helpers.js";
 import { polypack, polypackOk, readJSON } from "./buildpack-package-support.js";
 
 const ARCHES = ["amd64", "arm64"] as const;
@@ -84,7 +84,7 @@ describe("composite buildpackages from package.toml", () => {
     const config = await composite(work, "composite", [
       '[[dependencies]]\nuri = "child-a"',
       '[[dependencies]]\nuri = "child-b.cnb"',
-      `[[dependencies]]\nuri = "file://${sharedFixture("pack/hello-universe.cnb")}"`,
+      `[[dependencies]]\nuri = "file://${fixture("pack/hello-universe.cnb")}"`,
     ]);
     const layout = join(work, "out");
     const outcome = await polypackOk([
@@ -168,7 +168,7 @@ describe("composite buildpackages from package.toml", () => {
     const config = await composite(work, "composite-registry", [
       '[[dependencies]]\nuri = "child-a"',
       `[[dependencies]]\nimage = "${registry.host}/child-b:2"`,
-      `[[dependencies]]\nuri = "${sharedFixture("pack/hello-universe.cnb")}"`,
+      `[[dependencies]]\nuri = "${fixture("pack/hello-universe.cnb")}"`,
     ]);
     const layout = join(work, "out-registry");
     await polypackOk([
@@ -189,7 +189,7 @@ describe("composite buildpackages from package.toml", () => {
   test("an order entry no dependency provides is COMPOSITE_DEPENDENCY_MISSING, and nothing is written", async () => {
     const config = await composite(work, "composite-missing", [
       '[[dependencies]]\nuri = "child-a"',
-      `[[dependencies]]\nuri = "${sharedFixture("pack/hello-universe.cnb")}"`,
+      `[[dependencies]]\nuri = "${fixture("pack/hello-universe.cnb")}"`,
     ]);
     const out = join(work, "out-missing");
     await mkdir(out);
@@ -228,7 +228,7 @@ describe("composite buildpackages from package.toml", () => {
     const config = await composite(work, "composite-platform", [
       '[[dependencies]]\nuri = "child-a"',
       '[[dependencies]]\nuri = "amd64-only.cnb"',
-      `[[dependencies]]\nuri = "${sharedFixture("pack/hello-universe.cnb")}"`,
+      `[[dependencies]]\nuri = "${fixture("pack/hello-universe.cnb")}"`,
     ]);
     const outcome = await polypack([
       "buildpack",

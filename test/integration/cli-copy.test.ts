@@ -7,7 +7,7 @@ import { writeRandomIndex, type RandomIndex } from "../support/images.js";
 import { tempDir } from "../support/tmp.js";
 import { run } from "../support/tools.js";
 import { polypack } from "../support/cli.js";
-import { sharedFixture } from "../support/fixtures.js";
+import { fixture } from "../support/fixtures.js";
 import { Digest } from "../../src/oci/digest.js";
 
 let registry: RegistryHandle;
@@ -136,7 +136,7 @@ test("manifest inspect prints platforms as text and JSON from registry, layout a
     parsed.manifests.map((m) => m.platform),
     ["linux/amd64", "linux/arm64", "linux/arm/v7"],
   );
-  const image = await polypack(["--json", "manifest", "inspect", sharedFixture("pack/hello-universe.cnb")]);
+  const image = await polypack(["--json", "manifest", "inspect", fixture("pack/hello-universe.cnb")]);
   assert.equal(image.code, 0, image.stderr);
   const parsedImage = JSON.parse(image.stdout) as { kind: string; labels: Record<string, string> };
   assert.equal(parsedImage.kind, "image");

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { RegistryClient, RegistryTarget, Reference } from "../../src/registry/index.js";
+import { RegistryClient, RegistryTarget, Reference } from "../../src/api/registry.js";
 import { polypack } from "../support/cli.js";
 import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.js";
 import { startHtpasswdRegistry, type RegistryHandle } from "../support/registry.js";

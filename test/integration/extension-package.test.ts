@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import type { ImageIndex, ImageManifest } from "../../src/oci/manifest.js";
-import { sharedFixture } from "../support/fixtures.js";
+import { fixture } from "../support/fixtures.js";
 import { tempDir } from "../support/tmp.js";
 import { run } from "../support/tools.js";
 import { copyExample, polypack, polypackOk, readJSON } from "./buildpack-package-support.js";
@@ -36,7 +36,7 @@ describe("extension package", () => {
     // pack's package, unpacked with tar; its layer's files become the source folder.
     const packed = join(work, "pack");
     await mkdir(packed);
-    await run("tar", ["-xf", sharedFixture("pack/tree-extension.cnb"), "-C", packed]);
+    await run("tar", ["-xf", fixture("pack/tree-extension.cnb"), "-C", packed]);
     const pack = await singleImage(packed);
     const files = join(work, "files");
     await mkdir(files);

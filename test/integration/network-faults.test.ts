@@ -14,7 +14,7 @@ import { DependencyCache } from "../../src/dependencies/cache.js";
 import { downloadDependencies } from "../../src/dependencies/download.js";
 import { LayoutTarget } from "../../src/layout/layout-target.js";
 import { Digest } from "../../src/oci/digest.js";
-import { RegistryClient, RegistryTarget, Reference } from "../../src/registry/index.js";
+import { RegistryClient, RegistryTarget, Reference } from "../../src/api/registry.js";
 import { polypack } from "../support/cli.js";
 import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.js";
 import { writeRandomIndex } from "../support/images.js";

@@ -9,7 +9,7 @@ import { lstat, mkdir, readdir, readFile, symlink, writeFile } from "node:fs/pro
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { polypack, type Outcome } from "../support/cli.js";
-import { sharedFixture } from "../support/fixtures.js";
+import { fixture } from "../support/fixtures.js";
 import { run } from "../support/tools.js";
 import { tempDir } from "../support/tmp.js";
 import { buildpackToml, script, targetsToml, writeTree, type TreeFile } from "../unit/package/helpers.js";
@@ -325,7 +325,7 @@ describe("outputs and caches the file system refuses: a named path, exit 1, at o
 });
 
 test("copy to an output under /proc fails fast with OUTPUT_UNWRITABLE", async () => {
-  const source = sharedFixture("pack/hello-universe.cnb");
+  const source = fixture("pack/hello-universe.cnb");
   for (const destination of [
     `oci:/proc/polypack-test-${process.pid}/oci`,
     `/proc/polypack-test-${process.pid}/x.cnb`,

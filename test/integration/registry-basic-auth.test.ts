@@ -11,7 +11,7 @@ import {
   RegistrySource,
   RegistryTarget,
   Reference,
-} from "../../src/registry/index.js";
+} from "../../src/api/registry.js";
 import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.js";
 import { startHtpasswdRegistry, type RegistryHandle } from "../support/registry.js";
 import { makeImage, makeIndex, pushIndex, type TestBlob } from "./registry-images.js";

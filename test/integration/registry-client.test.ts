@@ -8,7 +8,7 @@ import {
   RegistrySource,
   RegistryTarget,
   Reference,
-} from "../../src/registry/index.js";
+} from "../../src/api/registry.js";
 import { makeImage, makeIndex, pushImage, pushIndex } from "./registry-images.js";
 import { useRegistryBehindProxy } from "./registry-setup.js";
 

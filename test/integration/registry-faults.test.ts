@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import { test } from "node:test";
 import { isPolypackError } from "../../src/errors/index.js";
-import { RegistryError, RegistryTarget, Reference } from "../../src/registry/index.js";
+import { RegistryError, RegistryTarget, Reference } from "../../src/api/registry.js";
 import { blobsOf, makeImage, pushImage } from "./registry-images.js";
 import { faultTools, faultyClient, useRegistryBehindProxy } from "./registry-setup.js";
 

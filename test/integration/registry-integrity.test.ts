@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { isPolypackError } from "../../src/errors/index.js";
 import { parseManifest } from "../../src/oci/manifest.js";
-import { RegistrySource, RegistryTarget, Reference } from "../../src/registry/index.js";
+import { RegistrySource, RegistryTarget, Reference } from "../../src/api/registry.js";
 import { makeImage, makeIndex, pushIndex } from "./registry-images.js";
 import { faultTools, faultyClient, useRegistryBehindProxy } from "./registry-setup.js";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before } from "node:test";
-import { RegistryClient, Reference, type RegistryClientOptions } from "../../src/registry/index.js";
+import { RegistryClient, Reference, type RegistryClientOptions } from "../../src/api/registry.js";
 import type { Clock } from "../../src/http/retry-policy.js";
 import { startFaultProxy, type FaultProxy, type FaultRule } from "../support/fault-proxy.js";
 import { startRegistry, type RegistryHandle } from "../support/registry.js";

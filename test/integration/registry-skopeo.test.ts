@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { RegistryClient, RegistryTarget, Reference } from "../../src/registry/index.js";
+import { RegistryClient, RegistryTarget, Reference } from "../../src/api/registry.js";
 import { startRegistry } from "../support/registry.js";
 import { tempDir } from "../support/tmp.js";
 import { run } from "../support/tools.js";

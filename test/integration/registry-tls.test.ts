@@ -18,7 +18,7 @@ import {
   Reference,
   type RegistryClientOptions,
   type RequestLogEvent,
-} from "../../src/registry/index.js";
+} from "../../src/api/registry.js";
 import { createTestCertificates, type TestCertificates } from "../support/certificates.js";
 import { writeRandomIndex } from "../support/images.js";
 import { startRegistry, type RegistryHandle } from "../support/registry.js";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import { after, test } from "node:test";
-import { RegistryClient, RegistrySource, RegistryTarget, Reference } from "../../src/registry/index.js";
+import { RegistryClient, RegistrySource, RegistryTarget, Reference } from "../../src/api/registry.js";
 import { blobsOf, makeImage, opener, pushImage } from "./registry-images.js";
 import { useRegistryBehindProxy } from "./registry-setup.js";
 

@@ -1,24 +1,19 @@
 import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/**
- * A file of the shared reference fixtures (`../shared/fixtures` beside the checkout, wherever the
- * checkout is), or of `$POLYPACK_FIXTURES` when that is set.
- */
-export function sharedFixture(path: string): string {
-  const override = process.env["POLYPACK_FIXTURES"];
-  if (override && existsSync(join(override, path))) return join(override, path);
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    for (const candidate of [
-      join(dir, "test", "fixtures", path),
-      join(dir, "..", "shared", "fixtures", path),
-    ]) {
-      if (existsSync(candidate)) return candidate;
-    }
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`fixture ${path} not found above ${fileURLToPath(import.meta.url)}`);
-    dir = parent;
+// This module runs from test/support or from dist/test/support; both have the repository's
+// test/fixtures at a known distance, and nothing outside the checkout is ever read.
+const FIXTURE_DIRS = [
+  fileURLToPath(new URL("../fixtures/", import.meta.url)),
+  fileURLToPath(new URL("../../../test/fixtures/", import.meta.url)),
+];
+
+/** A file of the repository's vendored fixtures (test/fixtures, see SOURCES.md there). */
+export function fixture(path: string): string {
+  for (const dir of FIXTURE_DIRS) {
+    const candidate = join(dir, path);
+    if (existsSync(candidate)) return candidate;
   }
+  throw new Error(`fixture ${path} is not in test/fixtures (looked in ${FIXTURE_DIRS.join(", ")})`);
 }

@@ -4,6 +4,7 @@ import type { PackageDestination } from "../../package/deliver.js";
 import type { PackageEvent, PackageResult } from "../../package/package.js";
 import type { LayerWriteSummary } from "../../package/build.js";
 import type { CoverageReport } from "../../buildpack/dependencies-coverage.js";
+import { Platform } from "../../oci/platform.js";
 import { openSource } from "../../endpoints/open.js";
 import type { CliContext } from "../context.js";
 import { choiceFlag } from "../flag-parsers.js";
@@ -158,9 +159,7 @@ function packageReport(name: string, choice: OutputChoice, result: PackageResult
     tags: result.tags,
     targets: result.images.map((image) => ({
       target: image.key,
-      platform: [image.platform.os, image.platform.architecture, image.platform.variant]
-        .filter(Boolean)
-        .join("/"),
+      platform: Platform.fromJSON(image.platform).toString(),
       digest: image.manifest.digest,
       layerDiffID: image.layerDiffID,
       layer: image.layerWrite,

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { sharedFixture } from "../../support/fixtures.js";
+import { fixture } from "../../support/fixtures.js";
 
 /** The three real Paketo buildpack.toml files the buildpack tests read. */
 export type PaketoFixture = "go-dist" | "node-engine" | "bellsoft-liberica";
@@ -9,5 +9,5 @@ export const PAKETO_FIXTURES: readonly PaketoFixture[] = ["go-dist", "node-engin
 
 /** The text of `<name>.buildpack.toml`. */
 export function paketo(name: PaketoFixture): string {
-  return readFileSync(sharedFixture(`paketo/${name}.buildpack.toml`), "utf8");
+  return readFileSync(fixture(`paketo/${name}.buildpack.toml`), "utf8");
 }

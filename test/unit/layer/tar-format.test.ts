@@ -12,7 +12,7 @@ import { prepareEntries, tarStream } from "../../../src/layer/tar-writer.js";
 import { CnbSource } from "../../../src/layout/cnb-source.js";
 import { Digest } from "../../../src/oci/digest.js";
 import { parseManifest } from "../../../src/oci/manifest.js";
-import { sharedFixture } from "../../support/fixtures.js";
+import { fixture } from "../../support/fixtures.js";
 import { legacyHeaderBytes, legacyTar } from "../../support/legacy-tar.js";
 
 async function bytes(source: AsyncIterable<Uint8Array>): Promise<Buffer> {
@@ -94,7 +94,7 @@ test("headers are whole blocks with a valid checksum, PAX only where ustar canno
 });
 
 test("every buildpack layer of pack's hello-universe.cnb is reproduced byte for byte", async () => {
-  const source = await CnbSource.open(sharedFixture("pack/hello-universe.cnb"));
+  const source = await CnbSource.open(fixture("pack/hello-universe.cnb"));
   const root = await source.resolve();
   const parsed = parseManifest(await source.fetchManifest(root), root.mediaType, "fixture");
   assert.equal(parsed.kind, "image");

@@ -6,16 +6,15 @@ import { createGunzip } from "node:zlib";
 import { test } from "node:test";
 import { pack } from "tar-stream";
 import { readEntryContent, readLayer } from "../../../src/layer/read-layer.js";
-import { hashingTap } from "../../../src/layer/stream-util.js";
 import { CnbSource } from "../../../src/layout/cnb-source.js";
-import { Digester } from "../../../src/oci/digest.js";
 import { parseImageConfig, parseManifest } from "../../../src/oci/manifest.js";
 import { MediaType } from "../../../src/oci/media-types.js";
+import { verifyingStream } from "../../../src/oci/verify.js";
 import { isPolypackError } from "../../../src/errors/index.js";
 import { tempDir } from "../../support/tmp.js";
-import { sharedFixture } from "../../support/fixtures.js";
+import { fixture } from "../../support/fixtures.js";
 
-const fixtures = dirname(sharedFixture("pack/hello-universe.cnb"));
+const fixtures = dirname(fixture("pack/hello-universe.cnb"));
 
 interface ModuleInfo {
   layerDiffID: string;
@@ -36,13 +35,12 @@ async function readBuildpackage(path: string, layersLabel: string) {
       const at = config.rootfs.diff_ids.indexOf(info.layerDiffID);
       assert.ok(at >= 0, `${id}@${version} has its layer in rootfs`);
       const layer = parsed.manifest.layers[at]!;
-      const tar = new Digester();
-      const tap = hashingTap(tar);
+      const tap = verifyingStream({}, "layer tar");
       pipeline(await source.openBlob(layer), createGunzip(), tap, () => undefined);
       for await (const entry of readLayer(tap, { compression: "none" })) {
         if (entry.type === "file") files.set(entry.name, (await readEntryContent(entry, 1 << 20)).toString());
       }
-      assert.equal(tar.digest().toString(), info.layerDiffID, `${id}@${version} layer matches its diffID`);
+      assert.equal(tap.digest().toString(), info.layerDiffID, `${id}@${version} layer matches its diffID`);
     }
   }
   return { root, manifest: parsed.manifest, labels, files };

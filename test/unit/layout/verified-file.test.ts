@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { createWriteStream } from "node:fs";
 import { open, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
-import { openVerifiedFile } from "../../../src/layout/blob-files.js";
+import { openVerifiedFile, readFileCapped } from "../../../src/layout/blob-files.js";
 import { descriptorFor } from "../../../src/oci/descriptor.js";
 import { isPolypackError } from "../../../src/errors/index.js";
 import { tempDir } from "../../support/tmp.js";
@@ -55,4 +57,29 @@ test("a large blob shorter than its descriptor fails with SIZE_MISMATCH", async 
   await assert.rejects(drain(openVerifiedFile(join(dir, "blob"), descriptor, "test")), (e) =>
     isPolypackError(e, "SIZE_MISMATCH"),
   );
+});
+
+test("a small file is read with its cap enforced while reading, not trusted to its size (a pipe has none)", async () => {
+  const dir = await tempDir();
+  const fifo = join(dir, "index.json");
+  execFileSync("mkfifo", [fifo]);
+  // The writer fills the pipe with more than the cap; a reader that trusts the size (0) reads it all.
+  const writer = createWriteStream(fifo);
+  writer.on("error", () => undefined);
+  writer.end(Buffer.alloc(3 * 1024 * 1024, 0x7b));
+  await assert.rejects(
+    readFileCapped(fifo, 64 * 1024, "layout index"),
+    (e) => isPolypackError(e, "SIZE_EXCEEDED") && e.message.includes(fifo),
+  );
+  writer.destroy();
+});
+
+test("a small file over its cap, or missing, is FILE_TOO_LARGE or undefined", async () => {
+  const dir = await tempDir();
+  await writeFile(join(dir, "big"), Buffer.alloc(100));
+  await assert.rejects(readFileCapped(join(dir, "big"), 99, "state file"), (e) =>
+    isPolypackError(e, "SIZE_EXCEEDED"),
+  );
+  assert.equal((await readFileCapped(join(dir, "big"), 100, "state file"))?.length, 100);
+  assert.equal(await readFileCapped(join(dir, "missing"), 100, "state file"), undefined);
 });

@@ -99,3 +99,82 @@ test("property: printing then parsing a parsed platform is the identity", () => 
     }),
   );
 });
+
+/** Platforms with every field either empty or one of a few values, so that fields often collide. */
+const platforms = fc
+  .record({
+    os: fc.constantFrom("", "linux", "windows"),
+    architecture: fc.constantFrom("", "amd64", "arm64", "arm"),
+    variant: fc.constantFrom("", "v6", "v7"),
+    osVersion: fc.constantFrom("", "22.04", "24.04"),
+    osFeatures: fc.subarray(["win32k"]),
+    features: fc.subarray(["sse4", "avx2", "sve"]),
+  })
+  .map((fields) => new Platform(fields));
+
+/** `platform` with each field kept or emptied, as `keep` says: a looser requirement. */
+function loosened(platform: Platform, keep: boolean[]): Platform {
+  const [os, arch, variant, version, osFeatures, features] = keep;
+  return new Platform({
+    os: os ? platform.os : "",
+    architecture: arch ? platform.architecture : "",
+    // An empty variant on "arm" normalises to v7, so loosen the variant only away from arm.
+    variant: variant || platform.architecture === "arm" ? platform.variant : "",
+    osVersion: version ? platform.osVersion : "",
+    osFeatures: osFeatures ? platform.osFeatures : [],
+    features: features ? platform.features : [],
+  });
+}
+
+test("satisfies is go-containerregistry's rule: wanted's empty fields match anything, its features must be present", () => {
+  const wanted = new Platform({ os: "linux", architecture: "amd64", features: ["sse4"] });
+  assert.ok(
+    new Platform({ os: "linux", architecture: "amd64", features: ["avx2", "sse4"] }).satisfies(wanted),
+  );
+  assert.ok(!new Platform({ os: "linux", architecture: "amd64", features: ["avx2"] }).satisfies(wanted));
+  const windows = new Platform({
+    os: "windows",
+    architecture: "amd64",
+    osVersion: "10.0.17763.1",
+    osFeatures: ["win32k"],
+  });
+  assert.ok(windows.satisfies(new Platform({ os: "windows", osFeatures: ["win32k"] })));
+  assert.ok(!windows.satisfies(new Platform({ os: "windows", osVersion: "10.0.20348.1" })));
+  assert.ok(!Platform.parse("linux/arm/v6").satisfies(Platform.parse("linux/arm/v7")));
+});
+
+test("property: a platform satisfies itself and anything looser; satisfying implies overlapping", () => {
+  fc.assert(
+    fc.property(platforms, fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }), (platform, keep) => {
+      assert.ok(platform.satisfies(platform));
+      assert.ok(platform.satisfies(new Platform({})));
+      const looser = loosened(platform, keep);
+      assert.ok(platform.satisfies(looser));
+      assert.ok(platform.overlaps(looser) && looser.overlaps(platform));
+    }),
+  );
+});
+
+test("property: overlaps is symmetric, and is satisfies once the fields either side leaves empty are ignored", () => {
+  fc.assert(
+    fc.property(platforms, platforms, (a, b) => {
+      assert.equal(a.overlaps(b), b.overlaps(a));
+      if (a.satisfies(b) || b.satisfies(a)) assert.ok(a.overlaps(b));
+      const agree = (x: string, y: string): boolean => x === "" || y === "" || x === y;
+      const strings =
+        agree(a.os, b.os) &&
+        agree(a.architecture, b.architecture) &&
+        agree(a.variant, b.variant) &&
+        agree(a.osVersion, b.osVersion);
+      if (!strings) assert.ok(!a.overlaps(b));
+    }),
+  );
+});
+
+test("feature lists round-trip through JSON and compare as sets", () => {
+  const json = { architecture: "amd64", os: "windows", "os.features": ["win32k"], features: ["b", "a"] };
+  const platform = Platform.fromJSON(json);
+  assert.deepEqual(platform.toJSON(), json);
+  assert.ok(platform.equals(platform.with({ features: ["a", "b"] })));
+  assert.ok(!platform.equals(platform.with({ features: ["a"] })));
+});

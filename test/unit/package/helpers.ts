@@ -41,4 +41,4 @@ export function targetsToml(...platforms: string[]): string {
     .join("\n");
 }
 
-export { sharedFixture } from "../../support/fixtures.js";
+export { fixture } from "../../support/fixtures.js";

@@ -20,7 +20,7 @@ import {
   type ModuleLayers,
 } from "../../../src/buildpack/labels.js";
 import { resolvedStacks } from "../../../src/buildpack/stacks.js";
-import { buildpackToml, sharedFixture } from "./helpers.js";
+import { buildpackToml, fixture } from "./helpers.js";
 
 interface FixtureModule {
   descriptor: BuildpackDescriptor;
@@ -33,7 +33,7 @@ interface FixtureModule {
  * key, because the pack release that wrote the fixture did not record names in labels yet.
  */
 async function readFixture(withoutName: boolean) {
-  const source = await CnbSource.open(sharedFixture("pack/hello-universe.cnb"));
+  const source = await CnbSource.open(fixture("pack/hello-universe.cnb"));
   const image = await readArtifact(source);
   assert.equal(image.kind, "image");
   if (image.kind !== "image") throw new Error("not an image");
