@@ -1,5 +1,4 @@
 import { PolypackError } from "../errors/index.js";
-import { isTemporary } from "../http/errors.js";
 import type { VerifyFailures } from "../oci/verify.js";
 
 /** The stable codes of dependency download failures. */
