@@ -74,7 +74,7 @@ export function openVerifiedFile(
 
 /**
  * A small file read whole, or undefined when it does not exist; more than `maxBytes` is
- * FILE_TOO_LARGE, whatever its size claimed when it was opened (a file still growing, a pipe).
+ * SIZE_EXCEEDED, whatever its size claimed when it was opened (a file still growing, a pipe).
  */
 export async function readFileCapped(
   path: string,

@@ -189,7 +189,7 @@ export async function demo(): Promise<string> {
   const chosen = target ? resolveDependency(descriptor.metadata.dependencies, { id: "x", target }) : undefined;
   const options: PackageOptions = { dryRun: true };
   const result: PackageResult = await packageBuildpack(options);
-  const failed = new PolypackError("EXAMPLE", "example");
+  const failed = new PolypackError("PATH_NOT_FOUND", "example");
   return [written.diffID, report.root.digest, layout.path, typeof cnb, chosen?.dependency.version, result.plan, failed.code].join();
 }
 `;

@@ -74,7 +74,7 @@ test("a small file is read with its cap enforced while reading, not trusted to i
   writer.destroy();
 });
 
-test("a small file over its cap, or missing, is FILE_TOO_LARGE or undefined", async () => {
+test("a small file over its cap, or missing, is SIZE_EXCEEDED or undefined", async () => {
   const dir = await tempDir();
   await writeFile(join(dir, "big"), Buffer.alloc(100));
   await assert.rejects(readFileCapped(join(dir, "big"), 99, "state file"), (e) =>
