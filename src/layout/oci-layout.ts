@@ -67,15 +67,17 @@ export class OciLayout implements LayoutReader {
     await mkdir(path, { recursive: true });
     await sweepLayoutTemps(path);
     const layout = new OciLayout(path);
-    if (
-      (await readFileCapped(layout.file(OCI_LAYOUT_FILE), MAX_OCI_LAYOUT_BYTES, "layout marker")) ===
-      undefined
-    ) {
-      await writeFileAtomic(layout.file(OCI_LAYOUT_FILE), encodeOciLayoutFile());
-    }
-    if ((await readFileCapped(layout.file(INDEX_FILE), MAX_MANIFEST_BYTES, "layout index")) === undefined) {
-      await writeFileAtomic(layout.file(INDEX_FILE), encodeIndexFile([]));
-    }
+    // Under the lock: another process creating the same layout may already have tagged into the
+    // index.json this one found missing a moment ago, and an empty one must not replace it.
+    await withLayoutLock(path, async () => {
+      const marker = layout.file(OCI_LAYOUT_FILE);
+      if ((await readFileCapped(marker, MAX_OCI_LAYOUT_BYTES, "layout marker")) === undefined) {
+        await writeFileAtomic(marker, encodeOciLayoutFile());
+      }
+      if ((await readFileCapped(layout.file(INDEX_FILE), MAX_MANIFEST_BYTES, "layout index")) === undefined) {
+        await writeFileAtomic(layout.file(INDEX_FILE), encodeIndexFile([]));
+      }
+    });
     return OciLayout.open(path);
   }
 

@@ -11,14 +11,29 @@ export function onInterruptCleanup(cleanup: () => void): () => void {
   return () => cleanups.delete(cleanup);
 }
 
-/** Runs every registered clean-up once; one that throws does not stop the others. */
+// A file operation already running on libuv's thread pool when the signal came (an open that
+// creates a temporary file, say) may finish after the first pass; the clean-ups run again once the
+// main thread has waited this long, without letting the event loop run.
+const SETTLE_MS = 50;
+
+/**
+ * Runs every registered clean-up, twice: at once, and again after SETTLE_MS, so that what a thread
+ * pool operation in flight created meanwhile is removed too. One that throws does not stop the
+ * others. The main thread blocks for the wait: nothing asynchronous may run after a signal.
+ */
 export function runInterruptCleanups(): void {
-  for (const cleanup of [...cleanups]) {
-    cleanups.delete(cleanup);
-    try {
-      cleanup();
-    } catch {
-      // Best effort: the process is about to exit, and a later run sweeps what is left.
+  const registered = [...cleanups];
+  cleanups.clear();
+  const runAll = (): void => {
+    for (const cleanup of registered) {
+      try {
+        cleanup();
+      } catch {
+        // Best effort: the process is about to exit, and a later run sweeps what is left.
+      }
     }
-  }
+  };
+  runAll();
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, SETTLE_MS);
+  runAll();
 }
