@@ -44,7 +44,14 @@ export {
 } from "./oci/verify.js";
 
 // The image model.
-export { readArtifact, type Artifact, type Image, type Index, type IndexEntry } from "./image/image.js";
+export {
+  configPlatform,
+  readArtifact,
+  type Artifact,
+  type Image,
+  type Index,
+  type IndexEntry,
+} from "./image/image.js";
 export { bytesBlob, spooledLayer, type Blob, type Layer } from "./image/blob.js";
 export { emptyImage, mutateImage, type AddedLayer, type ImageChanges } from "./image/mutate.js";
 export type { HistoryEntry } from "./image/config-file.js";
@@ -55,7 +62,24 @@ export {
   type IndexOptions,
   type NewEntry,
 } from "./image/index-edit.js";
-export { write, type WriteEvent, type WriteOptions, type WriteReport } from "./image/write.js";
+export {
+  write,
+  writeMissing,
+  type WriteCounts,
+  type WriteEvent,
+  type WriteOptions,
+  type WriteReport,
+} from "./image/write.js";
+
+// Where images live, as a command line names them, and how to open them.
+export { formatEndpoint, parseEndpoint, type Endpoint } from "./endpoints/endpoint.js";
+export { openSource, openTarget, type SideOptions } from "./endpoints/open.js";
+export {
+  registryAccess,
+  type ClientScope,
+  type RegistryAccess,
+  type RegistrySettings,
+} from "./endpoints/registry-access.js";
 
 // Whole operations on any source and target.
 export { copy, type CopyEvent, type CopyOptions, type CopyReport } from "./image/copy.js";

@@ -4,7 +4,6 @@
  */
 export {
   packageBuildpack,
-  parseLabels,
   type PackageEvent,
   type PackageOptions,
   type PackageResult,

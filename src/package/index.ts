@@ -38,6 +38,5 @@ export {
   type IncludeLayers,
 } from "./composite.js";
 export { joinImages, type JoinResult } from "../manifest/join.js";
-export { chooseOutput, type OutputChoice, type OutputFlags } from "./output-choice.js";
 export { encodeGoJSON, goTime, sortedByGoKey, type GoJSONValue } from "../oci/go-json.js";
 export { fetchOfflineDependencies, type OfflineOptions } from "./offline.js";

@@ -13,11 +13,6 @@ import { planPackage, type PackagePlan } from "./plan.js";
 import { prePackageTargets, selectTargets } from "./plan-targets.js";
 import { runPrePackage } from "./pre-package.js";
 import { hasRootBin, readBuildpackSource, type BuildpackSource } from "./source.js";
-import {
-  BUILDPACK_LAYERS_LABEL,
-  BUILDPACKAGE_METADATA_LABEL,
-  EXTENSION_LAYERS_LABEL,
-} from "../buildpack/labels.js";
 import { scanSourceTree } from "./source-tree.js";
 import { PackagePaths } from "./package-paths.js";
 
@@ -66,7 +61,7 @@ export interface PackageOptions {
   layerCache?: string | false;
   /** Images' `created` time (default: SOURCE_DATE_EPOCH or 1980-01-01T00:00:01Z). */
   created?: Date;
-  /** More labels for every image, as `--label NAME=VALUE` gives them (see `parseLabels`). */
+  /** More labels for every image (the labels polypack writes itself always win). */
   labels?: Readonly<Record<string, string>>;
   /** Other buildpacks' layers per target (composite packages; see `includeCompositeLayers`). */
   include?: (source: BuildpackSource, plan: PackagePlan) => Promise<BuildOptions["include"]>;
@@ -218,37 +213,3 @@ function outputSkipper(dir: string, output: string | undefined): (path: string) 
   const tempPrefix = `${parent === "." ? "" : `${parent}/`}.${basename(outputPath)}.`;
   return (path) => path === outputPath || (path.startsWith(tempPrefix) && /\.tmp(\.d)?$/.test(path));
 }
-
-/**
- * `--label NAME=VALUE` values as a label map. A label without `=` or a name, the same name twice,
- * or one of the labels polypack writes itself (`io.buildpacks.buildpackage.metadata`, the layers
- * labels) is LABEL_INVALID.
- */
-export function parseLabels(values: readonly string[]): Record<string, string> {
-  const labels: Record<string, string> = {};
-  for (const value of values) {
-    const equals = value.indexOf("=");
-    const name = equals > 0 ? value.slice(0, equals).trim() : "";
-    const problem =
-      name === ""
-        ? "is not NAME=VALUE"
-        : name in labels
-          ? "is given twice"
-          : RESERVED_LABELS.includes(name)
-            ? "is written by polypack itself"
-            : undefined;
-    if (problem !== undefined) {
-      throw new PolypackError("LABEL_INVALID", `--label ${JSON.stringify(value)} ${problem}`, {
-        hint: "give each label once as NAME=VALUE, for example --label org.opencontainers.image.source=https://…",
-      });
-    }
-    labels[name] = value.slice(equals + 1);
-  }
-  return labels;
-}
-
-const RESERVED_LABELS: readonly string[] = [
-  BUILDPACKAGE_METADATA_LABEL,
-  BUILDPACK_LAYERS_LABEL,
-  EXTENSION_LAYERS_LABEL,
-];

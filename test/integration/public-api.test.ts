@@ -28,7 +28,12 @@ const REQUIRED: Record<string, readonly string[]> = {
     "newIndex",
     "editIndex",
     "write",
+    "writeMissing",
     "spooledLayer",
+    "parseEndpoint",
+    "openSource",
+    "openTarget",
+    "registryAccess",
     "copy",
     "inspect",
     "joinImages",
@@ -59,7 +64,7 @@ const REQUIRED: Record<string, readonly string[]> = {
     "parsePackageToml",
     "resolveDependency",
   ],
-  "polypack/package": ["packageBuildpack", "parseLabels", "includeCompositeLayers"],
+  "polypack/package": ["packageBuildpack", "includeCompositeLayers"],
 };
 
 /** Internals the entry points used to re-export, and must not any more. */
@@ -67,7 +72,8 @@ const INTERNAL = [
   "Limiter",
   "mapLimit",
   "planGraph",
-  "parseEndpoint",
+  "parseLabels",
+  "chooseOutput",
   "encodeGoJSON",
   "createTransport",
   "readTextFileIfExists",
@@ -80,9 +86,7 @@ const INTERNAL = [
   "indexOf",
   "entryFor",
   "planWrite",
-  "writeMissing",
   "LayerSpool",
-  "openSource",
 ];
 
 /** The named exports of `specifier` as a separate Node process imports it, from the repository root. */

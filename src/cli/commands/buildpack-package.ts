@@ -1,5 +1,6 @@
 import type { Command } from "commander";
-import { chooseOutput, type OutputChoice } from "../../package/output-choice.js";
+import { chooseOutput, type OutputChoice } from "../output-choice.js";
+import { parseLabels } from "../labels-flag.js";
 import type { PackageDestination } from "../../package/deliver.js";
 import type { PackageEvent, PackageResult } from "../../package/package.js";
 import type { LayerWriteSummary } from "../../package/build.js";
@@ -75,7 +76,7 @@ export function registerBuildpackPackage(
     .action(async (name: string, flags: PackageFlags) => {
       const ctx = context();
       // Loaded here, not at start-up, so other commands do not pay for the packaging code.
-      const { packageBuildpack, parseLabels } = await import("../../package/package.js");
+      const { packageBuildpack } = await import("../../package/package.js");
       const labels = parseLabels(flags.label);
       const { includeCompositeLayers } = await import("../../package/composite.js");
       const choice = flags.dryRun ? undefined : chooseOutput(name, { ...flags, tags: flags.tag });

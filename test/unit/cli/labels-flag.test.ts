@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { isPolypackError } from "../../../src/errors/index.js";
-import { parseLabels } from "../../../src/package/package.js";
+import { parseLabels } from "../../../src/cli/labels-flag.js";
 
 test("--label NAME=VALUE: values may hold = and be empty; bad, repeated or reserved names are LABEL_INVALID", () => {
   assert.deepEqual(parseLabels(["a=1", "org.opencontainers.image.source=https://x/y?a=b", "empty="]), {

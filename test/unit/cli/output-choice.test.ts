@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { isPolypackError, type ErrorCode } from "../../../src/errors/index.js";
-import { chooseOutput } from "../../../src/package/output-choice.js";
+import { chooseOutput } from "../../../src/cli/output-choice.js";
 
 test("--format file writes NAME (or --output) with NAME's tag or latest as ref", () => {
   assert.deepEqual(chooseOutput("out/hello.cnb", { format: "file" }), {
