@@ -22,7 +22,8 @@ import {
 } from "./layout-files.js";
 import { withLayoutLock } from "./layout-lock.js";
 import type { LayoutReader } from "./layout-reader.js";
-import { nowNs, STATE_DIR, VerifiedBlobs } from "./verified-blobs.js";
+import { nowNs } from "../util/file-identity.js";
+import { STATE_DIR, VerifiedBlobs } from "./verified-blobs.js";
 
 const MAX_OCI_LAYOUT_BYTES = 64 * 1024;
 

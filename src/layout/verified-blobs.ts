@@ -3,6 +3,7 @@ import { stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { Digest } from "../oci/digest.js";
 import { mapLimit } from "../util/concurrency.js";
+import { identityOf, identitySettled, sameIdentity, type FileIdentity } from "../util/file-identity.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { readFileCapped } from "./blob-files.js";
 import { blobRelativePath } from "./layout-files.js";
@@ -14,13 +15,6 @@ export const VERIFIED_FILE = "verified.json";
 
 const FORMAT_VERSION = 1;
 const MAX_STATE_BYTES = 32 * 1024 * 1024;
-/**
- * A record is trusted only when the file's ctime is at least this much older than the moment the
- * record was made: on a file system with coarse timestamps, a change made within the same tick as
- * the verification would otherwise leave the identity unchanged.
- */
-export const TRUST_MARGIN_NS = 2_000_000_000n;
-
 /** The identity of a blob file when polypack verified it, and when that was (all in decimal strings). */
 export interface VerifiedRecord {
   dev: string;
@@ -32,30 +26,10 @@ export interface VerifiedRecord {
   recordedNs: string;
 }
 
-/** The current wall-clock time in nanoseconds since the epoch, comparable with file ctimes. */
-export function nowNs(): bigint {
-  return BigInt(Date.now()) * 1_000_000n;
-}
-
-function identityOf(info: BigIntStats): Omit<VerifiedRecord, "recordedNs"> {
-  return {
-    dev: info.dev.toString(),
-    ino: info.ino.toString(),
-    size: info.size.toString(),
-    mtimeNs: info.mtimeNs.toString(),
-    ctimeNs: info.ctimeNs.toString(),
-  };
-}
-
-function sameIdentity(record: Omit<VerifiedRecord, "recordedNs">, info: BigIntStats): boolean {
-  const current = identityOf(info);
-  return (
-    record.dev === current.dev &&
-    record.ino === current.ino &&
-    record.size === current.size &&
-    record.mtimeNs === current.mtimeNs &&
-    record.ctimeNs === current.ctimeNs
-  );
+/** The file identity a record holds. */
+function identityIn(record: VerifiedRecord): FileIdentity {
+  const { dev, ino, size, mtimeNs, ctimeNs } = record;
+  return { dev, ino, size: Number(size), mtimeNs, ctimeNs };
 }
 
 const DECIMAL = /^\d{1,30}$/;
@@ -98,7 +72,7 @@ const byLayout = new Map<string, VerifiedBlobs>();
 export class VerifiedBlobs {
   private persisted: Promise<Map<string, VerifiedRecord>> | undefined;
   /** Identities verified by this process, by digest. */
-  private readonly session = new Map<string, Omit<VerifiedRecord, "recordedNs">>();
+  private readonly session = new Map<string, FileIdentity>();
   private readonly pending = new Map<string, VerifiedRecord>();
 
   private constructor(private readonly layoutPath: string) {}
@@ -121,16 +95,19 @@ export class VerifiedBlobs {
 
   /**
    * Whether the file with this identity holds the blob without hashing it: verified by this
-   * process with the same identity, or recorded so, with a ctime at least TRUST_MARGIN_NS older
-   * than the record.
+   * process with the same identity, or recorded so when the file had settled (see
+   * identitySettled: a change within the same timestamp tick could otherwise go unseen).
    */
   async trusted(digest: string, info: BigIntStats): Promise<boolean> {
+    const current = identityOf(info);
     const seen = this.session.get(digest);
-    if (seen && sameIdentity(seen, info)) return true;
+    if (seen && sameIdentity(seen, current)) return true;
     const record = (await this.load()).get(digest);
-    if (!record || !sameIdentity(record, info)) return false;
-    if (BigInt(record.ctimeNs) + TRUST_MARGIN_NS > BigInt(record.recordedNs)) return false;
-    this.session.set(digest, record);
+    if (!record) return false;
+    const recorded = identityIn(record);
+    if (!sameIdentity(recorded, current) || !identitySettled(recorded, BigInt(record.recordedNs)))
+      return false;
+    this.session.set(digest, recorded);
     return true;
   }
 
@@ -138,7 +115,7 @@ export class VerifiedBlobs {
   note(digest: string, info: BigIntStats, recordedNs: bigint): void {
     const identity = identityOf(info);
     this.session.set(digest, identity);
-    this.pending.set(digest, { ...identity, recordedNs: recordedNs.toString() });
+    this.pending.set(digest, { ...identity, size: String(identity.size), recordedNs: recordedNs.toString() });
   }
 
   /** Whether records were noted since the last flush. */
@@ -159,7 +136,7 @@ export class VerifiedBlobs {
     const kept = await mapLimit([...records], 16, async ([digest, record]) => {
       const path = join(this.layoutPath, blobRelativePath(Digest.parse(digest)));
       const info = await stat(path, { bigint: true }).catch(() => undefined);
-      return info && sameIdentity(record, info) ? digest : undefined;
+      return info && sameIdentity(identityIn(record), identityOf(info)) ? digest : undefined;
     });
     const current = new Map<string, VerifiedRecord>();
     for (const digest of kept) if (digest !== undefined) current.set(digest, records.get(digest)!);

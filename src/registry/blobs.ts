@@ -15,20 +15,7 @@ export async function blobExists(
   location: RegistryLocation,
   digest: string,
 ): Promise<boolean> {
-  const request = {
-    method: "HEAD" as const,
-    url: repositoryUrl(location, `blobs/${Digest.parse(digest).toString()}`),
-    scopes: [pullScope(location)],
-  };
-  const response = await transport.send(request);
-  await discard(response);
-  if (response.status === 200) return true;
-  if (response.status === 404) return false;
-  throw await errorFromResponse(
-    response,
-    request,
-    `checking for blob ${digest} in ${locationName(location)}`,
-  );
+  return (await blobSize(transport, location, digest)) !== undefined;
 }
 
 /**
