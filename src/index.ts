@@ -46,6 +46,7 @@ export {
 // The image model.
 export {
   configPlatform,
+  imageFor,
   readArtifact,
   type Artifact,
   type Image,

@@ -9,7 +9,7 @@ import {
   type ImageIndex,
   type ImageManifest,
 } from "../oci/manifest.js";
-import type { PlatformJSON } from "../oci/platform.js";
+import { Platform, type PlatformJSON } from "../oci/platform.js";
 import { readCapped } from "../util/streams.js";
 import { sourceBlob, sourceLayer, type Blob, type Layer } from "./blob.js";
 
@@ -182,4 +182,24 @@ export async function configPlatform(image: Image): Promise<PlatformJSON> {
     ...(Array.isArray(features) && features.length > 0 ? { "os.features": features.map(String) } : {}),
     ...(config.variant ? { variant: config.variant } : {}),
   };
+}
+
+/**
+ * The image an index holds for `wanted` (nested indexes followed): the first entry whose platform
+ * satisfies it (go-containerregistry's rule: empty fields of `wanted` match anything), or, for an
+ * entry without a platform, whose image config does. Undefined when none does.
+ */
+export async function imageFor(index: Index, wanted: Platform): Promise<Image | undefined> {
+  for (const entry of await index.entries()) {
+    const declared = entry.descriptor.platform;
+    if (declared && !Platform.fromJSON(declared).satisfies(wanted)) continue;
+    const child = await entry.load();
+    if (child.kind === "index") {
+      const nested = await imageFor(child, wanted);
+      if (nested) return nested;
+      continue;
+    }
+    if (declared || Platform.fromJSON(await configPlatform(child)).satisfies(wanted)) return child;
+  }
+  return undefined;
 }

@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { test } from "node:test";
 import { isPolypackError } from "../../../src/errors/index.js";
 import type { Layer } from "../../../src/image/blob.js";
-import { readArtifact, type Image } from "../../../src/image/image.js";
+import { imageFor, readArtifact, type Image } from "../../../src/image/image.js";
 import { editIndex, newIndex } from "../../../src/image/index-edit.js";
 import { emptyImage, mutateImage } from "../../../src/image/mutate.js";
 import { write } from "../../../src/image/write.js";
@@ -15,6 +15,7 @@ import {
   type ImageIndex,
 } from "../../../src/oci/manifest.js";
 import { MediaType } from "../../../src/oci/media-types.js";
+import { Platform } from "../../../src/oci/platform.js";
 import { MemoryStore } from "../../support/memory-store.js";
 
 const sha256 = (data: Buffer | string): string => `sha256:${createHash("sha256").update(data).digest("hex")}`;
@@ -208,4 +209,21 @@ test("write: blobs the target has are skipped, blobs of another repository of it
   assert.equal(again.upToDate, true);
   assert.equal(again.blobs.existing, 3);
   assert.equal(store.log.length, 0, "the base store was only read");
+});
+
+test("an index gives its image for a platform, by entry or, without one, by config; nested indexes too", async () => {
+  const amd = emptyImage({ architecture: "amd64", os: "linux" });
+  const arm = emptyImage({ architecture: "arm64", os: "linux", "os.version": "22.04" });
+  const armv7 = emptyImage({ architecture: "arm", os: "linux", variant: "v7" });
+  const inner = newIndex([{ artifact: armv7 }]);
+  const unnamed = newIndex([{ artifact: amd, platform: undefined }, { artifact: arm }]);
+  const index = newIndex([{ artifact: unnamed }, { artifact: inner }]);
+  const digest = async (image: Image | undefined): Promise<string | undefined> =>
+    image ? (await image.descriptor()).digest : undefined;
+  assert.equal(await digest(await imageFor(index, Platform.parse("linux/arm64"))), await digest(arm));
+  assert.equal(await digest(await imageFor(index, Platform.parse("linux/arm/v7"))), await digest(armv7));
+  assert.equal(await digest(await imageFor(unnamed, Platform.parse("linux/amd64"))), await digest(amd));
+  assert.equal(await imageFor(index, Platform.parse("linux/ppc64le")), undefined);
+  const wanted = new Platform({ os: "linux", architecture: "arm64", osVersion: "24.04" });
+  assert.equal(await imageFor(index, wanted), undefined, "os.version counts when asked for");
 });
