@@ -16,6 +16,10 @@ export interface OfflineOptions {
   onEvent?: (event: DependencyEvent) => void;
   /** Told about each cached file that failed its check and was downloaded again. */
   onDiscard?: (path: string, reason: string) => void;
+  /** More certificate authorities to trust for HTTPS downloads (`--ca-file`). */
+  caFile?: string;
+  /** How long a silent download server is waited for (`--registry-timeout`; default 60 s). */
+  idleTimeoutMs?: number;
 }
 
 /** A dependency's file in the download cache, and its identity when it was verified. */
@@ -41,6 +45,8 @@ export async function fetchOfflineDependencies(
     baseDir: options.baseDir,
     cache: new DependencyCache(options.cacheDir, options.onDiscard ? { onDiscard: options.onDiscard } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    ...(options.caFile ? { caFile: options.caFile } : {}),
+    ...(options.idleTimeoutMs ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
   });
   return new Map(
     downloaded.map((file) => [file.digest.toString(), { path: file.path, identity: file.identity }]),

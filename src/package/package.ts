@@ -8,7 +8,7 @@ import type { Descriptor } from "../oci/descriptor.js";
 import { PolypackError } from "../errors/index.js";
 import { buildPackage, type BuildOptions, type BuiltImage } from "./build.js";
 import { deliverPackage, spoolNear, type PackageDestination } from "./deliver.js";
-import { fetchOfflineDependencies, type OfflineFile } from "./offline.js";
+import { fetchOfflineDependencies, type OfflineFile, type OfflineOptions } from "./offline.js";
 import { planPackage, type PackagePlan } from "./plan.js";
 import { prePackageTargets, selectTargets } from "./plan-targets.js";
 import { runPrePackage } from "./pre-package.js";
@@ -54,6 +54,8 @@ export interface PackageOptions {
   log?: Writable;
   /** The offline dependency cache (default: the user's polypack cache). */
   cacheDir?: string;
+  /** How dependencies are downloaded: extra certificate authorities, and the idle timeout. */
+  downloads?: Pick<OfflineOptions, "caFile" | "idleTimeoutMs">;
   /**
    * Where compressed layer pieces are cached so that repackaging recompresses only what changed
    * (default: `layers` in polypack's cache home); false turns the cache off.
@@ -152,6 +154,7 @@ async function runPackage(
         {
           baseDir: dir,
           ...(paths.dependencyCache ? { cacheDir: paths.dependencyCache } : {}),
+          ...options.downloads,
           onEvent: (event) => options.onEvent?.({ type: "dependency", event }),
           onDiscard: (path, reason) =>
             options.onEvent?.({

@@ -95,6 +95,10 @@ export function registerBuildpackPackage(
           prePackage: flags.prePackage,
           ...(flags.layerCache ? {} : { layerCache: false as const }),
           ...(flags.cacheDir !== undefined ? { cacheDir: flags.cacheDir } : {}),
+          downloads: {
+            ...(ctx.registry.caFile ? { caFile: ctx.registry.caFile } : {}),
+            ...(ctx.registry.timeoutMs ? { idleTimeoutMs: ctx.registry.timeoutMs } : {}),
+          },
           ...(choice ? { destination: await openDestination(choice, ctx, flags.archTags ?? false) } : {}),
           include: (source, plan) =>
             includeCompositeLayers(source, plan, {
