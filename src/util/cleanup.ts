@@ -11,15 +11,15 @@ export function onInterruptCleanup(cleanup: () => void): () => void {
   return () => cleanups.delete(cleanup);
 }
 
-// A file operation already running on libuv's thread pool when the signal came (an open that
-// creates a temporary file, say) may finish after the first pass; the clean-ups run again once the
-// main thread has waited this long, without letting the event loop run.
-const SETTLE_MS = 50;
+// A file operation already queued on libuv's thread pool when the signal came (an open that
+// creates a temporary file, say) may run after the first pass, later still when the pool is busy;
+// the clean-ups run again after each of these waits, during which the event loop does not run.
+const SETTLE_MS = [25, 75, 150];
 
 /**
- * Runs every registered clean-up, twice: at once, and again after SETTLE_MS, so that what a thread
- * pool operation in flight created meanwhile is removed too. One that throws does not stop the
- * others. The main thread blocks for the wait: nothing asynchronous may run after a signal.
+ * Runs every registered clean-up at once, and again after each SETTLE_MS wait, so that what a
+ * thread pool operation in flight created meanwhile is removed too. One that throws does not stop
+ * the others. The main thread blocks for the waits: nothing asynchronous may run after a signal.
  */
 export function runInterruptCleanups(): void {
   const registered = [...cleanups];
@@ -34,6 +34,9 @@ export function runInterruptCleanups(): void {
     }
   };
   runAll();
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, SETTLE_MS);
-  runAll();
+  const clock = new Int32Array(new SharedArrayBuffer(4));
+  for (const ms of SETTLE_MS) {
+    Atomics.wait(clock, 0, 0, ms);
+    runAll();
+  }
 }
