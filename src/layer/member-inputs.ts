@@ -28,7 +28,7 @@ export async function* memberInputs(
  * straight into each member's buffer at its offset, after its header; anything else goes through
  * the tar writer.
  */
-export async function* segmentInputs(
+async function* segmentInputs(
   prepared: readonly PreparedEntry[],
   segment: Segment,
   { headerOptions, memberSize }: MemberInputSettings,
@@ -80,7 +80,7 @@ async function* fileSegmentInputs(
 }
 
 /** One member of a one-file segment: its piece of the header, a run of the file, then zeros. */
-export interface SegmentPiece {
+interface SegmentPiece {
   header: Buffer;
   /** Where the run starts in the file, and its length. */
   position: number;
@@ -93,12 +93,7 @@ export interface SegmentPiece {
  * How a one-file segment (header, content padded to blocks, and the end of the archive when it
  * is the last) is cut into members of `memberSize` bytes, without reading the file.
  */
-export function cutSegment(
-  header: Buffer,
-  size: number,
-  endOfArchive: boolean,
-  memberSize: number,
-): SegmentPiece[] {
+function cutSegment(header: Buffer, size: number, endOfArchive: boolean, memberSize: number): SegmentPiece[] {
   const total = header.length + paddedLength(size) + (endOfArchive ? END_OF_ARCHIVE.length : 0);
   const pieces: SegmentPiece[] = [];
   for (let start = 0; start < total; start += memberSize) {
@@ -120,7 +115,7 @@ export function cutSegment(
 }
 
 /** The one streamed file a segment consists of, with its archive path; undefined for any other segment. */
-export function segmentFile(
+function segmentFile(
   prepared: readonly PreparedEntry[],
   segment: Segment,
 ): { path: string; entry: StreamedFileEntry } | undefined {

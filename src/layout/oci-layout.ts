@@ -146,18 +146,6 @@ export class OciLayout implements LayoutReader {
     return "uploaded";
   }
 
-  /**
-   * Moves a file whose bytes polypack hashed as it wrote them (in a scratch layout on the same
-   * file system) into place as the blob, unless a present blob is there already.
-   */
-  async adoptVerifiedFile(file: string, descriptor: Pick<Descriptor, "digest" | "size">): Promise<void> {
-    if (await this.hasBlob(descriptor)) return;
-    const path = this.blobPath(descriptor.digest);
-    await mkdir(dirname(path), { recursive: true });
-    await rename(file, path);
-    await this.noteWritten(descriptor.digest, path);
-  }
-
   /** Stores JSON-ready bytes under a media type and returns their descriptor. */
   async putBytesAs(mediaType: string, bytes: Buffer): Promise<Descriptor> {
     const descriptor = descriptorFor(mediaType, bytes);
@@ -262,7 +250,7 @@ const MISMATCH_CODES: readonly ErrorCode[] = ["DIGEST_MISMATCH", "SIZE_MISMATCH"
 
 /**
  * Removes temporaries of interrupted runs: in the layout's own folders (blob, index.json and state
- * writes) and beside it (the scratch layout a package run renames into place).
+ * writes) and beside it (a new layout written whole, or a package run's layer spool).
  */
 async function sweepLayoutTemps(path: string): Promise<void> {
   const folders = [path, join(path, STATE_DIR), join(path, "blobs")];

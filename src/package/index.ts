@@ -1,4 +1,4 @@
-// Packaging buildpacks: plan (pure), then build images into a scratch layout, then deliver.
+// Packaging buildpacks: plan (pure), then build images as values (layers spooled), then write them.
 export { packageBuildpack, type PackageEvent, type PackageOptions, type PackageResult } from "./package.js";
 export {
   escapeId,
