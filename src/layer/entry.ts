@@ -14,6 +14,9 @@ interface EntryBase {
   mode?: number;
   /** Permission bits written exactly as given, bypassing normalisation. */
   exactMode?: number;
+  /** Owner and group ids written into the header (default 0: pack writes root for buildpack files). */
+  uid?: number;
+  gid?: number;
 }
 
 /** A directory. */

@@ -65,6 +65,8 @@ export function tarHeaderFor(entry: LayerEntry, path: string, options: HeaderOpt
     name,
     mode,
     mtime,
+    ...(entry.uid ? { uid: entry.uid } : {}),
+    ...(entry.gid ? { gid: entry.gid } : {}),
     ...rest,
     ...(pax ? { pax } : {}),
   });

@@ -31,6 +31,9 @@ export interface TarHeaderFields {
   mtime: number;
   /** Link target (links only). */
   linkname?: string;
+  /** Owner and group ids (default 0, root). */
+  uid?: number;
+  gid?: number;
   /** Extra PAX records to write even when ustar could hold the entry (`size` for huge files, `{}` to force one). */
   pax?: Readonly<Record<string, string>>;
 }
@@ -119,8 +122,8 @@ function ustarBlock(
   const block = Buffer.alloc(TAR_BLOCK);
   block.write(split.name, 0, "latin1");
   writeOctal(block, MODE, fields.mode & 0o7777);
-  writeOctal(block, UID, 0);
-  writeOctal(block, GID, 0);
+  writeOctal(block, UID, fields.uid ?? 0);
+  writeOctal(block, GID, fields.gid ?? 0);
   if (fields.size > MAX_OCTAL_SIZE) writeBase256(block, SIZE, fields.size);
   else writeOctal(block, SIZE, fields.size);
   writeOctal(block, MTIME, fields.mtime);
