@@ -24,7 +24,7 @@ import { layerMtime } from "../layer/header.js";
 import type { ContentSource } from "../oci/content.js";
 import { Platform } from "../oci/platform.js";
 import { layersFromFolder } from "../package/composite-folder.js";
-import { layersFromImage, type DependencyLayers } from "../package/composite-image.js";
+import { asOciLayer, layersFromImage, type DependencyLayers } from "../package/composite-image.js";
 import { dependencyLocation } from "../package/composite.js";
 import type { BuilderConfig, BuilderGroupEntry, BuilderModuleSource, BuilderOrderEntry } from "./config.js";
 import {
@@ -110,10 +110,15 @@ export async function createBuilder(options: BuilderOptions, inputs: BuilderInpu
   const buildSource = await open(parseEndpoint(config.buildImage));
   const buildRoot = await readArtifact(buildSource);
   const platforms = await chooseTargets(options, buildRoot, config.buildImage);
-  const targets: BuilderTarget[] = [];
-  for (const platform of platforms) {
-    targets.push(await builderForTarget(options, inputs, open, buildRoot, platform));
-  }
+  // Targets are made side by side: most of the time goes into waiting for registries.
+  // A failure is reported for the first target in order, whichever failed first in time.
+  const settled = await Promise.allSettled(
+    platforms.map((platform) => builderForTarget(options, inputs, open, buildRoot, platform)),
+  );
+  const targets = settled.map((result) => {
+    if (result.status === "rejected") throw result.reason;
+    return result.value;
+  });
   return {
     index: newIndex(targets.map((target) => ({ artifact: target.image }))),
     targets,
@@ -177,40 +182,31 @@ async function builderForTarget(
     target,
   );
   const buildLabels = buildConfig.config?.Labels ?? {};
-  await checkRunImages(options, inputs, open, platform, buildLabels);
-
   const warn = (message: string): void => {
-    if (options.strict)
+    if (options.strict) {
       throw new PolypackError("BUILDER_MODULE_PLATFORM_MISSING", message, {
         hint: "drop --strict to leave it out of this target",
       });
+    }
     inputs.onWarning?.(message);
   };
-  const buildpacks = await collectModules(
-    "buildpack",
-    config.buildpacks,
-    config,
-    platform,
-    open,
-    inputs,
-    warn,
-  );
-  const extensions = await collectModules(
-    "extension",
-    config.extensions,
-    config,
-    platform,
-    open,
-    inputs,
-    warn,
-  );
+  // Run images, modules and the lifecycle are read side by side; the first problem found fails.
+  const lifecycleRead = inputs.lifecycleFor(platform);
+  lifecycleRead.catch(() => undefined);
+  const [, buildpacks, extensions] = await Promise.all([
+    checkRunImages(options, inputs, open, platform, buildLabels),
+    collectModules("buildpack", config.buildpacks, config, platform, open, inputs, warn),
+    collectModules("extension", config.extensions, config, platform, open, inputs, warn),
+  ]);
 
+  const distro = { name: buildLabels[DISTRO_NAME_LABEL], version: buildLabels[DISTRO_VERSION_LABEL] };
+  for (const module of [...buildpacks.modules, ...extensions.modules])
+    checkModuleTargets(module, platform, distro);
   const order = resolveOrder(config.order, buildpacks, "buildpack", target, config.file);
   const orderExtensions = resolveOrder(config.orderExtensions, extensions, "extension", target, config.file);
   const systemPre = resolveGroup(config.system.pre, buildpacks, target, config.file);
   const systemPost = resolveGroup(config.system.post, buildpacks, target, config.file);
-  // Read last: the order and modules are checked before the largest download.
-  const lifecycle = await inputs.lifecycleFor(platform);
+  const lifecycle = await lifecycleRead;
 
   const spool = inputs.spool;
   const layerOptions = {
@@ -223,7 +219,12 @@ async function builderForTarget(
     add.push({ layer: await spool.write(entries, layerOptions) });
   };
   await push(dirsEntries(ids));
-  await push(lifecycleEntries(lifecycle));
+  if (lifecycle.layers) {
+    for (const layer of lifecycle.layers) add.push({ layer: asOciLayer(layer) });
+    await push([{ type: "symlink", path: "lifecycle", linkname: "/cnb/lifecycle", exactMode: 0o644 }]);
+  } else {
+    await push(lifecycleEntries(lifecycle));
+  }
   for (const module of [...buildpacks.modules, ...extensions.modules]) add.push({ layer: module.layer });
   await push([{ type: "file", path: "cnb/order.toml", content: orderFile(order, orderExtensions) }]);
   const hasSystem = systemPre.length > 0 || systemPost.length > 0;
@@ -531,4 +532,48 @@ function buildConfigEnvEntries(config: BuilderConfig): LayerEntry[] {
       entries.push({ type: "file", path: `cnb/build-config/env/${env.name}.delim`, content: env.delim });
   }
   return entries;
+}
+
+/**
+ * pack's rule: a module that declares `[[targets]]` must declare one the builder image satisfies
+ * (os, architecture, variant when given, and a distro when it lists any and the build image names
+ * its own).
+ */
+function checkModuleTargets(
+  module: CollectedModule,
+  platform: Platform,
+  distro: { name: string | undefined; version: string | undefined },
+): void {
+  const targets = module.info.targets ?? [];
+  if (targets.length === 0) return;
+  const fits = targets.some((t) => {
+    const declared = new Platform({
+      os: t.os,
+      architecture: t.arch,
+      ...(t.variant ? { variant: t.variant } : {}),
+    });
+    if (declared.os !== platform.os || declared.architecture !== platform.architecture) return false;
+    if (declared.variant !== "" && platform.variant !== "" && declared.variant !== platform.variant)
+      return false;
+    const distros = t.distros ?? [];
+    if (distros.length === 0 || distro.name === undefined) return true;
+    return distros.some(
+      (d) =>
+        d.name === distro.name &&
+        (d.version === undefined || distro.version === undefined || d.version === distro.version),
+    );
+  });
+  if (!fits) {
+    const declared = targets
+      .map(
+        (t) =>
+          `${t.os}/${t.arch}${t.variant ? `/${t.variant}` : ""}${(t.distros ?? []).map((d) => ` ${d.name ?? ""}@${d.version ?? "*"}`).join("")}`,
+      )
+      .join(", ");
+    throw new PolypackError(
+      "BUILDER_MODULE_PLATFORM_MISSING",
+      `${module.id}@${module.version} declares targets ${declared}, none of which is ${platform.toString()}${distro.name ? ` on ${distro.name} ${distro.version ?? ""}` : ""}`,
+      { hint: "use a build image the buildpack supports, or add the target to the buildpack" },
+    );
+  }
 }

@@ -73,12 +73,18 @@ before(async () => {
   ]);
   assert.equal(packaged.code, 0, packaged.stderr);
   await multiArchBuildpack(join(work, "bp-local"), "test/local", "2.0.0");
+  const ubuntuOnly = await multiArchBuildpack(join(work, "bp-ubuntu"), "test/ubuntu", "1.0.0");
+  const toml = await readFile(join(ubuntuOnly, "buildpack.toml"), "utf8");
+  await writeFile(
+    join(ubuntuOnly, "buildpack.toml"),
+    toml.replace(/arch = "(\w+)"/g, 'arch = "$1"\n[[targets.distros]]\nname = "ubuntu"\nversion = "22.04"'),
+  );
 });
 
 after(() => registry?.stop());
 
 function builderToml(
-  overrides: { build?: string; run?: string; lifecycle?: string; order?: string } = {},
+  overrides: { build?: string; run?: string; lifecycle?: string; order?: string; extra?: string } = {},
 ): string {
   const host = registry.host;
   return [
@@ -88,6 +94,7 @@ function builderToml(
     "[[buildpacks]]",
     'id = "test/local"',
     'uri = "./bp-local"',
+    overrides.extra ?? "",
     overrides.order ??
       [
         "[[order]]",
@@ -320,7 +327,39 @@ describe("builder create", () => {
       report.targets.map((t) => `${t.platform} ${t.lifecycle}`),
       [`linux/amd64 ${LIFECYCLE_VERSION}`, `linux/arm64 ${LIFECYCLE_VERSION}`],
     );
-    await run("umoci", ["stat", "--image", `${layout}:test`]).catch(() => undefined);
+    // The lifecycle image's layer goes into the builder as it is (so a registry mounts it).
+    for (const arch of TEST_ARCHES) {
+      const inspect = async (where: string): Promise<string[]> =>
+        (
+          JSON.parse(
+            await run("skopeo", [
+              "inspect",
+              "--config",
+              "--raw",
+              "--tls-verify=false",
+              "--override-arch",
+              arch,
+              where,
+            ]),
+          ) as { rootfs: { diff_ids: string[] } }
+        ).rootfs.diff_ids;
+      const lifecycleLayers = await inspect(`docker://${registry.host}/lifecycle:${LIFECYCLE_VERSION}`);
+      assert.ok((await inspect(`oci:${layout}:latest`)).includes(lifecycleLayers.at(-1)!));
+      const bundle = join(work, `bundle-image-lifecycle-${arch}`);
+      await run("skopeo", [
+        "copy",
+        "--override-arch",
+        arch,
+        `oci:${layout}:latest`,
+        `oci:${layout}-${arch}:x`,
+      ]);
+      await run("umoci", ["unpack", "--image", `${layout}-${arch}:x`, bundle]);
+      assert.match(
+        await run("file", ["-b", join(bundle, "rootfs/cnb/lifecycle/builder")]),
+        arch === "amd64" ? /x86-64/ : /aarch64/,
+      );
+      assert.equal(await readlink(join(bundle, "rootfs/lifecycle")), "/cnb/lifecycle");
+    }
   });
 
   it("dry run prints the digest the real run writes, and writes nothing", async () => {
@@ -363,6 +402,16 @@ describe("builder create", () => {
       () => builderToml({ order: '[[order]]\n[[order.group]]\nid = "test/missing"' }),
       /BUILDER_ORDER_INVALID/,
       /test\/missing/,
+    ],
+    [
+      "a buildpack whose targets name another distro",
+      () =>
+        builderToml({
+          extra: '[[buildpacks]]\nuri = "./bp-ubuntu"',
+          order: '[[order]]\n[[order.group]]\nid = "test/ubuntu"',
+        }),
+      /BUILDER_MODULE_PLATFORM_MISSING/,
+      /test\/ubuntu@1.0.0 declares targets linux\/amd64 ubuntu@22.04, linux\/arm64 ubuntu@22.04, none of which is linux\/amd64 on polypack-test/,
     ],
     [
       "a build image without CNB_USER_ID",
