@@ -45,6 +45,17 @@ const ORDER_LABEL = "io.buildpacks.buildpack.order";
 const ORDER_EXTENSIONS_LABEL = "io.buildpacks.buildpack.order-extensions";
 const SYSTEM_LABEL = "io.buildpacks.buildpack.system";
 const MIXINS_LABEL = "io.buildpacks.stack.mixins";
+// Failures that say nothing about the image, only that polypack cannot get at it from here.
+const UNREACHABLE: readonly string[] = [
+  "REGISTRY_UNAVAILABLE",
+  "REGISTRY_UNAUTHORIZED",
+  "REGISTRY_DENIED",
+  "REGISTRY_TLS_UNTRUSTED",
+  "REGISTRY_TLS_FAILED",
+  "AUTH_REALM_REFUSED",
+  "AUTH_TOKEN_INVALID",
+  "CREDENTIAL_HELPER_FAILED",
+];
 const DISTRO_NAME_LABEL = "io.buildpacks.base.distro.name";
 const DISTRO_VERSION_LABEL = "io.buildpacks.base.distro.version";
 
@@ -202,8 +213,9 @@ async function builderForTarget(
   const distro = { name: buildLabels[DISTRO_NAME_LABEL], version: buildLabels[DISTRO_VERSION_LABEL] };
   for (const module of [...buildpacks.modules, ...extensions.modules])
     checkModuleTargets(module, platform, distro);
-  const order = resolveOrder(config.order, buildpacks, "buildpack", target, config.file);
-  const orderExtensions = resolveOrder(config.orderExtensions, extensions, "extension", target, config.file);
+  const note = (message: string): void => inputs.onWarning?.(message);
+  const order = resolveOrder(config.order, buildpacks, note, target, config.file);
+  const orderExtensions = resolveOrder(config.orderExtensions, extensions, note, target, config.file);
   const systemPre = resolveGroup(config.system.pre, buildpacks, target, config.file);
   const systemPost = resolveGroup(config.system.post, buildpacks, target, config.file);
   const lifecycle = await lifecycleRead;
@@ -323,7 +335,7 @@ async function checkRunImages(
       try {
         root = await readArtifact(await open(parseEndpoint(name)));
       } catch (error) {
-        if (!isPolypackError(error) || options.strict) throw error;
+        if (!isPolypackError(error) || !UNREACHABLE.includes(error.code) || options.strict) throw error;
         inputs.onWarning?.(`run image ${name} could not be checked for ${target}: ${error.message}`);
         continue;
       }
@@ -465,14 +477,43 @@ function resolveGroup(
   });
 }
 
+/**
+ * The order with every entry's version filled in. On a target some modules were left out of (they
+ * lack its platform), an optional entry naming a missing module is dropped and a group that cannot
+ * be satisfied is dropped with a warning; a target left without any group is an error, as is a
+ * missing module anywhere else.
+ */
 function resolveOrder(
   order: readonly BuilderOrderEntry[],
   collected: CollectedModules,
-  _kind: string,
+  warn: (message: string) => void,
   target: string,
   file: string,
 ): BuilderOrderEntry[] {
-  return order.map((entry) => ({ group: resolveGroup(entry.group, collected, target, file) }));
+  if (collected.skipped.length === 0) {
+    return order.map((entry) => ({ group: resolveGroup(entry.group, collected, target, file) }));
+  }
+  const present = (id: string): boolean => collected.modules.some((m) => m.id === id);
+  const resolved: BuilderOrderEntry[] = [];
+  for (const [i, entry] of order.entries()) {
+    const kept = entry.group.filter((member) => present(member.id) || !member.optional);
+    const missing = kept.filter((member) => !present(member.id));
+    if (missing.length > 0) {
+      warn(
+        `order group ${i + 1} (${entry.group.map((m) => m.id).join(", ")}) cannot run on ${target} without ${missing.map((m) => m.id).join(", ")}; it is left out of that target`,
+      );
+      continue;
+    }
+    resolved.push({ group: resolveGroup(kept, collected, target, file) });
+  }
+  if (order.length > 0 && resolved.length === 0) {
+    throw new PolypackError(
+      "BUILDER_ORDER_INVALID",
+      `${file}: no [[order]] group can run on ${target}: ${collected.skipped.join(", ")} ${collected.skipped.length === 1 ? "has" : "have"} no image for it`,
+      { hint: "publish those buildpacks for this platform, or leave the target out" },
+    );
+  }
+  return resolved;
 }
 
 function mergedLayers(existing: string | undefined, modules: readonly CollectedModule[]): ModuleLayers {

@@ -17,7 +17,7 @@ import {
   writeLifecycleReleases,
 } from "../support/base-images.js";
 import { polypack } from "../support/cli.js";
-import { startRegistry, type RegistryHandle } from "../support/registry.js";
+import { startHtpasswdRegistry, startRegistry, type RegistryHandle } from "../support/registry.js";
 import { tempDir } from "../support/tmp.js";
 import { run } from "../support/tools.js";
 
@@ -73,6 +73,18 @@ before(async () => {
   ]);
   assert.equal(packaged.code, 0, packaged.stderr);
   await multiArchBuildpack(join(work, "bp-local"), "test/local", "2.0.0");
+  const amd64Only = await multiArchBuildpack(join(work, "bp-amd64"), "test/amd64only", "1.0.0");
+  const amd64Package = await polypack([
+    "buildpack",
+    "package",
+    `${host}/bp/amd64-only:1`,
+    "--path",
+    amd64Only,
+    "--target",
+    "linux/amd64",
+    "--publish",
+  ]);
+  assert.equal(amd64Package.code, 0, amd64Package.stderr);
   const ubuntuOnly = await multiArchBuildpack(join(work, "bp-ubuntu"), "test/ubuntu", "1.0.0");
   const toml = await readFile(join(ubuntuOnly, "buildpack.toml"), "utf8");
   await writeFile(
@@ -300,7 +312,16 @@ describe("builder create", () => {
       "--json",
     ]);
     assert.equal(again.code, 0, again.stderr);
-    assert.equal((JSON.parse(again.stdout) as { digest: string }).digest, report.digest);
+    const second = JSON.parse(again.stdout) as {
+      digest: string;
+      counts: { manifests: number; blobsUploaded: number };
+    };
+    assert.equal(second.digest, report.digest);
+    assert.deepEqual(
+      [second.counts.manifests, second.counts.blobsUploaded],
+      [0, 0],
+      "a re-run writes nothing new",
+    );
   });
 
   it("takes the lifecycle from a multi-arch lifecycle image, the child for each target", async () => {
@@ -394,6 +415,62 @@ describe("builder create", () => {
       (JSON.parse(real.stdout) as { digest: string }).digest,
       (JSON.parse(dry.stdout) as { digest: string }).digest,
     );
+  });
+
+  it("leaves a buildpack out of a target it lacks, with a warning (an error with --strict), and warns about run images it cannot reach", async (t) => {
+    // A registry that wants credentials polypack does not have: the mirror cannot be checked.
+    const locked = await startHtpasswdRegistry();
+    t.after(() => locked.stop());
+    const config = await writeConfig(
+      "builder-amd64-only.toml",
+      builderToml({
+        extra: `[[buildpacks]]\nuri = "docker://${registry.host}/bp/amd64-only:1"`,
+        order: [
+          "[[order]]",
+          "[[order.group]]",
+          'id = "test/local"',
+          "[[order.group]]",
+          'id = "test/amd64only"',
+          "optional = true",
+          "[[order]]",
+          "[[order.group]]",
+          'id = "test/amd64only"',
+        ].join("\n"),
+      }).replace(/mirrors = \[.*\]/, `mirrors = ["${locked.host}/private/run:1"]`),
+    );
+    const args = [
+      "builder",
+      "create",
+      "left-out",
+      "--config",
+      config,
+      "--dry-run",
+      "--lifecycle-mirror",
+      mirror,
+      "--json",
+    ];
+    const outcome = await polypack(args);
+    assert.equal(outcome.code, 0, outcome.stderr);
+    assert.match(
+      outcome.stderr,
+      /amd64-only:1 .*has no image for linux\/arm64; it is left out of that target/,
+    );
+    assert.match(outcome.stderr, /order group 2 \(test\/amd64only\) cannot run on linux\/arm64/);
+    assert.match(
+      outcome.stderr,
+      /run image 127\.0\.0\.1:\d+\/private\/run:1 could not be checked for linux\/amd64/,
+    );
+    const report = JSON.parse(outcome.stdout) as { targets: { platform: string; buildpacks: string[] }[] };
+    assert.deepEqual(
+      report.targets.map((t) => `${t.platform}: ${t.buildpacks.join(" ")}`),
+      [
+        "linux/amd64: test/amd64only@1.0.0 test/local@2.0.0 test/remote@1.0.0",
+        "linux/arm64: test/local@2.0.0 test/remote@1.0.0",
+      ],
+    );
+    const strict = await polypack([...args, "--strict"]);
+    assert.equal(strict.code, 1, strict.stderr);
+    assert.match(strict.stderr, /error\[(BUILDER_MODULE_PLATFORM_MISSING|REGISTRY_UNAUTHORIZED)\]/);
   });
 
   const failures: [string, () => string, RegExp, RegExp][] = [

@@ -33,6 +33,8 @@ export interface BuilderReport {
   digest: string;
   tags: string[];
   written: boolean;
+  /** What this run wrote: 0 manifests and 0 blobs uploaded when the destination had everything. */
+  counts?: { manifests: number; blobsUploaded: number; blobsMounted: number; bytesUploaded: number };
   targets: {
     platform: string;
     digest: string;
@@ -136,12 +138,19 @@ export function registerBuilderCreate(parent: Command, context: () => CliContext
         );
         const tags = choice === undefined ? [] : choice.kind === "registry" ? choice.tags : choice.refs;
         let digest: string;
+        let counts: BuilderReport["counts"];
         if (opened) {
           const report = await write(builder.index, opened.target, {
             tags,
             onEvent: (event) => progress.onEvent(event),
           });
           digest = report.root.digest;
+          counts = {
+            manifests: report.manifests,
+            blobsUploaded: report.blobs.uploaded + report.blobs.moved,
+            blobsMounted: report.blobs.mounted,
+            bytesUploaded: report.blobs.bytesUploaded,
+          };
         } else {
           digest = (await builder.index.descriptor()).digest;
         }
@@ -150,6 +159,7 @@ export function registerBuilderCreate(parent: Command, context: () => CliContext
           digest,
           tags: opened ? tags : [],
           written: opened !== undefined,
+          ...(counts ? { counts } : {}),
           targets: await Promise.all(
             builder.targets.map(async (target) => ({
               platform: target.platform.toString(),
