@@ -76,12 +76,18 @@ export interface BuilderInputs {
 export interface BuilderOptions {
   config: BuilderConfig;
   /** `--target`s; else the config's `[[targets]]`, else the build image's platforms. */
-  targets?: readonly Platform[];
+  targets?: readonly BuilderTargetChoice[];
   /** `--label`s. */
   labels?: Readonly<Record<string, string>>;
   /** Turns warnings about a run image that cannot be reached or a module missing a target into errors. */
   strict?: boolean;
   createdBy: { name: string; version: string };
+}
+
+/** A target as `--target` or `[[targets]]` give it: a platform, and the distros it is meant for. */
+export interface BuilderTargetChoice {
+  platform: Platform;
+  distros?: readonly { name: string; version?: string }[];
 }
 
 /** One target's builder image and what went into it. */
@@ -124,7 +130,7 @@ export async function createBuilder(options: BuilderOptions, inputs: BuilderInpu
   // Targets are made side by side: most of the time goes into waiting for registries.
   // A failure is reported for the first target in order, whichever failed first in time.
   const settled = await Promise.allSettled(
-    platforms.map((platform) => builderForTarget(options, inputs, open, buildRoot, platform)),
+    platforms.map((choice) => builderForTarget(options, inputs, open, buildRoot, choice)),
   );
   const targets = settled.map((result) => {
     if (result.status === "rejected") throw result.reason;
@@ -140,14 +146,19 @@ async function chooseTargets(
   options: BuilderOptions,
   buildRoot: Artifact,
   name: string,
-): Promise<Platform[]> {
+): Promise<BuilderTargetChoice[]> {
   if (options.targets && options.targets.length > 0) return [...options.targets];
   if (options.config.targets.length > 0) {
-    return options.config.targets.map(
-      (t) => new Platform({ os: t.os, architecture: t.arch, ...(t.variant ? { variant: t.variant } : {}) }),
-    );
+    return options.config.targets.map((t) => ({
+      platform: new Platform({
+        os: t.os,
+        architecture: t.arch,
+        ...(t.variant ? { variant: t.variant } : {}),
+      }),
+      distros: t.distros,
+    }));
   }
-  if (buildRoot.kind === "image") return [Platform.fromJSON(await configPlatform(buildRoot))];
+  if (buildRoot.kind === "image") return [{ platform: Platform.fromJSON(await configPlatform(buildRoot)) }];
   const platforms = (await buildRoot.index()).manifests.flatMap((m) =>
     m.platform ? [Platform.fromJSON(m.platform)] : [],
   );
@@ -157,7 +168,7 @@ async function chooseTargets(
       hint: "give --target os/arch, or [[targets]] in builder.toml",
     });
   }
-  return usable;
+  return usable.map((platform) => ({ platform }));
 }
 
 /** The image for `platform` in a registry/layout artifact, or undefined when it has none. */
@@ -171,8 +182,9 @@ async function builderForTarget(
   inputs: BuilderInputs,
   open: (endpoint: Endpoint) => Promise<ContentSource>,
   buildRoot: Artifact,
-  platform: Platform,
+  choice: BuilderTargetChoice,
 ): Promise<BuilderTarget> {
+  const platform = choice.platform;
   const { config } = options;
   const target = platform.toString();
   const build = await childFor(buildRoot, platform);
@@ -193,6 +205,7 @@ async function builderForTarget(
     target,
   );
   const buildLabels = buildConfig.config?.Labels ?? {};
+  checkTargetDistro(choice, buildLabels, config.buildImage);
   const warn = (message: string): void => {
     if (options.strict) {
       throw new PolypackError("BUILDER_MODULE_PLATFORM_MISSING", message, {
@@ -615,6 +628,28 @@ function checkModuleTargets(
       "BUILDER_MODULE_PLATFORM_MISSING",
       `${module.id}@${module.version} declares targets ${declared}, none of which is ${platform.toString()}${distro.name ? ` on ${distro.name} ${distro.version ?? ""}` : ""}`,
       { hint: "use a build image the buildpack supports, or add the target to the buildpack" },
+    );
+  }
+}
+
+/** A target that names distros is only built on a build image of one of them. */
+function checkTargetDistro(
+  choice: BuilderTargetChoice,
+  labels: Readonly<Record<string, string>>,
+  name: string,
+): void {
+  const distros = choice.distros ?? [];
+  const found = { name: labels[DISTRO_NAME_LABEL], version: labels[DISTRO_VERSION_LABEL] };
+  if (distros.length === 0 || found.name === undefined) return;
+  const fits = distros.some(
+    (d) =>
+      d.name === found.name && (d.version === undefined || d.version === "" || d.version === found.version),
+  );
+  if (!fits) {
+    throw new PolypackError(
+      "STACK_MISMATCH",
+      `build image ${name} (${choice.platform.toString()}) is ${found.name} ${found.version ?? ""}, but the target names ${distros.map((d) => `${d.name}@${d.version ?? "*"}`).join(", ")}`,
+      { hint: "use a build image of that distro, or change the target" },
     );
   }
 }

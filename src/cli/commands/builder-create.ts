@@ -4,7 +4,6 @@ import { defaultCacheHome } from "../../dependencies/cache-dir.js";
 import type { Endpoint } from "../../endpoints/endpoint.js";
 import type { ContentSource } from "../../oci/content.js";
 import { openSource, openTarget } from "../../endpoints/open.js";
-import { Platform } from "../../oci/platform.js";
 import { polypackVersion } from "../../version.js";
 import type { CliContext } from "../context.js";
 import { choiceFlag } from "../flag-parsers.js";
@@ -94,7 +93,11 @@ export function registerBuilderCreate(parent: Command, context: () => CliContext
       const { write } = await import("../../image/write.js");
       const labels = parseLabels(flags.label);
       const choice = flags.dryRun ? undefined : chooseOutput(name, { ...flags, tags: flags.tag });
-      const targets = flags.target.map((text) => Platform.parse(text, "--target"));
+      const { parseTargetFlag } = await import("../../package/plan-targets.js");
+      const targets = flags.target.map((text) => {
+        const target = parseTargetFlag(text);
+        return { platform: target.platform, distros: target.distros };
+      });
       const config = await readBuilderConfig(flags.config);
       for (const key of config.unknownKeys)
         ctx.output.note(`warning: ${config.file}: unknown key ${key} is ignored`);
