@@ -59,6 +59,9 @@ before(async () => {
       publish(i, `${host}/stack/build-root:1`),
     ),
     lifecycleIndex(LIFECYCLE_VERSION).then((i) => publish(i, `${host}/lifecycle:${LIFECYCLE_VERSION}`)),
+    lifecycleIndex(LIFECYCLE_VERSION, ["amd64"]).then((i) =>
+      publish(i, `${host}/lifecycle-amd64:${LIFECYCLE_VERSION}`),
+    ),
     writeLifecycleReleases(mirror, LIFECYCLE_VERSION),
   ]);
   // One buildpack from a registry (packaged by polypack itself), one from a local folder.
@@ -384,7 +387,13 @@ describe("builder create", () => {
   });
 
   it("dry run prints the digest the real run writes, and writes nothing", async () => {
-    const config = await writeConfig("builder-dry.toml", builderToml());
+    // The lifecycle from an archive whose uri names each target's architecture.
+    const config = await writeConfig(
+      "builder-dry.toml",
+      builderToml({
+        lifecycle: `uri = "releases/v${LIFECYCLE_VERSION}/lifecycle-v${LIFECYCLE_VERSION}+linux.{arch}.tgz"`,
+      }),
+    );
     const reference = `${registry.host}/builders/dry:1`;
     const dry = await polypack([
       "builder",
@@ -507,6 +516,13 @@ describe("builder create", () => {
       () => builderToml({ run: `${registry.host}/stack/run-amd64-only:1` }),
       /RUN_IMAGE_PLATFORM_MISSING/,
       /run-amd64-only:1 has no image for linux\/arm64/,
+    ],
+    [
+      "a lifecycle image without the arm64 platform",
+      () =>
+        builderToml({ lifecycle: `uri = "docker://${registry.host}/lifecycle-amd64:${LIFECYCLE_VERSION}"` }),
+      /LIFECYCLE_PLATFORM_MISSING/,
+      /lifecycle-amd64:0\.20\.1 has no image for linux\/arm64/,
     ],
     [
       "a run image of another distro",
