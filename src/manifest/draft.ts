@@ -92,13 +92,9 @@ export function annotateImage(
   name: string,
 ): IndexDraft {
   const entry = requireEntry(draft, digest, name);
-  const platform = Platform.fromJSON(entry.platform ?? {}).with({
-    os: changes.os,
-    architecture: changes.architecture,
-    variant: changes.variant,
-    osVersion: changes.osVersion,
-    osFeatures: changes.osFeatures,
-  });
+  // Written as given (not normalised), so an arm64 entry keeps the variant v8 it is given.
+  const json = platformJSON(entry.platform, changes);
+  const platform = Platform.fromJSON(json);
   const clash = draft.index.manifests.find(
     (m) => m.digest !== digest && Platform.fromJSON(m.platform ?? {}).equals(platform),
   );
@@ -112,11 +108,26 @@ export function annotateImage(
   const annotations = { ...(entry.annotations ?? {}), ...(changes.annotations ?? {}) };
   const changed = entryDescriptor({
     ...entry,
-    platform: platform.toJSON(),
+    platform: json,
     ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
   });
   const manifests = draft.index.manifests.map((m) => (m.digest === digest ? changed : m));
   return { ...draft, index: { ...draft.index, manifests } };
+}
+
+/** An entry's platform with the fields `changes` gives replaced, in the image model's field order. */
+function platformJSON(platform: PlatformJSON | undefined, changes: EntryChanges): PlatformJSON {
+  const osVersion = changes.osVersion ?? platform?.["os.version"];
+  const osFeatures = changes.osFeatures ?? platform?.["os.features"];
+  const variant = changes.variant ?? platform?.variant;
+  return {
+    architecture: changes.architecture ?? platform?.architecture ?? "",
+    os: changes.os ?? platform?.os ?? "",
+    ...(osVersion ? { "os.version": osVersion } : {}),
+    ...(osFeatures && osFeatures.length > 0 ? { "os.features": [...osFeatures] } : {}),
+    ...(variant ? { variant } : {}),
+    ...(platform?.features ? { features: platform.features } : {}),
+  };
 }
 
 /** A draft with index-level annotations set (a value) or removed (an empty value). */
