@@ -93,9 +93,17 @@ export class ManifestSession {
     this.access = this.own ?? ctx;
   }
 
-  /** Opens a source the user named. */
-  async open(endpoint: Endpoint): Promise<ContentSource> {
-    const side = { destination: this.destination, ...(this.srcCreds ? { creds: this.srcCreds } : {}) };
+  /**
+   * Opens a source: one the user named with `--src-creds` (unscoped credentials go to the index's
+   * registry only), or with `asIndex` the index's own repository with the index's credentials
+   * (`--dest-creds`, else the unscoped ones).
+   */
+  async open(endpoint: Endpoint, asIndex = false): Promise<ContentSource> {
+    const side = asIndex
+      ? this.destCreds
+        ? { creds: this.destCreds }
+        : {}
+      : { destination: this.destination, ...(this.srcCreds ? { creds: this.srcCreds } : {}) };
     const source = await openSource(endpoint, this.access, side);
     this.sources.push(source);
     return source;
@@ -105,7 +113,10 @@ export class ManifestSession {
   readonly openLocation: LocationOpener = async (location, digest) => {
     const endpoint = parseEndpoint(location);
     if (endpoint.kind === "registry") {
-      return this.open({ kind: "registry", reference: `${location}@${digest}` });
+      // A child already in the index's repository is read as the index is.
+      const home =
+        this.destination.kind === "registry" && Reference.parse(this.destination.reference).name === location;
+      return this.open({ kind: "registry", reference: `${location}@${digest}` }, home);
     }
     let source = this.layouts.get(location);
     if (source === undefined) {

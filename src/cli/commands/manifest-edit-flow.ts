@@ -57,7 +57,7 @@ export async function runEdit(
           },
         );
       }
-      const root = await readArtifact(await session.open(destination));
+      const root = await readArtifact(await session.open(destination, true));
       if (root.kind !== "index") {
         throw new PolypackError(
           "MANIFEST_UNSUPPORTED",
