@@ -245,6 +245,37 @@ describe("manifest verbs against a real registry", () => {
       "each blob sent once",
     );
     assert.equal((await published("copied/app", "1"))?.digest, pushed.index.digest);
+
+    // An index given as a source gives its images, filtered by --platform.
+    const picked = await ok([
+      "manifest",
+      "create",
+      "--dry-run",
+      `${proxy.host}/picked/app:1`,
+      name,
+      "--platform",
+      "linux/arm64",
+    ]);
+    assert.deepEqual(
+      picked.manifests.map((m) => m.digest),
+      [images["far-arm64"]!.descriptor.digest],
+    );
+    await ok(["manifest", "create", `${proxy.host}/picked/app:1`, name, "--platform", "linux/arm64"]);
+    const conflict = await cli([
+      "manifest",
+      "push",
+      "--by-digest",
+      "--tag",
+      "x",
+      `${proxy.host}/picked/app:1`,
+    ]);
+    assert.equal(conflict.code, 2, conflict.stderr);
+    const byDigest = await ok(["manifest", "push", "--by-digest", `${proxy.host}/picked/app:1`]);
+    assert.deepEqual(byDigest.tags, []);
+    assert.equal(await published("picked/app", "1"), undefined, "--by-digest moves no tag");
+    const tagged = await ok(["manifest", "push", "--tag", "latest", `${proxy.host}/picked/app:1`]);
+    assert.deepEqual(tagged.tags, ["1", "latest"]);
+    assert.equal((await published("picked/app", "latest"))?.digest, byDigest.index.digest);
   });
 
   test("add, annotate and rm edit the local index; --publish edits the published one in place", async () => {
