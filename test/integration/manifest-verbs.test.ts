@@ -394,10 +394,11 @@ describe("manifest verbs against a real registry", () => {
       kept,
       "the local index is unchanged",
     );
-    await writeFile(
-      store.pathOf(`${proxy.host}/bad/local:1`),
-      kept.replace(/"sha256:[0-9a-f]{64}": "/, '"x": "'),
-    );
+    // A record edited by hand is checked against the images themselves before any tag moves.
+    const record = store.pathOf(`${proxy.host}/bad/local:1`);
+    await writeFile(record, kept.replace('"architecture": "amd64"', '"architecture": "s390x"'));
+    await fails(["manifest", "push", local], "MANIFEST_PLATFORM_MISMATCH", /s390x/);
+    await writeFile(record, kept.replace(/"sha256:[0-9a-f]{64}": "/, '"x": "'));
     await fails(["manifest", "push", local], "MANIFEST_LOCAL_INVALID");
     assert.equal(await published("bad/local", "1"), undefined);
   });
