@@ -1,7 +1,11 @@
 import {
+  BUILDER_METADATA_LABEL,
+  BUILDPACK_LAYERS_LABEL,
+  BUILDPACK_ORDER_EXTENSIONS_LABEL,
+  BUILDPACK_ORDER_LABEL,
+  BUILDPACK_SYSTEM_LABEL,
   buildpackLayersLabel,
   EXTENSION_LAYERS_LABEL,
-  BUILDPACK_LAYERS_LABEL,
   type ModuleLayers,
 } from "../buildpack/labels.js";
 import { parseEndpoint } from "../endpoints/endpoint.js";
@@ -39,11 +43,6 @@ import {
 } from "./files.js";
 import type { Lifecycle } from "./lifecycle.js";
 
-/** The label a builder's metadata is kept in. */
-export const BUILDER_METADATA_LABEL = "io.buildpacks.builder.metadata";
-const ORDER_LABEL = "io.buildpacks.buildpack.order";
-const ORDER_EXTENSIONS_LABEL = "io.buildpacks.buildpack.order-extensions";
-const SYSTEM_LABEL = "io.buildpacks.buildpack.system";
 const MIXINS_LABEL = "io.buildpacks.stack.mixins";
 // Failures that say nothing about the image, only that polypack cannot get at it from here.
 const UNREACHABLE: readonly string[] = [
@@ -273,9 +272,10 @@ async function builderForTarget(
     [EXTENSION_LAYERS_LABEL]: buildpackLayersLabel(
       mergedLayers(buildLabels[EXTENSION_LAYERS_LABEL], extensions.modules),
     ),
-    [ORDER_LABEL]: orderLabel(config.order),
-    [ORDER_EXTENSIONS_LABEL]: config.orderExtensions.length > 0 ? orderLabel(config.orderExtensions) : "null",
-    ...(hasSystem ? { [SYSTEM_LABEL]: systemLabel(config.system.pre, config.system.post) } : {}),
+    [BUILDPACK_ORDER_LABEL]: orderLabel(config.order),
+    [BUILDPACK_ORDER_EXTENSIONS_LABEL]:
+      config.orderExtensions.length > 0 ? orderLabel(config.orderExtensions) : "null",
+    ...(hasSystem ? { [BUILDPACK_SYSTEM_LABEL]: systemLabel(config.system.pre, config.system.post) } : {}),
     [BUILDER_METADATA_LABEL]: builderMetadataLabel({
       description: config.description,
       buildpacks: buildpacks.modules.map(info),

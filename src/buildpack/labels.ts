@@ -6,6 +6,14 @@ export const BUILDPACKAGE_METADATA_LABEL = "io.buildpacks.buildpackage.metadata"
 /** The label mapping every buildpack in the image to its layer. */
 export const BUILDPACK_LAYERS_LABEL = "io.buildpacks.buildpack.layers";
 /** The label mapping the image extension in an extension package to its layer. */
+/** The label a builder image describes itself with (buildpacks, lifecycle, run images). */
+export const BUILDER_METADATA_LABEL = "io.buildpacks.builder.metadata";
+/** The label holding a builder's detection order, as builder.toml gave it. */
+export const BUILDPACK_ORDER_LABEL = "io.buildpacks.buildpack.order";
+/** The label holding a builder's extension order. */
+export const BUILDPACK_ORDER_EXTENSIONS_LABEL = "io.buildpacks.buildpack.order-extensions";
+/** The label holding a builder's system buildpacks. */
+export const BUILDPACK_SYSTEM_LABEL = "io.buildpacks.buildpack.system";
 export const EXTENSION_LAYERS_LABEL = "io.buildpacks.extension.layers";
 
 /** The layers label of a package of this kind of module. */

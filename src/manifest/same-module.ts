@@ -1,10 +1,9 @@
-import { BUILDPACKAGE_METADATA_LABEL } from "../buildpack/labels.js";
+import {
+  BUILDER_METADATA_LABEL,
+  BUILDPACK_ORDER_LABEL,
+  BUILDPACKAGE_METADATA_LABEL,
+} from "../buildpack/labels.js";
 import { PolypackError } from "../errors/index.js";
-
-/** The label a builder image describes itself with (buildpacks, lifecycle, stack). */
-export const BUILDER_METADATA_LABEL = "io.buildpacks.builder.metadata";
-/** The label holding a builder's detection order. */
-export const BUILDPACK_ORDER_LABEL = "io.buildpacks.buildpack.order";
 
 /** One image of an index, named for messages, with its config's labels. */
 export interface LabelledChild {

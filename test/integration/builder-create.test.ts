@@ -386,6 +386,76 @@ describe("builder create", () => {
     }
   });
 
+  it("builds one target per job by digest, joined by manifest create, which refuses a different builder", async () => {
+    const config = await writeConfig("builder-split.toml", builderToml());
+    const digests: string[] = [];
+    for (const target of ["linux/amd64", "linux/arm64"]) {
+      const outcome = await polypack([
+        "builder",
+        "create",
+        `${registry.host}/builders/split`,
+        "--config",
+        config,
+        "--target",
+        target,
+        "--publish",
+        "--by-digest",
+        "--lifecycle-mirror",
+        mirror,
+        "--json",
+      ]);
+      assert.equal(outcome.code, 0, outcome.stderr);
+      const report = JSON.parse(outcome.stdout) as { digest: string; tags: string[] };
+      assert.deepEqual(report.tags, []);
+      digests.push(report.digest);
+    }
+    assert.equal(await tagExists("builders/split", "latest"), false, "by digest: no tag");
+    const joined = await polypack([
+      "manifest",
+      "create",
+      `${registry.host}/builders/split:1`,
+      ...digests.map((d) => `${registry.host}/builders/split@${d}`),
+      "--publish",
+    ]);
+    assert.equal(joined.code, 0, joined.stderr);
+    const index = (await rawManifest(`${registry.host}/builders/split:1`)) as {
+      manifests: { platform: { architecture: string } }[];
+    };
+    assert.deepEqual(index.manifests.map((m) => m.platform.architecture).sort(), ["amd64", "arm64"]);
+
+    // An arm64 builder with another order cannot join the amd64 one.
+    const other = await writeConfig(
+      "builder-split-other.toml",
+      builderToml({ order: '[[order]]\n[[order.group]]\nid = "test/local"' }),
+    );
+    const otherBuild = await polypack([
+      "builder",
+      "create",
+      `${registry.host}/builders/split`,
+      "--config",
+      other,
+      "--target",
+      "linux/arm64",
+      "--publish",
+      "--by-digest",
+      "--lifecycle-mirror",
+      mirror,
+      "--json",
+    ]);
+    assert.equal(otherBuild.code, 0, otherBuild.stderr);
+    const mixed = await polypack([
+      "manifest",
+      "create",
+      `${registry.host}/builders/split:mixed`,
+      `${registry.host}/builders/split@${digests[0]!}`,
+      `${registry.host}/builders/split@${(JSON.parse(otherBuild.stdout) as { digest: string }).digest}`,
+      "--publish",
+    ]);
+    assert.equal(mixed.code, 1, mixed.stderr);
+    assert.match(mixed.stderr, /MANIFEST_CHILDREN_DIFFER/);
+    assert.equal(await tagExists("builders/split", "mixed"), false);
+  });
+
   it("dry run prints the digest the real run writes, and writes nothing", async () => {
     // The lifecycle from an archive whose uri names each target's architecture.
     const config = await writeConfig(
