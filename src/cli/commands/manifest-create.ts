@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { addExamples } from "../help.js";
 import { parseEndpoint } from "../../endpoints/endpoint.js";
 import type { ContentSource } from "../../oci/content.js";
 import { Platform } from "../../oci/platform.js";
@@ -26,6 +27,16 @@ export function registerManifestCreate(manifest: Command, context: () => CliCont
       "<sources...>",
       "images to join, e.g. registry/repo@sha256:...; an index contributes its children",
     );
+  addExamples(command, [
+    {
+      does: "join two images pushed by digest into one index tagged 1.0.0",
+      run: "polypack manifest create registry.example.com/me/bp:1.0.0 registry.example.com/me/bp@sha256:1a… registry.example.com/me/bp@sha256:2b…",
+    },
+    {
+      does: "join them into a multi-arch .cnb file",
+      run: "polypack manifest create bp.cnb oci:./amd64 oci:./arm64",
+    },
+  ]);
   addCredsOptions(command).action(
     async (targetText: string, sourceTexts: string[], options: { srcCreds?: string; destCreds?: string }) => {
       const srcCreds = parseCreds(command, "--src-creds", options.srcCreds);

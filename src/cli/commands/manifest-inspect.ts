@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { addExamples } from "../help.js";
 import { inspect, type InspectResult } from "../../manifest/inspect.js";
 import { parseEndpoint } from "../../endpoints/endpoint.js";
 import { formatBytes, renderTable, shortDigest } from "../table.js";
@@ -7,25 +8,36 @@ import type { CliContext } from "../context.js";
 
 /** `polypack manifest inspect LOCATION`: prints an index or image with its platforms. */
 export function registerManifestInspect(manifest: Command, context: () => CliContext): void {
-  manifest
+  const command = manifest
     .command("inspect")
     .description("print an image index or image manifest with its platforms (registry, OCI layout or .cnb)")
     .argument("<location>", "registry reference, OCI layout directory (oci:DIR[:REF]) or .cnb file")
-    .option("--raw", "print the manifest bytes exactly as stored")
-    .action(async (location: string, options: { raw?: boolean }) => {
-      const ctx = context();
-      const source = await openSource(parseEndpoint(location), ctx);
-      try {
-        if (options.raw) {
-          // The stored bytes exactly (no newline added), so their sha256 is the manifest's digest.
-          process.stdout.write(await source.fetchManifest(await source.resolve()));
-          return;
-        }
-        ctx.output.result(await inspect(source), renderInspect);
-      } finally {
-        await source.close?.();
+    .option("--raw", "print the manifest bytes exactly as stored");
+  addExamples(command, [
+    {
+      does: "list the platforms of a multi-arch buildpack",
+      run: "polypack manifest inspect docker.io/paketobuildpacks/go",
+    },
+    { does: "show a .cnb file's index as JSON", run: "polypack --json manifest inspect ./my-buildpack.cnb" },
+    {
+      does: "print the stored bytes of a layout's manifest",
+      run: "polypack manifest inspect --raw oci:./out:latest",
+    },
+  ]);
+  command.action(async (location: string, options: { raw?: boolean }) => {
+    const ctx = context();
+    const source = await openSource(parseEndpoint(location), ctx);
+    try {
+      if (options.raw) {
+        // The stored bytes exactly (no newline added), so their sha256 is the manifest's digest.
+        process.stdout.write(await source.fetchManifest(await source.resolve()));
+        return;
       }
-    });
+      ctx.output.result(await inspect(source), renderInspect);
+    } finally {
+      await source.close?.();
+    }
+  });
 }
 
 /** The text form of an inspect result. */
