@@ -157,7 +157,7 @@ export function registerBuildpackPackage(
               () => undefined, // names are a courtesy; the write itself reports any real problem
             );
             ctx.output.detail(
-              `built ${event.image.key}: ${event.image.layers} layers, ${event.image.dependencies} dependencies`,
+              `built ${event.image.key}: ${plural(event.image.layers, "layer")}, ${plural(event.image.dependencies, "dependency", "dependencies")}`,
             );
           }
         },
@@ -286,6 +286,10 @@ async function openDestination(
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
 }
 
 function collectList(value: string, previous: string[]): string[] {
