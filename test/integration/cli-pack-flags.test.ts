@@ -161,6 +161,32 @@ describe("buildpack new, then buildpack package with pack's flags", () => {
     assert.doesNotMatch(outcome.stderr, /pre-package/);
   });
 
+  test("a Docker Hub reference that cannot be reached is REGISTRY_UNAVAILABLE, not INTERNAL", async () => {
+    // Docker Hub's names fail to resolve in this process only: the test sends nothing off the machine.
+    const preload = join(work, "no-docker-hub.mjs");
+    await writeFile(
+      preload,
+      `import dns from "node:dns";
+const real = dns.lookup.bind(dns);
+dns.lookup = (host, options, callback) => {
+  const done = typeof options === "function" ? options : callback;
+  if (/(^|\\.)docker\\.io$/i.test(host)) {
+    const error = Object.assign(new Error("getaddrinfo ENOTFOUND " + host), { code: "ENOTFOUND", syscall: "getaddrinfo", hostname: host });
+    process.nextTick(() => done(error));
+    return;
+  }
+  return real(host, options, callback);
+};
+`,
+    );
+    const outcome = await polypack(
+      ["buildpack", "package", "docker.io/me/hello:1", "--path", "hello", "--publish", "--no-pre-package"],
+      { cwd: work, env: { NODE_OPTIONS: `--import ${preload}` }, timeoutMs: 60_000 },
+    );
+    fails(outcome, "REGISTRY_UNAVAILABLE", 1);
+    assert.match(outcome.stderr, /index\.docker\.io/);
+  });
+
   test("--pull-policy never refuses an image dependency of a composite instead of reading its registry", async () => {
     const dir = join(work, "composite");
     await mkdir(dir);
