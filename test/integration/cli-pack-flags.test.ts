@@ -126,6 +126,37 @@ describe("buildpack new, then buildpack package with pack's flags", () => {
     }
   });
 
+  test("a {{.version}} template (Paketo's buildpack.toml) packages with --version, and without it the hint names --version", async () => {
+    const dir = join(work, "templated");
+    ok(await polypack(["buildpack", "new", "my-org/templated", "--path", dir, "--targets", "linux/amd64"]));
+    const toml = join(dir, "buildpack.toml");
+    await writeFile(
+      toml,
+      (await readFile(toml, "utf8")).replace('version = "1.0.0"', 'version = "{{.version}}"'),
+    );
+    const without = await polypack(["buildpack", "package", "t.cnb", "--path", dir, "--format", "file"], {
+      cwd: work,
+    });
+    fails(without, "BUILDPACK_VERSION_MISSING", 1);
+    assert.match(without.stderr, /^hint: .*--version 1\.2\.3/m);
+    ok(
+      await polypack(
+        ["buildpack", "package", "t.cnb", "--path", dir, "--format", "file", "--version", "0.4.0"],
+        { cwd: work },
+      ),
+    );
+    const { children } = await unpack(join(work, "t.cnb"));
+    const packaged = join(
+      children[0]!.dir,
+      "cnb",
+      "buildpacks",
+      "my-org_templated",
+      "0.4.0",
+      "buildpack.toml",
+    );
+    assert.match(await readFile(packaged, "utf8"), /^\s*version = "0\.4\.0"$/m);
+  });
+
   test("--per-target-files writes pack's <name>-<os>-<arch>.cnb set, one platform each", async () => {
     const out = join(work, "split");
     ok(
