@@ -104,6 +104,10 @@ test("dependency resolve reads ./buildpack.toml by default; an unknown --id list
   const env = { CNB_TARGET_OS: "linux", CNB_TARGET_ARCH: "amd64" };
   const found = ok(await polypack(["--json", "dependency", "resolve", "--id", "yarn"], { cwd: dir, env }));
   assert.equal((JSON.parse(found.stdout) as { id: string; version: string }).version, "1.2.3");
+  const byFolder = ok(
+    await polypack(["--json", "dependency", "resolve", "--buildpack", dir, "--id", "node"], { env }),
+  );
+  assert.equal((JSON.parse(byFolder.stdout) as { id: string }).id, "node");
   const unknown = await polypack(["dependency", "resolve", "--id", "nodejs"], { cwd: dir, env });
   assert.equal(unknown.code, 1, unknown.stderr);
   assert.match(

@@ -1,4 +1,5 @@
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
 import type { Command } from "commander";
 import { onUserPath } from "../../util/path-error.js";
 import { Platform } from "../../oci/platform.js";
@@ -36,7 +37,7 @@ export function registerDependencyResolve(dependency: Command, context: () => Cl
     .description(
       "pick the dependency a buildpack would install for the current target, as packit's resolver does (see README for the differences)",
     )
-    .option("--buildpack <buildpack.toml>", "the buildpack.toml to read", "buildpack.toml")
+    .option("--buildpack <buildpack.toml>", "the buildpack.toml (or its folder) to read", "buildpack.toml")
     .requiredOption("--id <id>", "the dependency id")
     .option("--version <constraint>", "a version constraint (default: [metadata.default-versions], else any)")
     .option("--stack <id>", "the stack id to match (buildpacks that still use stacks)");
@@ -54,6 +55,10 @@ export function registerDependencyResolve(dependency: Command, context: () => Cl
     const { checkDescriptor, resolveDependency, selectTarget, targetKey } =
       await import("../../buildpack/index.js");
     const ctx = context();
+    // A folder stands for its buildpack.toml, as `--path` does for `buildpack package`.
+    if ((await stat(flags.buildpack).catch(() => undefined))?.isDirectory()) {
+      flags.buildpack = join(flags.buildpack, "buildpack.toml");
+    }
     const text = await onUserPath({ path: flags.buildpack, operation: "read", code: "PATH_NOT_FOUND" }, () =>
       readFile(flags.buildpack, "utf8"),
     );
