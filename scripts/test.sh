@@ -24,5 +24,17 @@ export POLYPACK_CACHE_DIR
 # ... and their own local index store (manifest create keeps indexes there).
 POLYPACK_HOME=$(mktemp -d)
 export POLYPACK_HOME
-trap 'rm -rf "$POLYPACK_CACHE_DIR" "$POLYPACK_HOME"' EXIT
-node --test --test-concurrency=2 --test-timeout=600000 "${files[@]}"
+# A short report: `spec` (one line per test) on a terminal, `dot` (failures in full at the end)
+# elsewhere; TAP goes to a file only to close with its pass/fail counts. POLYPACK_TEST_REPORTER
+# chooses another reporter for stdout (tap, for a machine that reads it).
+tap=$(mktemp)
+trap 'rm -rf "$POLYPACK_CACHE_DIR" "$POLYPACK_HOME" "$tap"' EXIT
+if [ -t 1 ]; then reporter=spec; else reporter=dot; fi
+reporter=${POLYPACK_TEST_REPORTER:-$reporter}
+status=0
+node --test --test-concurrency=2 --test-timeout=600000 \
+  --test-reporter="$reporter" --test-reporter-destination=stdout \
+  --test-reporter=tap --test-reporter-destination="$tap" \
+  "${files[@]}" || status=$?
+grep -E '^# (tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) ' "$tap" || true
+exit "$status"

@@ -62,7 +62,7 @@ export function validateDescriptor(fields: TomlFields, descriptor: BuildpackDesc
 
 // The id and version become folder names, so beyond being present they must pass checkModuleReference.
 function validateInfo(fields: TomlFields, kind: ModuleKind, info: BuildpackInfo): void {
-  const versionHint = `add [${kind}] version = "1.2.3", or give the version when packaging`;
+  const versionHint = `add [${kind}] version = "1.2.3", or give it when packaging with --version 1.2.3`;
   const template = info.version.includes("{{");
   const problems = checkModuleReference(
     kind,

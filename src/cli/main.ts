@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { registerBuilderCreate } from "./commands/builder-create.js";
+import { registerBuildpackNew } from "./commands/buildpack-new.js";
 import { registerBuildpackPackage } from "./commands/buildpack-package.js";
 import { registerCopy } from "./commands/copy.js";
 import { registerDependencyResolve } from "./commands/dependency-resolve.js";
@@ -14,7 +15,10 @@ import { createContext, type CliContext } from "./context.js";
 import { secondsFlag } from "./flag-parsers.js";
 import { exitOnInterrupt } from "./interrupt.js";
 import { USAGE_EXIT_STATUS } from "../errors/index.js";
-import { Output } from "./output.js";
+import { Output, type OutputStyle } from "./output.js";
+import { addExamples, addHelpCommand, applyHelpConventions } from "./help.js";
+import { GROUP_EXAMPLES } from "./group-examples.js";
+import { PolypackError } from "../errors/index.js";
 import { polypackVersion } from "../version.js";
 
 interface GlobalOptions {
@@ -24,6 +28,11 @@ interface GlobalOptions {
   username?: string;
   password?: string;
   registryTimeout?: number;
+  verbose?: boolean;
+  quiet?: boolean;
+  color: boolean;
+  forceColor?: boolean;
+  timestamps?: boolean;
 }
 
 /** Builds the command tree. Exported for tests. */
@@ -45,12 +54,27 @@ export function buildProgram(contexts: CliContext[] = []): Command {
       "give up on a registry connection silent this long, then retry (default 60)",
       secondsFlag("--registry-timeout", 24 * 60 * 60),
     )
-    .showHelpAfterError()
+    .option("-v, --verbose", "say more about each step")
+    .option("-q, --quiet", "print only results, warnings and errors (no progress)")
+    .option("--no-color", "never colour the output (as does NO_COLOR)")
+    .option("--force-color", "colour the output even when it is not a terminal")
+    .option("--timestamps", "start every line on stderr with the time")
     .exitOverride();
+  addExamples(program, [
+    {
+      does: "package the buildpack in ./my-buildpack for its targets as one multi-arch .cnb",
+      run: "polypack buildpack package my-buildpack.cnb --path ./my-buildpack --format file",
+    },
+    {
+      does: "package it and push the multi-arch index to a registry",
+      run: "polypack buildpack package registry.example.com/me/my-buildpack:1.0.0 --path ./my-buildpack --publish",
+    },
+    { does: "show the help of a command", run: "polypack help buildpack package" },
+  ]);
 
   const context = (): CliContext => {
     const options = program.opts<GlobalOptions>();
-    const ctx = createContext(new Output(options.json ?? false), {
+    const ctx = createContext(new Output(options.json ?? false, undefined, undefined, outputStyle(options)), {
       insecure: options.insecureRegistry,
       ...(options.caFile ? { caFile: options.caFile } : {}),
       ...(options.username ? { username: options.username } : {}),
@@ -72,13 +96,41 @@ export function buildProgram(contexts: CliContext[] = []): Command {
   registerCopy(program, context);
   const buildpack = program.command("buildpack").description("package buildpacks");
   registerBuildpackPackage(buildpack, context);
+  registerBuildpackNew(buildpack, context);
   const extension = program.command("extension").description("package image extensions");
   registerBuildpackPackage(extension, context, "extension");
+  registerBuildpackNew(extension, context, "extension");
   const builder = program.command("builder").description("create multi-arch builders");
   registerBuilderCreate(builder, context);
   const dependency = program.command("dependency").description("work with a buildpack's dependencies");
   registerDependencyResolve(dependency, context);
+  addHelpCommand(program);
+  for (const [group, examples] of Object.entries(GROUP_EXAMPLES)) {
+    const command = program.commands.find((c) => c.name() === group);
+    if (command) addExamples(command, examples);
+  }
+  applyHelpConventions(program);
   return program;
+}
+
+/** The global look flags as an OutputStyle; --no-color with --force-color is FLAGS_CONFLICT. */
+export function outputStyle(options: Partial<GlobalOptions>): OutputStyle {
+  if (options.forceColor && options.color === false) {
+    throw new PolypackError("FLAGS_CONFLICT", "--no-color and --force-color contradict each other", {
+      hint: "give one of them",
+    });
+  }
+  if (options.quiet && options.verbose) {
+    throw new PolypackError("FLAGS_CONFLICT", "-q/--quiet and -v/--verbose contradict each other", {
+      hint: "give one of them",
+    });
+  }
+  return {
+    ...(options.quiet ? { quiet: true } : {}),
+    ...(options.verbose ? { verbose: true } : {}),
+    ...(options.forceColor ? { color: true } : options.color === false ? { color: false } : {}),
+    ...(options.timestamps ? { timestamps: true } : {}),
+  };
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -101,10 +153,17 @@ export async function main(
   }
   const contexts: CliContext[] = [];
   const program = buildProgram(contexts);
-  const json = (): boolean => program.opts<GlobalOptions>().json ?? false;
-  const stopSignals = options.exitOnSignal
-    ? exitOnInterrupt((error) => new Output(json()).error(error))
-    : undefined;
+  const output = (): Output => {
+    const options = program.opts<GlobalOptions>();
+    let style: OutputStyle = {};
+    try {
+      style = outputStyle(options);
+    } catch {
+      // The conflict itself is reported through this plain style.
+    }
+    return new Output(options.json ?? false, undefined, undefined, style);
+  };
+  const stopSignals = options.exitOnSignal ? exitOnInterrupt((error) => output().error(error)) : undefined;
   try {
     await program.parseAsync(argv, { from: "user" });
     return 0;
@@ -112,7 +171,7 @@ export async function main(
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? 0 : USAGE_EXIT_STATUS;
     }
-    return new Output(json()).error(error);
+    return output().error(error);
   } finally {
     stopSignals?.();
     await Promise.all(contexts.map((ctx) => ctx.close()));

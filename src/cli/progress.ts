@@ -13,6 +13,24 @@ const REDRAW_MS = 100;
 /** Transfers smaller than this are counted but get no bar of their own. */
 const BAR_MIN_BYTES = 1024 * 1024;
 
+/** What a reporter knows about the write it reports on. */
+export interface ProgressOptions {
+  /** The destination is a local layout or file: blobs are "written" there, not "uploaded". */
+  local?: boolean;
+  /** What a blob or manifest is, by digest (such as "linux/arm64 layer"), to name it beside its digest. */
+  names?: ReadonlyMap<string, string>;
+  /** What to call a manifest `names` does not know (a package's index, written last). */
+  otherManifest?: string;
+}
+
+/** The words a blob's fate is reported with, for a registry and for a local destination. */
+const RESULT_WORDS = {
+  uploaded: { remote: "uploaded", local: "written" },
+  mounted: { remote: "mounted", local: "mounted" },
+  exists: { remote: "already there", local: "already there" },
+  moved: { remote: "moved in", local: "moved in" },
+} as const;
+
 /**
  * Turns copy and download events into progress output. On a terminal it redraws one bar per
  * large transfer in flight and an overall bar; otherwise it prints one plain line per finished
@@ -24,8 +42,12 @@ export class ProgressReporter {
   private done = 0;
   private drawnLines = 0;
   private lastDraw = 0;
+  private readonly tags: string[] = [];
 
-  constructor(private readonly sink: ProgressSink) {}
+  constructor(
+    private readonly sink: ProgressSink,
+    private readonly options: ProgressOptions = {},
+  ) {}
 
   /** Handles one event of a copy. */
   readonly onEvent = (event: CopyEvent): void => {
@@ -33,11 +55,11 @@ export class ProgressReporter {
       case "plan":
         this.total += event.bytes;
         this.line(
-          `copying ${event.manifests} manifests and ${event.blobs} blobs (${formatBytes(event.bytes)})`,
+          `${this.options.local ? "writing" : "copying"} ${count(event.manifests, "manifest")} and ${count(event.blobs, "blob")} (${formatBytes(event.bytes)})`,
         );
         break;
       case "blob-start":
-        this.start(event.descriptor.digest, shortDigest(event.descriptor.digest), event.descriptor.size);
+        this.start(event.descriptor.digest, this.name(event.descriptor.digest), event.descriptor.size);
         break;
       case "blob-progress":
         this.advance(event.descriptor.digest, event.bytesDone);
@@ -46,14 +68,14 @@ export class ProgressReporter {
         this.finishOne(
           event.descriptor.digest,
           event.descriptor.size,
-          `blob ${shortDigest(event.descriptor.digest)} ${formatBytes(event.descriptor.size)} ${event.result}`,
+          `blob ${this.name(event.descriptor.digest)} ${formatBytes(event.descriptor.size)} ${RESULT_WORDS[event.result][this.options.local ? "local" : "remote"]}`,
         );
         break;
       case "manifest-done":
-        this.line(`manifest ${shortDigest(event.descriptor.digest)} written`);
+        this.line(`${this.manifestName(event.descriptor.digest)} written`);
         break;
       case "tagged":
-        this.line(`tagged ${event.tags.join(", ")}`);
+        this.tagged(event.tags);
         break;
     }
   };
@@ -83,9 +105,29 @@ export class ProgressReporter {
     }
   };
 
-  /** Removes the bars from the terminal. */
+  /**
+   * Notes tags written outside a copy (a package's per-architecture tags), so that the one "tagged"
+   * line lists them with the others.
+   */
+  tagged(tags: readonly string[]): void {
+    this.tags.push(...tags.filter((tag) => !this.tags.includes(tag)));
+  }
+
+  /** Removes the bars from the terminal, and prints every tag written on one line. */
   finish(): void {
     if (this.sink.isTTY) this.clear();
+    if (this.tags.length > 0) this.line(`tagged ${this.tags.join(", ")}`);
+    this.tags.length = 0;
+  }
+
+  private manifestName(digest: string): string {
+    if (this.options.names?.has(digest)) return this.name(digest);
+    return `${this.options.otherManifest ?? "manifest"} ${shortDigest(digest)}`;
+  }
+
+  private name(digest: string): string {
+    const what = this.options.names?.get(digest);
+    return what === undefined ? shortDigest(digest) : `${what} ${shortDigest(digest)}`;
   }
 
   private start(key: string, label: string, size: number): void {
@@ -128,6 +170,10 @@ export class ProgressReporter {
     if (this.drawnLines > 0) this.sink.write(`\x1b[${this.drawnLines}A\x1b[J`);
     this.drawnLines = 0;
   }
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
 
 function bar(label: string, done: number, size: number): string {

@@ -84,6 +84,17 @@ export const CATALOGUE = {
     exit: USAGE_EXIT_STATUS,
     hint: "write docker://REF, oci:DIR[:REF], oci-archive:FILE[:REF] or a plain reference or path",
   },
+  PUBLISH_REQUIRED: {
+    meaning:
+      "--format image without --publish asks for a Docker daemon, which polypack does not use (pack writes there)",
+    exit: USAGE_EXIT_STATUS,
+    hint: "add --publish to push to a registry, or write --format layout --output DIR or --format file",
+  },
+  IMAGE_PULL_REFUSED: {
+    meaning: "--pull-policy never forbids reading an image dependency from its registry",
+    exit: 1,
+    hint: "use --pull-policy always, or point the dependency at a local .cnb file or OCI layout",
+  },
   LABEL_INVALID: {
     meaning: "a --label is not NAME=VALUE, is given twice, or names a label polypack writes itself",
     exit: USAGE_EXIT_STATUS,

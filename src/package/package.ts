@@ -65,6 +65,11 @@ export interface PackageOptions {
   created?: Date;
   /** More labels for every image (the labels polypack writes itself always win). */
   labels?: Readonly<Record<string, string>>;
+  /**
+   * The version to package (jam's and libpak's `--version`): it replaces `[buildpack] version` (or
+   * `[extension] version`) in the labels and in the packaged buildpack.toml.
+   */
+  version?: string;
   /** Other buildpacks' layers per target (composite packages; see `includeCompositeLayers`). */
   include?: (source: BuildpackSource, plan: PackagePlan) => Promise<BuildOptions["include"]>;
   onEvent?: (event: PackageEvent) => void;
@@ -79,6 +84,8 @@ export interface PackageResult {
   images: BuiltImage[];
   /** Tags or ref names written, last. */
   tags: string[];
+  /** The files written when a `.cnb` package was split per target (`perTarget`). */
+  files?: string[];
 }
 
 /**
@@ -92,6 +99,7 @@ export async function packageBuildpack(options: PackageOptions): Promise<Package
   const source = await readBuildpackSource({
     ...(options.path !== undefined ? { path: options.path } : {}),
     ...(options.config !== undefined ? { config: options.config } : {}),
+    ...(options.version !== undefined ? { version: options.version } : {}),
   });
   const { descriptor } = source;
   if (options.kind !== undefined && descriptor.kind !== options.kind) {
@@ -187,7 +195,14 @@ async function runPackage(
       image.layerWrite.written = delivery.written.has(image.layer.descriptor.digest);
     }
     const root = await built.root.descriptor();
-    return { plan, dryRun: false, root, images: built.images, tags: delivery.tags };
+    return {
+      plan,
+      dryRun: false,
+      root,
+      images: built.images,
+      tags: delivery.tags,
+      ...(delivery.files ? { files: delivery.files } : {}),
+    };
   } finally {
     await spool.remove();
   }

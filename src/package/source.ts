@@ -11,6 +11,7 @@ import {
 } from "../buildpack/index.js";
 import { PolypackError } from "../errors/index.js";
 import { onUserPath } from "../util/path-error.js";
+import { stampVersion } from "./version-stamp.js";
 
 /** A buildpack's source directory, its parsed descriptor and the package.toml that named it. */
 export interface BuildpackSource {
@@ -31,6 +32,8 @@ export interface BuildpackSource {
 export async function readBuildpackSource(options: {
   path?: string;
   config?: string;
+  /** The version to package instead of the file's (see `stampVersion`). */
+  version?: string;
 }): Promise<BuildpackSource> {
   let packageConfig: PackageConfig | undefined;
   let configPath: string | undefined;
@@ -59,8 +62,10 @@ export async function readBuildpackSource(options: {
     },
     () => readFile(file, "utf8"),
   );
+  // The packaged file carries the given version too, so the lifecycle reads what the labels say.
+  const source = options.version === undefined ? text : stampVersion(text, kind, options.version, file);
   const descriptor =
-    kind === "extension" ? parseExtensionToml(text, { file }) : parseBuildpackToml(text, { file });
+    kind === "extension" ? parseExtensionToml(source, { file }) : parseBuildpackToml(source, { file });
   return {
     dir,
     descriptor,

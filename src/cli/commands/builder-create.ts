@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { addExamples } from "../help.js";
 import { join } from "node:path";
 import { defaultCacheHome } from "../../dependencies/cache-dir.js";
 import type { Endpoint } from "../../endpoints/endpoint.js";
@@ -49,7 +50,7 @@ export interface BuilderReport {
  * made from that platform's build image, lifecycle and buildpacks, as one index.
  */
 export function registerBuilderCreate(parent: Command, context: () => CliContext): void {
-  parent
+  const command = parent
     .command("create")
     .description("create a multi-arch builder from builder.toml: one image per target, joined in one index")
     .argument("<name>", "image reference to push to (--publish), or the .cnb file / layout to write")
@@ -181,6 +182,20 @@ export function registerBuilderCreate(parent: Command, context: () => CliContext
         await spool.remove();
       }
     });
+  addExamples(command, [
+    {
+      does: "create a builder for every target and push it",
+      run: "polypack builder create registry.example.com/me/builder:1 --config builder.toml --publish",
+    },
+    {
+      does: "the same into an OCI layout",
+      run: "polypack builder create builder --config builder.toml --format layout --output ./builder-oci",
+    },
+    {
+      does: "one target per CI job, by digest (join with manifest create)",
+      run: "polypack builder create registry.example.com/me/builder --config builder.toml --target linux/arm64 --publish --by-digest",
+    },
+  ]);
 }
 
 function renderReport(report: BuilderReport): string {

@@ -1,6 +1,5 @@
 import type { Command } from "commander";
 import { chooseOutput, type OutputChoice } from "../output-choice.js";
-import { parseLabels } from "../labels-flag.js";
 import type { PackageDestination } from "../../package/deliver.js";
 import type { PackageEvent, PackageResult } from "../../package/package.js";
 import type { LayerWriteSummary } from "../../package/build.js";
@@ -8,7 +7,13 @@ import type { CoverageReport } from "../../buildpack/dependencies-coverage.js";
 import { Platform } from "../../oci/platform.js";
 import { openSource } from "../../endpoints/open.js";
 import type { CliContext } from "../context.js";
+import type { ProgressReporter } from "../progress.js";
 import { choiceFlag } from "../flag-parsers.js";
+import { addExamples } from "../help.js";
+import { BlobNames } from "../blob-names.js";
+import { parseLabels, splitList } from "../labels-flag.js";
+import { packageExamples } from "./buildpack-package-examples.js";
+import { folderOfPath, pullingSource, PULL_POLICIES, type PullPolicy } from "./buildpack-package-inputs.js";
 import { renderTable, shortDigest } from "../table.js";
 import { renderPlan } from "./buildpack-package-render.js";
 
@@ -29,6 +34,10 @@ interface PackageFlags {
   prePackage: boolean;
   cacheDir?: string;
   layerCache: boolean;
+  version?: string;
+  perTargetFiles?: boolean;
+  appendImageNameSuffix?: boolean;
+  pullPolicy: PullPolicy;
 }
 
 /**
@@ -41,11 +50,11 @@ export function registerBuildpackPackage(
   kind: "buildpack" | "extension" = "buildpack",
 ): void {
   const what = kind === "extension" ? "an image extension" : "a buildpack";
-  parent
+  const command = parent
     .command("package")
     .description(`package ${what} for each of its targets as one multi-arch image, OCI layout or .cnb`)
     .argument("<name>", "image reference to push to, or the .cnb file to write (--format file)")
-    .option("-p, --path <dir>", `the ${kind}'s folder (default: the working directory)`)
+    .option("-p, --path <dir>", `the ${kind}'s folder, or its ${kind}.toml (default: the working directory)`)
     .option(
       "-c, --config <package.toml>",
       `a package.toml naming the ${kind} (and, for a buildpack, its dependencies)`,
@@ -58,79 +67,124 @@ export function registerBuildpackPackage(
     )
     .option(
       "-f, --format <format>",
-      "file (.cnb), layout (OCI image layout) or image (registry)",
+      "file (.cnb), layout (OCI image layout) or image (registry, with --publish)",
       choiceFlag("--format", ["file", "layout", "image"], "FORMAT_INVALID"),
     )
+    .option("--per-target-files", "with --format file: one <name>-<os>-<arch>.cnb per target, as pack writes")
     .option("-o, --output <path>", "where the .cnb file or layout directory goes")
     .option("--publish", "push the package to the registry NAME names")
-    .option("--tag <tag>", "another tag (or layout ref name) for the package (repeatable)", collect, [])
+    .option(
+      "--tag <tag>",
+      "another tag, REPOSITORY:TAG of the same registry, or layout ref name (repeatable, or a,b)",
+      collectList,
+      [],
+    )
     .option("--by-digest", "push without any tag and print the digest")
     .option("--arch-tags", "also tag each platform's image <tag>-<os>-<arch>")
-    .option("-l, --label <name=value>", "a label for every image (repeatable)", collect, [])
+    .option("--append-image-name-suffix", "pack's name for --arch-tags")
+    .option("-l, --label <name=value>", "a label for every image (repeatable, or a=1,b=2)", collect, [])
+    .option("--version <version>", `the ${kind} version to package (fills a missing or {{.version}} version)`)
+    .option(
+      "--pull-policy <policy>",
+      "reading image dependencies: always, if-not-present (polypack keeps no image store: as always) or never",
+      choiceFlag("--pull-policy", PULL_POLICIES),
+      "always",
+    )
     .option("--offline", "put each target's dependencies into its layer")
     .option("--strict", "fail when a target lacks a dependency another target has")
     .option("--dry-run", "print the plan without running or writing anything")
     .option("--no-pre-package", "do not run [metadata] pre-package")
     .option("--cache-dir <dir>", "where offline dependencies are cached")
-    .option("--no-layer-cache", "compress every layer from scratch instead of reusing cached pieces")
-    .action(async (name: string, flags: PackageFlags) => {
-      const ctx = context();
-      // Loaded here, not at start-up, so other commands do not pay for the packaging code.
-      const { packageBuildpack } = await import("../../package/package.js");
-      const labels = parseLabels(flags.label);
-      const { includeCompositeLayers } = await import("../../package/composite.js");
-      const choice = flags.dryRun ? undefined : chooseOutput(name, { ...flags, tags: flags.tag });
-      const progress = ctx.output.progress();
-      let result: PackageResult;
-      try {
-        result = await packageBuildpack({
-          ...(kind === "extension" ? { kind } : {}),
-          ...(flags.label.length > 0 ? { labels } : {}),
-          ...(flags.path !== undefined ? { path: flags.path } : {}),
-          ...(flags.config !== undefined ? { config: flags.config } : {}),
-          ...(flags.target.length > 0 ? { targets: flags.target } : {}),
-          offline: flags.offline ?? false,
-          strict: flags.strict ?? false,
-          dryRun: flags.dryRun ?? false,
-          prePackage: flags.prePackage,
-          ...(flags.layerCache ? {} : { layerCache: false as const }),
-          ...(flags.cacheDir !== undefined ? { cacheDir: flags.cacheDir } : {}),
-          downloads: {
-            ...(ctx.registry.caFile ? { caFile: ctx.registry.caFile } : {}),
-            ...(ctx.registry.timeoutMs ? { idleTimeoutMs: ctx.registry.timeoutMs } : {}),
-          },
-          ...(choice ? { destination: await openDestination(choice, ctx, flags.archTags ?? false) } : {}),
-          include: (source, plan) =>
-            includeCompositeLayers(source, plan, {
-              openSource: (endpoint) => openSource(endpoint, ctx),
-              onWarning: (message) => ctx.output.note(`warning: ${message}`),
-            }),
-          onEvent: (event: PackageEvent) => {
-            if (event.type === "copy") progress.onEvent(event.event);
-            else if (event.type === "dependency") progress.onDependency(event.event);
-            else if (event.type === "pre-package")
-              ctx.output.note(`running pre-package ${event.command} for ${event.targets}`);
-            else if (event.type === "warning") ctx.output.note(`warning: ${event.message}`);
-          },
-        });
-      } finally {
-        progress.finish();
-      }
-      for (const warning of result.plan.warnings) ctx.output.note(`warning: ${warning}`);
-      for (const image of result.images) {
-        const repaired = image.layerWrite.cacheRepaired;
-        if (repaired > 0) {
-          ctx.output.note(
-            `warning: ${repaired} layer cache ${repaired === 1 ? "entry" : "entries"} for ${image.key} did not match what they stand for; discarded and rebuilt`,
-          );
-        }
-      }
-      if (result.dryRun) {
-        ctx.output.result(result.plan, renderPlan);
-        return;
-      }
-      ctx.output.result(packageReport(name, choice!, result), renderReport);
+    .option("--no-layer-cache", "compress every layer from scratch instead of reusing cached pieces");
+  addExamples(command, packageExamples(kind));
+  command.action(async (name: string, flags: PackageFlags) => {
+    const ctx = context();
+    const archTags = (flags.archTags ?? false) || (flags.appendImageNameSuffix ?? false);
+    const path = flags.path === undefined ? undefined : await folderOfPath(flags.path, kind);
+    // Loaded here, not at start-up, so other commands do not pay for the packaging code.
+    const { packageBuildpack } = await import("../../package/package.js");
+    const labels = parseLabels(flags.label);
+    const { includeCompositeLayers } = await import("../../package/composite.js");
+    const choice = flags.dryRun ? undefined : chooseOutput(name, { ...flags, tags: flags.tag, archTags });
+    const names = new BlobNames();
+    const progress = ctx.output.progress({
+      local: choice?.kind !== "registry",
+      names,
+      otherManifest: "index",
     });
+    const destination = choice
+      ? await openDestination(choice, ctx, archTags, flags.perTargetFiles)
+      : undefined;
+    if (destination) ctx.output.detail(`packaging into ${describeDestination(choice!)}`);
+    let result: PackageResult;
+    try {
+      result = await packageBuildpack({
+        ...(kind === "extension" ? { kind } : {}),
+        ...(flags.label.length > 0 ? { labels } : {}),
+        ...(path !== undefined ? { path } : {}),
+        ...(flags.version !== undefined ? { version: flags.version } : {}),
+        ...(flags.config !== undefined ? { config: flags.config } : {}),
+        ...(flags.target.length > 0 ? { targets: flags.target } : {}),
+        offline: flags.offline ?? false,
+        strict: flags.strict ?? false,
+        dryRun: flags.dryRun ?? false,
+        prePackage: flags.prePackage,
+        ...(flags.layerCache ? {} : { layerCache: false as const }),
+        ...(flags.cacheDir !== undefined ? { cacheDir: flags.cacheDir } : {}),
+        downloads: {
+          ...(ctx.registry.caFile ? { caFile: ctx.registry.caFile } : {}),
+          ...(ctx.registry.timeoutMs ? { idleTimeoutMs: ctx.registry.timeoutMs } : {}),
+        },
+        ...(destination ? { destination } : {}),
+        include: (source, plan) =>
+          includeCompositeLayers(source, plan, {
+            openSource: pullingSource(flags.pullPolicy, (endpoint) => openSource(endpoint, ctx)),
+            onWarning: (message) => ctx.output.warn(message),
+          }),
+        onEvent: (event: PackageEvent) => {
+          if (event.type === "copy") progress.onEvent(event.event);
+          else if (event.type === "dependency") progress.onDependency(event.event);
+          else if (event.type === "pre-package")
+            ctx.output.note(`running pre-package ${event.command} for ${event.targets}`);
+          else if (event.type === "warning") ctx.output.warn(event.message);
+          else if (event.type === "image") {
+            // Progress names each blob by the target it belongs to.
+            const { key, manifest, layer, image } = event.image;
+            names.add(manifest.digest, key, "manifest");
+            names.add(layer.descriptor.digest, key, "layer");
+            void image.manifest().then(
+              (m) => names.addImage(key, manifest, m.config, m.layers, layer.descriptor.digest),
+              () => undefined, // names are a courtesy; the write itself reports any real problem
+            );
+            ctx.output.detail(
+              `built ${event.image.key}: ${plural(event.image.layers, "layer")}, ${plural(event.image.dependencies, "dependency", "dependencies")}`,
+            );
+          }
+        },
+      });
+      if (!result.dryRun) {
+        await tagElsewhere(choice!, result, ctx, progress);
+        // Per-architecture tags are written outside the copy; the one "tagged" line lists them too.
+        progress.tagged(result.tags);
+      }
+    } finally {
+      progress.finish();
+    }
+    for (const warning of result.plan.warnings) ctx.output.warn(warning);
+    for (const image of result.images) {
+      const repaired = image.layerWrite.cacheRepaired;
+      if (repaired > 0) {
+        ctx.output.warn(
+          `${repaired} layer cache ${repaired === 1 ? "entry" : "entries"} for ${image.key} did not match what they stand for; discarded and rebuilt`,
+        );
+      }
+    }
+    if (result.dryRun) {
+      ctx.output.result(result.plan, renderPlan);
+      return;
+    }
+    ctx.output.result(packageReport(name, choice!, result), renderReport);
+  });
 }
 
 /** The `--json` shape of a finished package run. */
@@ -141,6 +195,8 @@ export interface PackageReport {
   digest: string;
   mediaType: string;
   tags: string[];
+  /** With --per-target-files: the file written for each target. */
+  files?: string[];
   targets: {
     target: string;
     platform: string;
@@ -162,6 +218,7 @@ function packageReport(name: string, choice: OutputChoice, result: PackageResult
     digest: result.root!.digest,
     mediaType: result.root!.mediaType,
     tags: result.tags,
+    ...(result.files ? { files: result.files } : {}),
     targets: result.images.map((image) => ({
       target: image.key,
       platform: Platform.fromJSON(image.platform).toString(),
@@ -199,21 +256,28 @@ function renderReport(report: PackageReport): string {
   const at =
     report.format === "image"
       ? `${report.destination}@${report.digest}`
-      : `${report.destination} (${report.digest})`;
+      : report.files
+        ? report.files.join(", ")
+        : `${report.destination} (${report.digest})`;
   const tags = report.tags.length > 0 ? `, tagged ${report.tags.join(", ")}` : "";
   const coverage = report.coverage.dependencies.flatMap((dependency) =>
     dependency.versions.map((v) => [dependency.id, v.version, v.targets.join(", ")]),
   );
   const coverageTable =
     coverage.length > 0 ? `\n\n${renderTable(["DEPENDENCY", "VERSION", "TARGETS"], coverage)}` : "";
-  return `${table}${coverageTable}\n\n${report.targets.length > 1 ? "index" : "image"} ${at}${tags}`;
+  const what = report.files ? "files" : report.targets.length > 1 ? "index" : "image";
+  return `${table}${coverageTable}\n\n${what} ${at}${tags}`;
 }
 
 async function openDestination(
   choice: OutputChoice,
   ctx: CliContext,
   archTags: boolean,
+  perTargetFiles = false,
 ): Promise<PackageDestination> {
+  if (choice.kind === "file" && perTargetFiles) {
+    return { kind: "file", path: choice.path, refs: choice.refs, perTarget: true };
+  }
   if (choice.kind !== "registry") return { kind: choice.kind, path: choice.path, refs: choice.refs };
   const { RegistryTarget } = await import("../../registry/target.js");
   const target = new RegistryTarget(await ctx.client(choice.reference.registry), choice.reference);
@@ -222,4 +286,54 @@ async function openDestination(
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+function collectList(value: string, previous: string[]): string[] {
+  return [...previous, ...splitList(value)];
+}
+
+function describeDestination(choice: OutputChoice): string {
+  return choice.kind === "registry"
+    ? `${choice.reference.registry}/${choice.reference.repository}`
+    : `${choice.kind} ${choice.path}`;
+}
+
+/**
+ * Tags the package in the other repositories of the same registry that `--tag REPOSITORY:TAG`
+ * named, as pack does: the index is copied there (blobs mounted where the registry allows), tags last.
+ */
+async function tagElsewhere(
+  choice: OutputChoice,
+  result: PackageResult,
+  ctx: CliContext,
+  progress: ProgressReporter,
+): Promise<void> {
+  if (choice.kind !== "registry" || choice.elsewhere.length === 0 || result.root === undefined) return;
+  const { copy } = await import("../../image/copy.js");
+  const { RegistryTarget } = await import("../../registry/target.js");
+  const { Reference } = await import("../../registry/reference.js");
+  const here = Reference.parse(
+    `${choice.reference.registry}/${choice.reference.repository}@${result.root.digest}`,
+  );
+  const source = await openSource({ kind: "registry", reference: here.toString() }, ctx);
+  try {
+    for (const other of choice.elsewhere) {
+      const target = new RegistryTarget(await ctx.client(other.registry), other);
+      await copy(source, target, {
+        tags: [other.tag!],
+        onEvent: (event) => {
+          if (event.type !== "tagged") progress.onEvent(event);
+        },
+      });
+      const full = `${other.registry}/${other.repository}:${other.tag!}`;
+      progress.tagged([full]);
+      result.tags.push(full);
+    }
+  } finally {
+    await source.close?.();
+  }
 }

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { addExamples } from "../help.js";
 import { copy, type CopyReport } from "../../image/copy.js";
 import { formatEndpoint, parseEndpoint } from "../../endpoints/endpoint.js";
 import { integerFlag } from "../flag-parsers.js";
@@ -15,6 +16,17 @@ export function registerCopy(program: Command, context: () => CliContext): void 
     .argument("<source>", "registry reference, oci:DIR[:REF] or a .cnb file")
     .argument("<destination>", "registry reference, oci:DIR[:REF] or a .cnb file")
     .option("--concurrency <n>", "blobs copied at once (1 to 64)", integerFlag("--concurrency", 1, 64), 4);
+  addExamples(command, [
+    {
+      does: "copy a multi-arch buildpack between registries",
+      run: "polypack copy docker.io/paketobuildpacks/go:latest registry.example.com/mirror/go:latest",
+    },
+    { does: "save it as one .cnb file", run: "polypack copy docker.io/paketobuildpacks/go:latest ./go.cnb" },
+    {
+      does: "push an OCI layout's image to a registry",
+      run: "polypack copy oci:./out:latest registry.example.com/me/bp:1.0.0",
+    },
+  ]);
   addCredsOptions(command).action(async (sourceText: string, destinationText: string, options: CopyFlags) => {
     const srcCreds = parseCreds(command, "--src-creds", options.srcCreds);
     const destCreds = parseCreds(command, "--dest-creds", options.destCreds);
@@ -26,7 +38,7 @@ export function registerCopy(program: Command, context: () => CliContext): void 
     });
     try {
       const { target, tags } = await openTarget(destination, ctx, destCreds ? { creds: destCreds } : {});
-      const progress = ctx.output.progress();
+      const progress = ctx.output.progress({ local: destination.kind !== "registry" });
       let report: CopyReport;
       try {
         report = await copy(source, target, {

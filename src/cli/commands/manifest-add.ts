@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { addExamples } from "../help.js";
 import { parseEndpoint } from "../../endpoints/endpoint.js";
 import type { Image } from "../../image/image.js";
 import type { CliContext } from "../context.js";
@@ -22,6 +23,16 @@ export function registerManifestAdd(manifest: Command, context: () => CliContext
       collect,
     )
     .option("--publish", "edit the index published at INDEX in place (tag moved last)");
+  addExamples(command, [
+    {
+      does: "add the arm64 image to a local index",
+      run: "polypack manifest add registry.example.com/me/bp:1.0.0 registry.example.com/me/bp@sha256:2b…",
+    },
+    {
+      does: "add it to the published index in place",
+      run: "polypack manifest add registry.example.com/me/bp:1.0.0 registry.example.com/me/bp-arm64:1.0.0 --publish",
+    },
+  ]);
   addAccessOptions(command).action(
     async (
       indexText: string,

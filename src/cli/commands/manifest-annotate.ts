@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { addExamples } from "../help.js";
 import type { CliContext } from "../context.js";
 import { addAccessOptions, collect, entryDigest, keyValues, type AccessFlags } from "./manifest-common.js";
 import { runEdit } from "./manifest-edit-flow.js";
@@ -38,6 +39,16 @@ export function registerManifestAnnotate(manifest: Command, context: () => CliCo
       collect,
     )
     .option("--publish", "edit the index published at INDEX in place (tag moved last)");
+  addExamples(command, [
+    {
+      does: "set the variant of an entry",
+      run: "polypack manifest annotate registry.example.com/me/bp:1.0.0 registry.example.com/me/bp@sha256:2b… --variant v8",
+    },
+    {
+      does: "annotate an entry",
+      run: "polypack manifest annotate registry.example.com/me/bp:1.0.0 registry.example.com/me/bp@sha256:2b… --annotations org.opencontainers.image.source=https://example.com/bp",
+    },
+  ]);
   addAccessOptions(command).action(async (indexText: string, sourceText: string, flags: AnnotateFlags) => {
     const { annotateImage, annotateIndex } = await import("../../manifest/draft.js");
     const annotations = keyValues("--annotations", flags.annotations);

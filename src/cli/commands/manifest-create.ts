@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { addExamples } from "../help.js";
 import { parseEndpoint } from "../../endpoints/endpoint.js";
 import { openTarget } from "../../endpoints/open.js";
 import { PolypackError } from "../../errors/index.js";
@@ -58,6 +59,20 @@ export function registerManifestCreate(manifest: Command, context: () => CliCont
       collect,
     )
     .option("--dry-run", "print the index and its digest; write nothing");
+  addExamples(command, [
+    {
+      does: "join two images pushed by digest into one local index",
+      run: "polypack manifest create registry.example.com/me/bp:1.0.0 registry.example.com/me/bp@sha256:1a… registry.example.com/me/bp@sha256:2b…",
+    },
+    {
+      does: "push it at once, with an index annotation",
+      run: "polypack manifest create registry.example.com/me/bp:1.0.0 registry.example.com/me/bp-amd64:1 registry.example.com/me/bp-arm64:1 --annotation org.opencontainers.image.version=1.0.0 --publish",
+    },
+    {
+      does: "learn the digest without pushing",
+      run: "polypack manifest create registry.example.com/me/bp:1.0.0 registry.example.com/me/bp@sha256:1a… registry.example.com/me/bp@sha256:2b… --dry-run",
+    },
+  ]);
   addAccessOptions(command).action(async (indexText: string, sourceTexts: string[], flags: CreateFlags) => {
     const { candidatesOf, locationOf } = await import("../../manifest/sources.js");
     const { addImages, emptyDraft } = await import("../../manifest/draft.js");

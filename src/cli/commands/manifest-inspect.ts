@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { addExamples } from "../help.js";
 import type { Index } from "../../image/image.js";
 import { describe, inspect, type InspectResult } from "../../manifest/inspect.js";
 import { parseEndpoint } from "../../endpoints/endpoint.js";
@@ -8,7 +9,7 @@ import type { CliContext } from "../context.js";
 
 /** `polypack manifest inspect LOCATION`: prints an index or image with its platforms. */
 export function registerManifestInspect(manifest: Command, context: () => CliContext): void {
-  manifest
+  const command = manifest
     .command("inspect")
     .description(
       "print an image index or image manifest with its platforms (local index store, registry, OCI layout or .cnb)",
@@ -38,6 +39,17 @@ export function registerManifestInspect(manifest: Command, context: () => CliCon
         await source.close?.();
       }
     });
+  addExamples(command, [
+    {
+      does: "list the platforms of a multi-arch buildpack",
+      run: "polypack manifest inspect docker.io/paketobuildpacks/go",
+    },
+    { does: "show a .cnb file's index as JSON", run: "polypack --json manifest inspect ./my-buildpack.cnb" },
+    {
+      does: "print the stored bytes of a layout's manifest",
+      run: "polypack manifest inspect --raw oci:./out:latest",
+    },
+  ]);
 }
 
 /**

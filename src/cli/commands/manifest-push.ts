@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { addExamples } from "../help.js";
 import { parseEndpoint } from "../../endpoints/endpoint.js";
 import { openTarget } from "../../endpoints/open.js";
 import { PolypackError } from "../../errors/index.js";
@@ -43,6 +44,16 @@ export function registerManifestPush(manifest: Command, context: () => CliContex
     .option("--tag <tag>", "another tag for the index (repeatable)", collect)
     .option("--by-digest", "push without moving any tag")
     .option("--dry-run", "print the index and its digest; write nothing");
+  addExamples(command, [
+    {
+      does: "push a local index (children mounted or copied into its repository)",
+      run: "polypack manifest push registry.example.com/me/bp:1.0.0",
+    },
+    {
+      does: "push it and forget the local copy",
+      run: "polypack manifest push registry.example.com/me/bp:1.0.0 --purge",
+    },
+  ]);
   addAccessOptions(command).action(async (indexText: string, flags: PushFlags) => {
     const { canonicalIndexName, IndexStore } = await import("../../manifest/store.js");
     const { withFormat } = await import("../../manifest/draft.js");

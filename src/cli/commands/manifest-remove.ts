@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { addExamples } from "../help.js";
 import { PolypackError } from "../../errors/index.js";
 import type { CliContext } from "../context.js";
 
@@ -8,7 +9,7 @@ import type { CliContext } from "../context.js";
  * is MANIFEST_LOCAL_NOT_FOUND.
  */
 export function registerManifestRemove(manifest: Command, context: () => CliContext): void {
-  manifest
+  const command = manifest
     .command("remove")
     .description("delete indexes from the local index store (the registry is not touched)")
     .argument("<indexes...>", "references of local indexes")
@@ -30,4 +31,11 @@ export function registerManifestRemove(manifest: Command, context: () => CliCont
         value.removed.map((name) => `removed local index ${name}`).join("\n"),
       );
     });
+  addExamples(command, [
+    { does: "delete a local index", run: "polypack manifest remove registry.example.com/me/bp:1.0.0" },
+    {
+      does: "delete two",
+      run: "polypack manifest remove registry.example.com/me/bp:1.0.0 registry.example.com/me/other:2.0.0",
+    },
+  ]);
 }

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { addExamples } from "../help.js";
 import type { CliContext } from "../context.js";
 import { addAccessOptions, entryDigest, type AccessFlags } from "./manifest-common.js";
 import { runEdit } from "./manifest-edit-flow.js";
@@ -15,6 +16,16 @@ export function registerManifestRm(manifest: Command, context: () => CliContext)
     .argument("<index>", "the index: a local index's reference, or a published one with --publish")
     .argument("<entries...>", "the entries: digests, references with digests, or the images themselves")
     .option("--publish", "edit the index published at INDEX in place (tag moved last)");
+  addExamples(command, [
+    {
+      does: "drop the arm64 entry of a local index",
+      run: "polypack manifest rm registry.example.com/me/bp:1.0.0 sha256:2b…",
+    },
+    {
+      does: "drop it from the published index in place",
+      run: "polypack manifest rm registry.example.com/me/bp:1.0.0 sha256:2b… --publish",
+    },
+  ]);
   addAccessOptions(command).action(
     async (indexText: string, entryTexts: string[], flags: AccessFlags & { publish?: boolean }) => {
       const { removeImages } = await import("../../manifest/draft.js");

@@ -28,7 +28,11 @@ test("--publish and --format image push NAME with all tags; --by-digest with non
   });
   assert.equal(pushed.kind, "registry");
   assert.deepEqual(pushed.kind === "registry" && pushed.tags, ["1.0", "latest", "1"]);
-  const byDigest = chooseOutput("127.0.0.1:5000/bp/hello:1.0", { format: "image", byDigest: true });
+  const byDigest = chooseOutput("127.0.0.1:5000/bp/hello:1.0", {
+    format: "image",
+    publish: true,
+    byDigest: true,
+  });
   assert.deepEqual(byDigest.kind === "registry" && byDigest.tags, []);
 });
 
@@ -39,7 +43,16 @@ test("contradictory or missing output flags are typed errors", () => {
     ["hello", { format: "tarball", output: "x" }, "FORMAT_INVALID"],
     ["hello", { format: "file", publish: true }, "FLAGS_CONFLICT"],
     ["hello", { output: "x.cnb", byDigest: true }, "FLAGS_CONFLICT"],
-    ["127.0.0.1:5000/a/b", { publish: true, tags: ["127.0.0.1:5000/other/repo:1"] }, "TAG_INVALID"],
+    ["127.0.0.1:5000/a/b", { publish: true, tags: ["127.0.0.1:5001/a/b:1"] }, "TAG_INVALID"],
+    [
+      "127.0.0.1:5000/a/b",
+      { publish: true, tags: ["127.0.0.1:5000/other/repo@sha256:" + "a".repeat(64)] },
+      "TAG_INVALID",
+    ],
+    ["127.0.0.1:5000/a/b", { format: "image" }, "PUBLISH_REQUIRED"],
+    ["127.0.0.1:5000/a/b", { format: "image", output: "x" }, "PUBLISH_REQUIRED"],
+    ["hello", { format: "layout", output: "x", perTargetFiles: true }, "FLAGS_CONFLICT"],
+    ["hello", { format: "file", archTags: true }, "FLAGS_CONFLICT"],
     ["Not A Reference", { publish: true }, "REFERENCE_INVALID"],
   ];
   for (const [name, flags, code] of cases) {
@@ -49,4 +62,44 @@ test("contradictory or missing output flags are typed errors", () => {
       `${name} ${JSON.stringify(flags)}`,
     );
   }
+});
+
+test("--format image without --publish is refused, naming the three ways that work", () => {
+  assert.throws(
+    () => chooseOutput("registry.example.com/me/bp:1", { format: "image" }),
+    (e) =>
+      isPolypackError(e, "PUBLISH_REQUIRED") &&
+      /Docker daemon/.test(e.message) &&
+      /--publish/.test(e.hint ?? "") &&
+      /--format layout/.test(e.hint ?? "") &&
+      /--format file/.test(e.hint ?? ""),
+  );
+});
+
+test("--format file: NAME without .cnb gets it, as pack names the file; --output is kept as given", () => {
+  assert.deepEqual(chooseOutput("my-buildpack", { format: "file" }), {
+    kind: "file",
+    path: "my-buildpack.cnb",
+    refs: ["latest"],
+  });
+  assert.deepEqual(chooseOutput("out/bp.cnb", { format: "file" }), {
+    kind: "file",
+    path: "out/bp.cnb",
+    refs: ["latest"],
+  });
+  assert.equal(chooseOutput("bp", { format: "file", output: "x.tar" }).kind === "file" && "x.tar", "x.tar");
+});
+
+test("--tag REPOSITORY:TAG in another repository of the same registry is pushed there (pack's --tag repo/image:tag)", () => {
+  const choice = chooseOutput("127.0.0.1:5000/bp/hello:1.0", {
+    publish: true,
+    tags: ["stable", "127.0.0.1:5000/mirror/hello:1.0", "127.0.0.1:5000/bp/hello:1"],
+  });
+  assert.equal(choice.kind, "registry");
+  if (choice.kind !== "registry") return;
+  assert.deepEqual(choice.tags, ["1.0", "stable", "1"]);
+  assert.deepEqual(
+    choice.elsewhere.map((r) => `${r.registry}/${r.repository}:${r.tag}`),
+    ["127.0.0.1:5000/mirror/hello:1.0"],
+  );
 });

@@ -8,9 +8,12 @@ const ESC = String.fromCharCode(27);
 const big: Descriptor = { mediaType: "x", digest: `sha256:${"a".repeat(64)}`, size: 8 * 1024 * 1024 };
 const small: Descriptor = { mediaType: "x", digest: `sha256:${"b".repeat(64)}`, size: 10 };
 
-function record(isTTY: boolean): { out: string[]; reporter: ProgressReporter } {
+function record(
+  isTTY: boolean,
+  options: ConstructorParameters<typeof ProgressReporter>[1] = {},
+): { out: string[]; reporter: ProgressReporter } {
   const out: string[] = [];
-  return { out, reporter: new ProgressReporter({ isTTY, write: (text) => out.push(text) }) };
+  return { out, reporter: new ProgressReporter({ isTTY, write: (text) => out.push(text) }, options) };
 }
 
 test("plain output for CI: one line per finished transfer, no escape codes", () => {
@@ -24,9 +27,9 @@ test("plain output for CI: one line per finished transfer, no escape codes", () 
   reporter.finish();
   const text = out.join("");
   assert.ok(!text.includes(ESC), "no escape codes");
-  assert.match(text, /copying 1 manifests and 2 blobs/);
+  assert.match(text, /copying 1 manifest and 2 blobs/);
   assert.match(text, /blob sha256:aaaaaaaaaaaa 8\.0 MiB uploaded/);
-  assert.match(text, /blob sha256:bbbbbbbbbbbb 10 B exists/);
+  assert.match(text, /blob sha256:bbbbbbbbbbbb 10 B already there/);
   assert.match(text, /tagged v1/);
 });
 
@@ -75,4 +78,31 @@ test("tables pad columns and sizes read well", () => {
   assert.equal(formatBytes(512), "512 B");
   assert.equal(formatBytes(1536), "1.5 KiB");
   assert.equal(formatBytes(3 * 1024 ** 3), "3.0 GiB");
+});
+
+test("a local write: 'written', not 'uploaded'; each blob named by its target; one 'tagged' line with every tag", () => {
+  const manifest: Descriptor = { mediaType: "m", digest: `sha256:${"d".repeat(64)}`, size: 400 };
+  const index: Descriptor = { mediaType: "i", digest: `sha256:${"e".repeat(64)}`, size: 300 };
+  const names = new Map([
+    [big.digest, "linux/arm64 layer"],
+    [small.digest, "linux/amd64, linux/arm64 config"],
+    [manifest.digest, "linux/arm64 manifest"],
+  ]);
+  const { out, reporter } = record(false, { local: true, names, otherManifest: "index" });
+  reporter.onEvent({ type: "plan", manifests: 2, blobs: 2, bytes: big.size + small.size });
+  reporter.onEvent({ type: "blob-done", descriptor: big, result: "uploaded" });
+  reporter.onEvent({ type: "blob-done", descriptor: small, result: "moved" });
+  reporter.onEvent({ type: "manifest-done", descriptor: manifest });
+  reporter.onEvent({ type: "manifest-done", descriptor: index });
+  reporter.onEvent({ type: "tagged", descriptor: index, tags: ["1.0", "latest"] });
+  reporter.tagged(["1.0", "1.0-linux-arm64"]);
+  reporter.finish();
+  assert.deepEqual(out, [
+    "writing 2 manifests and 2 blobs (8.0 MiB)\n",
+    "blob linux/arm64 layer sha256:aaaaaaaaaaaa 8.0 MiB written\n",
+    "blob linux/amd64, linux/arm64 config sha256:bbbbbbbbbbbb 10 B moved in\n",
+    "linux/arm64 manifest sha256:dddddddddddd written\n",
+    "index sha256:eeeeeeeeeeee written\n",
+    "tagged 1.0, latest, 1.0-linux-arm64\n",
+  ]);
 });
