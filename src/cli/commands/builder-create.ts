@@ -100,8 +100,7 @@ export function registerBuilderCreate(parent: Command, context: () => CliContext
         return { platform: target.platform, distros: target.distros };
       });
       const config = await readBuilderConfig(flags.config);
-      for (const key of config.unknownKeys)
-        ctx.output.note(`warning: ${config.file}: unknown key ${key} is ignored`);
+      for (const key of config.unknownKeys) ctx.output.warn(`${config.file}: unknown key ${key} is ignored`);
       const open = (endpoint: Endpoint): Promise<ContentSource> => openSource(endpoint, ctx);
       const destination: Endpoint | undefined =
         choice === undefined
@@ -137,7 +136,7 @@ export function registerBuilderCreate(parent: Command, context: () => CliContext
             }),
             spool,
             ...(opened ? { memberCache: join(defaultCacheHome(), "layers") } : {}),
-            onWarning: (message) => ctx.output.note(`warning: ${message}`),
+            onWarning: (message) => ctx.output.warn(message),
           },
         );
         const tags = choice === undefined ? [] : choice.kind === "registry" ? choice.tags : choice.refs;
