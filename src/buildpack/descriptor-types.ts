@@ -52,6 +52,22 @@ export interface GroupEntry {
   id: string;
   version?: string;
   optional: boolean;
+  /**
+   * The other `dist.ModuleInfo` keys pack reads from a group entry (`exec-env`, `name`, ...), kept
+   * only to be written into the layers label as pack writes them.
+   */
+  info?: GroupEntryInfo;
+}
+
+/** The `dist.ModuleInfo` fields of a group entry besides id and version. */
+export interface GroupEntryInfo {
+  name?: string;
+  description?: string;
+  homepage?: string;
+  keywords?: string[];
+  execEnv?: string[];
+  licenses?: License[];
+  clearEnv?: boolean;
 }
 
 /** One `[[order]]` entry. */

@@ -2,7 +2,7 @@ import { isPolypackError, PolypackError } from "../errors/index.js";
 import type { LayerSpool } from "../image/spool.js";
 import type { Platform } from "../oci/platform.js";
 import type { DependencyLayers } from "./composite-image.js";
-import { labelStacks } from "../buildpack/labels.js";
+import { packageStacks } from "../buildpack/labels.js";
 import { targetLayerEntries } from "./layer-entries.js";
 import { planPackage } from "./plan.js";
 import { selectTargets } from "./plan-targets.js";
@@ -40,7 +40,7 @@ export async function layersFromFolder(
   return {
     layers: [layer],
     moduleLayers: { [plan.id]: { [plan.version]: { ...plan.layerInfo, layerDiffID: layer.diffID } } },
-    stacks: labelStacks(descriptor),
+    stacks: packageStacks(descriptor),
     warnings: plan.warnings,
   };
 }

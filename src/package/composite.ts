@@ -9,7 +9,7 @@ import { Platform } from "../oci/platform.js";
 import type { IncludedLayers } from "./build.js";
 import { layersFromFolder } from "./composite-folder.js";
 import { layersFromImage, type DependencyLayers } from "./composite-image.js";
-import { buildpackageMetadataLabel, labelStacks, type ModuleLayers } from "../buildpack/labels.js";
+import { buildpackageMetadataLabel, packageStacks, type ModuleLayers } from "../buildpack/labels.js";
 import type { PackagePlan, TargetPlan } from "./plan.js";
 import type { BuildpackSource } from "./source.js";
 import { resolvedStacks } from "../buildpack/stacks.js";
@@ -79,7 +79,7 @@ export function includeCompositeLayers(
     }
     checkOrder(source, plan, moduleLayers, target.key);
     const stacks = resolvedStacks(
-      labelStacks(source.descriptor),
+      packageStacks(source.descriptor),
       parts.map((part) => part.stacks),
     );
     return { layers, moduleLayers, metadataLabel: buildpackageMetadataLabel(source.descriptor, stacks) };

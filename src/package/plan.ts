@@ -9,7 +9,7 @@ import {
 import { PolypackError } from "../errors/index.js";
 import {
   buildpackageMetadataLabel,
-  labelStacks,
+  packageStacks,
   moduleLayerInfo,
   type ModuleLayerInfo,
 } from "../buildpack/labels.js";
@@ -117,7 +117,7 @@ export function planPackage(
     warnings,
     metadataLabel: buildpackageMetadataLabel(
       descriptor,
-      descriptor.kind === "extension" ? null : labelStacks(descriptor),
+      descriptor.kind === "extension" ? null : packageStacks(descriptor),
     ),
     layerInfo: moduleLayerInfo(descriptor, ""),
   };
