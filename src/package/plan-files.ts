@@ -8,6 +8,8 @@ import type { SourceEntry } from "./source-tree.js";
 export type PlannedFile =
   | { path: string; type: "directory" }
   | { path: string; type: "symlink"; linkname: string }
+  /** Another path of a file earlier in the layer (`linkname`, relative to the layer root). */
+  | { path: string; type: "hardlink"; mode: number; linkname: string }
   /** A file copied from the buildpack directory (`source` is relative to it). */
   | { path: string; type: "file"; mode: number; size: number; source: string }
   /** A file polypack writes, such as the per-target buildpack.toml. */
@@ -83,8 +85,18 @@ export function selectTargetFiles(
 
   const include = options.includeFiles.map(cleanIncludePath).filter((p) => p !== "");
   const kept = include.length > 0 ? filterIncluded(chosen, include) : chosen;
-  const files = [...kept.entries()].map(([path, { entry, source }]) => plannedFile(path, entry, source));
-  files.sort((a, b) => compareArchivePaths(a.path, b.path));
+  const sorted = [...kept.entries()].sort(([a], [b]) => compareArchivePaths(a, b));
+  const firstPathOfInode = new Map<string, string>();
+  const files = sorted.map(([path, { entry, source }]): PlannedFile => {
+    // pack writes the first path of a multiply linked file (in archive order) and links the others to it.
+    if (entry.type === "file" && entry.inode !== undefined) {
+      const first = firstPathOfInode.get(entry.inode);
+      const mode = ALWAYS_EXECUTABLE.has(path) ? 0o755 : entry.mode;
+      if (first !== undefined) return { path, type: "hardlink", mode, linkname: first };
+      firstPathOfInode.set(entry.inode, path);
+    }
+    return plannedFile(path, entry, source);
+  });
 
   const missingBinaries = options.requiredBinaries
     .filter((bin) => !resolvesToFile(kept, bin))

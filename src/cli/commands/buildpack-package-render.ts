@@ -20,7 +20,12 @@ export function renderPlan(plan: PackagePlan): string {
         : file.type === "directory"
           ? "dir"
           : "link",
-      file.path + (file.type === "symlink" ? ` -> ${file.linkname}` : ""),
+      file.path +
+        (file.type === "symlink"
+          ? ` -> ${file.linkname}`
+          : file.type === "hardlink"
+            ? ` => ${file.linkname}`
+            : ""),
       file.type !== "file"
         ? ""
         : "source" in file
