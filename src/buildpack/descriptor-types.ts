@@ -45,6 +45,8 @@ export interface Distro {
 export interface Target {
   platform: Platform;
   distros: readonly Distro[];
+  /** The arch and variant as written, when normalising changed them (`arm` → `arm/v7`, `arm64/v8` → `arm64`). */
+  written?: { architecture: string; variant: string };
 }
 
 /** One `[[order.group]]` entry of a composite buildpack. */
@@ -109,4 +111,6 @@ export interface BuildpackDescriptor {
   document: TomlTable;
   /** The source text, for locating lines and for rewriting. */
   source: string;
+  /** What pack accepts but a user should hear about (a deprecated API, unknown keys). */
+  warnings?: string[];
 }

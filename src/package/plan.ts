@@ -67,7 +67,7 @@ export function planPackage(
 ): PackagePlan {
   const layerRoot = moduleLayerRoot(descriptor);
   const composite = descriptor.order.length > 0;
-  const warnings = [...selection.notes];
+  const warnings = [...(descriptor.warnings ?? []), ...selection.notes];
   const coverage = dependencyCoverage(
     descriptor.metadata.dependencies,
     selection.targets.map((t) => t.target),
