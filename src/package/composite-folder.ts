@@ -23,7 +23,11 @@ export async function layersFromFolder(
   const flag = platform.with({ osVersion: "" }).toString();
   let selection;
   try {
-    selection = selectTargets(descriptor, { flags: [flag], hasRootBin: await hasRootBin(dir) });
+    selection = selectTargets(descriptor, {
+      flags: [flag],
+      hasRootBin: await hasRootBin(dir),
+      strict: true,
+    });
   } catch (error) {
     if (!isPolypackError(error, "TARGET_NOT_DECLARED")) throw error;
     throw new PolypackError("COMPOSITE_PLATFORM_MISSING", `${descriptor.file} does not support ${flag}`, {

@@ -122,6 +122,7 @@ async function runPackage(
     ...(options.targets ? { flags: options.targets } : {}),
     ...(source.packageConfig ? { packageConfig: source.packageConfig } : {}),
     hasRootBin: await hasRootBin(dir),
+    strict: options.strict ?? false,
   });
   const prePackage = descriptor.metadata.prePackage;
   const runScript = prePackage !== undefined && !options.dryRun && (options.prePackage ?? true);

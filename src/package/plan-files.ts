@@ -50,10 +50,11 @@ export interface FileSelectionOptions {
 const ALWAYS_EXECUTABLE = new Set(["bin/build", "bin/detect", "bin/generate"]);
 
 /**
- * Chooses the files of one target's layer. The deepest existing per-target folder
- * (`os/arch[/variant][/distro@version]`) supplies that target's files and wins over files outside
- * every per-target folder, which all targets share; folders of other platforms are never used.
- * include-files, when given, keeps only the files it names by source or by layer path.
+ * Chooses the files of one target's layer as pack does: the per-target folder found by walking down
+ * `os`, `os/arch`, `os/arch/variant`, `.../distro@version` while each exists is the buildpack's root
+ * for that target, and only its files go in (with the generated buildpack.toml); folders of other
+ * targets inside it are left out. Without such a folder the files outside every per-target folder
+ * are used. include-files, when given, keeps only the files it names by source or by layer path.
  */
 export function selectTargetFiles(
   tree: readonly SourceEntry[],
@@ -62,12 +63,22 @@ export function selectTargetFiles(
   options: FileSelectionOptions,
 ): FileSelection {
   const directories = new Set(tree.filter((e) => e.type === "directory").map((e) => e.path));
-  const sourceFolder = [...target.folders].reverse().find((folder) => directories.has(folder));
-  const chosen = new Map<string, { entry: SourceEntry; source: string }>();
-  for (const entry of tree) {
-    if (platformRoot(entry.path) === undefined) chosen.set(entry.path, { entry, source: entry.path });
+  const chain = [target.osFolder, ...target.folders];
+  let sourceFolder: string | undefined;
+  for (const folder of chain) {
+    if (!directories.has(folder)) break;
+    sourceFolder = folder;
   }
-  if (sourceFolder !== undefined) {
+  // An OS folder that holds only other targets' folders would give an empty layer (pack's would hold
+  // the other targets' files instead): the root serves that target then.
+  if (sourceFolder === target.osFolder && !holdsOwnFiles(tree, sourceFolder, allTargets))
+    sourceFolder = undefined;
+  const chosen = new Map<string, { entry: SourceEntry; source: string }>();
+  if (sourceFolder === undefined) {
+    for (const entry of tree) {
+      if (platformRoot(entry.path) === undefined) chosen.set(entry.path, { entry, source: entry.path });
+    }
+  } else {
     const otherFolders = allTargets.flatMap((t) => t.folders).filter((f) => f.startsWith(`${sourceFolder}/`));
     for (const entry of tree) {
       if (!entry.path.startsWith(`${sourceFolder}/`)) continue;
@@ -102,7 +113,7 @@ export function selectTargetFiles(
     .filter((bin) => !resolvesToFile(kept, bin))
     .map((bin) => ({
       path: bin,
-      lookedFor: [...[...target.folders].reverse().map((folder) => `${folder}/${bin}`), bin],
+      lookedFor: [...[...chain].reverse().map((folder) => `${folder}/${bin}`), bin],
       excludedByIncludeFiles: include.length > 0 && resolvesToFile(chosen, bin),
     }));
   const keptPaths = [...kept.keys()];
@@ -114,6 +125,20 @@ export function selectTargetFiles(
       !belongsToOtherTarget(wanted, target),
   );
   return { files, ...(sourceFolder ? { sourceFolder } : {}), missingBinaries, missingIncludes };
+}
+
+function holdsOwnFiles(
+  tree: readonly SourceEntry[],
+  folder: string,
+  allTargets: readonly ImageTarget[],
+): boolean {
+  const targetFolders = allTargets.flatMap((t) => t.folders);
+  return tree.some(
+    (e) =>
+      e.type !== "directory" &&
+      e.path.startsWith(`${folder}/`) &&
+      !targetFolders.some((f) => isWithin(e.path, f)),
+  );
 }
 
 function pruneEmptyPlatformParents(chosen: Map<string, unknown>, tree: readonly SourceEntry[]): void {
