@@ -8,6 +8,7 @@ import { planPackage } from "./plan.js";
 import { selectTargets } from "./plan-targets.js";
 import { hasRootBin, readBuildpackSource } from "./source.js";
 import { scanSourceTree } from "./source-tree.js";
+import { defaultExclusion } from "./default-exclusions.js";
 
 /**
  * Packages a buildpack folder named by a package.toml dependency for one platform, the same way
@@ -35,7 +36,11 @@ export async function layersFromFolder(
       hint: "add the target to that buildpack, or leave the target out",
     });
   }
-  const plan = planPackage(descriptor, selection, await scanSourceTree(dir));
+  const useDefaults = descriptor.metadata.includeFiles.length === 0;
+  const tree = await scanSourceTree(dir, {
+    skip: (path) => useDefaults && defaultExclusion(dir, path) !== undefined,
+  });
+  const plan = planPackage(descriptor, selection, tree);
   const target = plan.targets[0]!;
   const layer = await spool.write(targetLayerEntries(plan, target, { buildpackDir: dir }), {
     absoluteNames: true,

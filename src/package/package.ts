@@ -9,11 +9,12 @@ import { PolypackError } from "../errors/index.js";
 import { buildPackage, type BuildOptions, type BuiltImage } from "./build.js";
 import { deliverPackage, spoolNear, type PackageDestination } from "./deliver.js";
 import { fetchOfflineDependencies, type OfflineFile, type OfflineOptions } from "./offline.js";
-import { planPackage, type PackagePlan } from "./plan.js";
+import { planPackage, type ExcludedPath, type PackagePlan } from "./plan.js";
 import { prePackageTargets, selectTargets } from "./plan-targets.js";
 import { runPrePackage } from "./pre-package.js";
 import { hasRootBin, readBuildpackSource, type BuildpackSource } from "./source.js";
 import { scanSourceTree } from "./source-tree.js";
+import { defaultExclusion } from "./default-exclusions.js";
 import { PackagePaths } from "./package-paths.js";
 
 /** Progress of a package run, for logs and progress bars. */
@@ -136,12 +137,23 @@ async function runPackage(
       ...(options.log ? { output: options.log } : {}),
     });
   }
-  const tree = await scanSourceTree(dir, { skip: outputSkipper(dir, paths.output?.path) });
+  const skipOutput = outputSkipper(dir, paths.output?.path);
+  const excluded: ExcludedPath[] = [];
+  const useDefaults = descriptor.metadata.includeFiles.length === 0;
+  const tree = await scanSourceTree(dir, {
+    skip: (path) => {
+      if (skipOutput(path)) return true;
+      const reason = useDefaults ? defaultExclusion(dir, path) : undefined;
+      if (reason !== undefined) excluded.push({ path, reason });
+      return reason !== undefined;
+    },
+  });
   const plan = planPackage(descriptor, selection, tree, {
     offline: options.offline ?? false,
     strict: options.strict ?? false,
     missingBinaries: options.dryRun && prePackage !== undefined ? "warn" : "error",
   });
+  if (excluded.length > 0) plan.excluded = excluded;
   if (options.dryRun) return { plan, dryRun: true, images: [], tags: [] };
   if (options.destination === undefined) {
     throw new TypeError("packageBuildpack: a destination is required unless dryRun is set");

@@ -41,6 +41,14 @@ export interface PackagePlan {
   metadataLabel: string;
   /** This buildpack's entry in `io.buildpacks.buildpack.layers`; `layerDiffID` is filled in per target. */
   layerInfo: ModuleLayerInfo;
+  /** Paths of the buildpack folder left out by default (`.git`, earlier outputs, temporaries). */
+  excluded?: ExcludedPath[];
+}
+
+/** A path of the buildpack folder that is not packaged, and why. */
+export interface ExcludedPath {
+  path: string;
+  reason: string;
 }
 
 /** Options that shape a plan. */

@@ -422,3 +422,39 @@ describe("bad input", () => {
     );
   });
 });
+
+describe("left out by default", () => {
+  test(".git, earlier packages and layouts and polypack's temporaries are not packaged, and the plan says so", async () => {
+    const tarBlock = Buffer.alloc(1024);
+    tarBlock.write("ustar", 257, "latin1");
+    const result = await plan({
+      "buildpack.toml": buildpackToml(targetsToml("linux/amd64")),
+      "bin/build": script("build"),
+      "bin/detect": script("detect"),
+      ".git/config": "[core]",
+      "out.cnb": { content: tarBlock.toString("latin1") },
+      "notes.cnb": "not an archive: packaged",
+      "old-layout/oci-layout": '{"imageLayoutVersion":"1.0.0"}',
+      "old-layout/index.json": "{}",
+      ".out.cnb.0123456789ab.tmp": "partial",
+      ".gitignore": "kept",
+    });
+    assert.deepEqual(layout(result.targets[0]!), [
+      ".gitignore <- .gitignore",
+      "bin",
+      "bin/build <- bin/build",
+      "bin/detect <- bin/detect",
+      "buildpack.toml",
+      "notes.cnb <- notes.cnb",
+    ]);
+    assert.deepEqual(
+      result.excluded?.map((e) => `${e.path}: ${e.reason}`),
+      [
+        ".git: a git repository",
+        ".out.cnb.0123456789ab.tmp: a polypack temporary",
+        "old-layout: an OCI image layout",
+        "out.cnb: a package (.cnb)",
+      ],
+    );
+  });
+});
