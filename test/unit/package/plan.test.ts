@@ -458,3 +458,17 @@ describe("left out by default", () => {
     );
   });
 });
+
+test("a version of a dependency missing for one target is a warning of the plan, which the CLI prints", async () => {
+  const deps = ["1.0.0", "2.0.0"]
+    .map((v) => `[[metadata.dependencies]]\n  id = "x"\n  version = "${v}"\n  arch = "amd64"\n`)
+    .join("");
+  const result = await plan({
+    "buildpack.toml": buildpackToml(
+      `${deps}[[metadata.dependencies]]\n  id = "x"\n  version = "2.0.0"\n  arch = "arm64"\n\n${targetsToml("linux/amd64", "linux/arm64")}`,
+    ),
+    ...BIN("amd64"),
+    ...BIN("arm64"),
+  });
+  assert.match(result.warnings.join("\n"), /target linux\/arm64 lacks versions 1\.0\.0 of dependency "x"/);
+});
