@@ -8,8 +8,15 @@ import type { ContentSource } from "../oci/content.js";
 import { Platform } from "../oci/platform.js";
 import type { IncludedLayers } from "./build.js";
 import { layersFromFolder } from "./composite-folder.js";
-import { layersFromImage, type DependencyLayers } from "./composite-image.js";
-import { buildpackageMetadataLabel, packageStacks, type ModuleLayers } from "../buildpack/labels.js";
+import { layersFromImage, metadataStacksOf, platformsOf, type DependencyLayers } from "./composite-image.js";
+import { hasRootBin, readBuildpackSource } from "./source.js";
+import { selectTargets } from "./plan-targets.js";
+import {
+  buildpackageMetadataLabel,
+  packageStacks,
+  type LabelStack,
+  type ModuleLayers,
+} from "../buildpack/labels.js";
 import type { PackagePlan, TargetPlan } from "./plan.js";
 import type { BuildpackSource } from "./source.js";
 import { resolvedStacks } from "../buildpack/stacks.js";
@@ -84,6 +91,72 @@ export function includeCompositeLayers(
     );
     return { layers, moduleLayers, metadataLabel: buildpackageMetadataLabel(source.descriptor, stacks) };
   });
+}
+
+/**
+ * The platforms every package.toml dependency of a composite has (os/arch/variant, in the first
+ * dependency's order), for a composite that declares no targets: pack would package it for
+ * linux/amd64 alone. Dependencies that name no architecture do not narrow the set. Undefined when
+ * there are no dependencies or they share no platform.
+ */
+export async function compositeDefaultPlatforms(
+  source: BuildpackSource,
+  options: Pick<CompositeOptions, "openSource">,
+): Promise<Platform[] | undefined> {
+  const config = source.packageConfig;
+  if (config === undefined || config.dependencies.length === 0) return undefined;
+  const base = source.configPath ? resolve(source.configPath, "..") : source.dir;
+  let shared: Platform[] | undefined;
+  for (const dependency of config.dependencies) {
+    const location = dependencyLocation(dependency, base, config.file);
+    const platforms = (await dependencyPlatforms(location, options)).map((p) => p.with({ osVersion: "" }));
+    if (platforms.length === 0 || platforms.some((p) => p.architecture === "")) continue;
+    shared =
+      shared === undefined
+        ? uniquePlatforms(platforms)
+        : shared.filter((p) => platforms.some((q) => q.toString() === p.toString()));
+  }
+  return shared !== undefined && shared.length > 0 ? shared : undefined;
+}
+
+/**
+ * The buildpackage metadata label a composite's real run writes, for a dry run to show: the
+ * composite's stacks narrowed by each dependency's, as `includeCompositeLayers` narrows them.
+ * Undefined for a buildpack without package.toml dependencies.
+ */
+export async function compositeMetadataLabel(
+  source: BuildpackSource,
+  options: Pick<CompositeOptions, "openSource">,
+): Promise<string | undefined> {
+  const config = source.packageConfig;
+  if (config === undefined || config.dependencies.length === 0) return undefined;
+  const base = source.configPath ? resolve(source.configPath, "..") : source.dir;
+  const children: LabelStack[][] = [];
+  for (const dependency of config.dependencies) {
+    const location = dependencyLocation(dependency, base, config.file);
+    if (location.kind === "folder") {
+      children.push(packageStacks((await readBuildpackSource({ path: location.path })).descriptor));
+    } else {
+      children.push(await metadataStacksOf(await options.openSource(location)));
+    }
+  }
+  const stacks = resolvedStacks(packageStacks(source.descriptor), children);
+  return buildpackageMetadataLabel(source.descriptor, stacks);
+}
+
+async function dependencyPlatforms(
+  location: DependencyLocation,
+  options: Pick<CompositeOptions, "openSource">,
+): Promise<Platform[]> {
+  if (location.kind !== "folder") return platformsOf(await options.openSource(location));
+  const { descriptor } = await readBuildpackSource({ path: location.path });
+  const selection = selectTargets(descriptor, { hasRootBin: await hasRootBin(location.path) });
+  return selection.targets.map((t) => t.platform);
+}
+
+function uniquePlatforms(platforms: readonly Platform[]): Platform[] {
+  const seen = new Set<string>();
+  return platforms.filter((p) => !seen.has(p.toString()) && seen.add(p.toString()));
 }
 
 /**

@@ -5,6 +5,7 @@ import type { CopyEvent } from "../image/copy.js";
 import type { DependencyEvent } from "../dependencies/index.js";
 import { LayerSpool } from "../image/spool.js";
 import type { Descriptor } from "../oci/descriptor.js";
+import type { Platform } from "../oci/platform.js";
 import { PolypackError } from "../errors/index.js";
 import { buildPackage, type BuildOptions, type BuiltImage } from "./build.js";
 import { deliverPackage, spoolNear, type PackageDestination } from "./deliver.js";
@@ -66,6 +67,13 @@ export interface PackageOptions {
   created?: Date;
   /** More labels for every image (the labels polypack writes itself always win). */
   labels?: Readonly<Record<string, string>>;
+  /**
+   * The platforms a composite's dependencies share, for a composite that declares no targets (see
+   * `compositeDefaultPlatforms`); without it such a composite is packaged for linux/amd64, as pack does.
+   */
+  dependencyPlatforms?: (source: BuildpackSource) => Promise<readonly Platform[] | undefined>;
+  /** A composite's metadata label as the real run writes it, for a dry run (see `compositeMetadataLabel`). */
+  dependencyMetadataLabel?: (source: BuildpackSource) => Promise<string | undefined>;
   /** Other buildpacks' layers per target (composite packages; see `includeCompositeLayers`). */
   include?: (source: BuildpackSource, plan: PackagePlan) => Promise<BuildOptions["include"]>;
   onEvent?: (event: PackageEvent) => void;
@@ -119,7 +127,13 @@ async function runPackage(
   paths: PackagePaths,
 ): Promise<PackageResult> {
   const { dir, descriptor } = source;
+  const undeclared =
+    descriptor.order.length > 0 &&
+    (options.targets ?? []).length === 0 &&
+    (source.packageConfig?.targets.length ?? 0) === 0;
+  const dependencyPlatforms = undeclared ? await options.dependencyPlatforms?.(source) : undefined;
   const selection = selectTargets(descriptor, {
+    ...(dependencyPlatforms ? { dependencyPlatforms } : {}),
     ...(options.targets ? { flags: options.targets } : {}),
     ...(source.packageConfig ? { packageConfig: source.packageConfig } : {}),
     hasRootBin: await hasRootBin(dir),
@@ -154,7 +168,12 @@ async function runPackage(
     missingBinaries: options.dryRun && prePackage !== undefined ? "warn" : "error",
   });
   if (excluded.length > 0) plan.excluded = excluded;
-  if (options.dryRun) return { plan, dryRun: true, images: [], tags: [] };
+  if (options.dryRun) {
+    // The real run narrows a composite's stacks by its dependencies'; the dry run shows that label.
+    const label = descriptor.order.length > 0 ? await options.dependencyMetadataLabel?.(source) : undefined;
+    if (label !== undefined) plan.metadataLabel = label;
+    return { plan, dryRun: true, images: [], tags: [] };
+  }
   if (options.destination === undefined) {
     throw new TypeError("packageBuildpack: a destination is required unless dryRun is set");
   }

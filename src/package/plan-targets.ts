@@ -12,7 +12,8 @@ import { PolypackError } from "../errors/index.js";
 import { Platform } from "../oci/platform.js";
 
 /** Where the targets being packaged came from. */
-export type TargetOrigin = "flags" | "package.toml" | "buildpack.toml" | "stacks" | "default";
+export type TargetOrigin =
+  "flags" | "package.toml" | "buildpack.toml" | "stacks" | "dependencies" | "default";
 
 /** One image to build: a concrete target with at most one distro, as pack expands them. */
 export interface ImageTarget {
@@ -80,6 +81,8 @@ export function selectTargets(
     packageConfig?: PackageConfig;
     hasRootBin: boolean;
     strict?: boolean;
+    /** For a composite without targets: the platforms all its dependencies share. */
+    dependencyPlatforms?: readonly Platform[];
   },
 ): TargetSelection {
   const notes: string[] = [];
@@ -110,6 +113,14 @@ export function selectTargets(
   } else if (declared) {
     chosen = declared.targets;
     origin = declared.origin;
+  } else if (options.dependencyPlatforms && options.dependencyPlatforms.length > 0) {
+    chosen = options.dependencyPlatforms.map((p) =>
+      makeTarget({ os: p.os, arch: p.architecture, variant: p.variant }),
+    );
+    origin = "dependencies";
+    notes.push(
+      `no [[targets]] given: packaging the composite for ${chosen.map(targetKey).join(", ")}, the platforms all its dependencies share`,
+    );
   } else {
     const implied = effectiveTargets(descriptor, { hasBin: options.hasRootBin });
     const os = options.packageConfig?.os ?? "linux";

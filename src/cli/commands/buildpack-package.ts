@@ -78,7 +78,8 @@ export function registerBuildpackPackage(
       // Loaded here, not at start-up, so other commands do not pay for the packaging code.
       const { packageBuildpack } = await import("../../package/package.js");
       const labels = parseLabels(flags.label);
-      const { includeCompositeLayers } = await import("../../package/composite.js");
+      const { includeCompositeLayers, compositeDefaultPlatforms, compositeMetadataLabel } =
+        await import("../../package/composite.js");
       const choice = flags.dryRun ? undefined : chooseOutput(name, { ...flags, tags: flags.tag });
       const progress = ctx.output.progress();
       let result: PackageResult;
@@ -100,6 +101,10 @@ export function registerBuildpackPackage(
             ...(ctx.registry.timeoutMs ? { idleTimeoutMs: ctx.registry.timeoutMs } : {}),
           },
           ...(choice ? { destination: await openDestination(choice, ctx, flags.archTags ?? false) } : {}),
+          dependencyMetadataLabel: (source) =>
+            compositeMetadataLabel(source, { openSource: (endpoint) => openSource(endpoint, ctx) }),
+          dependencyPlatforms: (source) =>
+            compositeDefaultPlatforms(source, { openSource: (endpoint) => openSource(endpoint, ctx) }),
           include: (source, plan) =>
             includeCompositeLayers(source, plan, {
               openSource: (endpoint) => openSource(endpoint, ctx),
