@@ -54,7 +54,8 @@ const ALWAYS_EXECUTABLE = new Set(["bin/build", "bin/detect", "bin/generate"]);
  * `os`, `os/arch`, `os/arch/variant`, `.../distro@version` while each exists is the buildpack's root
  * for that target, and only its files go in (with the generated buildpack.toml); folders of other
  * targets inside it are left out. Without such a folder the files outside every per-target folder
- * are used. include-files, when given, keeps only the files it names by source or by layer path.
+ * are used. include-files, when given, keeps only the files it names by source or by layer path,
+ * root files it names included (a per-target file of the same path wins).
  */
 export function selectTargetFiles(
   tree: readonly SourceEntry[],
@@ -73,12 +74,16 @@ export function selectTargetFiles(
   // the other targets' files instead): the root serves that target then.
   if (sourceFolder === target.osFolder && !holdsOwnFiles(tree, sourceFolder, allTargets))
     sourceFolder = undefined;
+  const include = options.includeFiles.map(cleanIncludePath).filter((p) => p !== "");
   const chosen = new Map<string, { entry: SourceEntry; source: string }>();
-  if (sourceFolder === undefined) {
+  // Root files serve a target without a folder of its own; with one, only those include-files names
+  // (libpak and jam's explicit list, which pack does not read), the folder's own files winning.
+  if (sourceFolder === undefined || include.length > 0) {
     for (const entry of tree) {
       if (platformRoot(entry.path) === undefined) chosen.set(entry.path, { entry, source: entry.path });
     }
-  } else {
+  }
+  if (sourceFolder !== undefined) {
     const otherFolders = allTargets.flatMap((t) => t.folders).filter((f) => f.startsWith(`${sourceFolder}/`));
     for (const entry of tree) {
       if (!entry.path.startsWith(`${sourceFolder}/`)) continue;
@@ -94,7 +99,6 @@ export function selectTargetFiles(
   chosen.delete(options.descriptorFile);
   pruneEmptyPlatformParents(chosen, tree);
 
-  const include = options.includeFiles.map(cleanIncludePath).filter((p) => p !== "");
   const kept = include.length > 0 ? filterIncluded(chosen, include) : chosen;
   const sorted = [...kept.entries()].sort(([a], [b]) => compareArchivePaths(a, b));
   const firstPathOfInode = new Map<string, string>();

@@ -68,7 +68,7 @@ export function registerBuildpackPackage(
     .option("--arch-tags", "also tag each platform's image <tag>-<os>-<arch>")
     .option("-l, --label <name=value>", "a label for every image (repeatable)", collect, [])
     .option("--offline", "put each target's dependencies into its layer")
-    .option("--strict", "fail when a target lacks a dependency another target has")
+    .option("--strict", "fail when a target lacks a dependency another target has, or is not declared")
     .option("--dry-run", "print the plan without running or writing anything")
     .option("--no-pre-package", "do not run [metadata] pre-package")
     .option("--cache-dir <dir>", "where offline dependencies are cached")

@@ -272,8 +272,9 @@ describe("include-files", () => {
 
   test("only listed files go in; listed files of targets not packaged may be absent", async () => {
     const result = await plan(files, { targets: ["linux/amd64"] });
-    // README.md lies outside linux/amd64/, which is that target's whole source, as in pack.
+    // README.md lies outside linux/amd64/, but include-files names it, so every target gets it.
     assert.deepEqual(layout(target(result, "linux/amd64")), [
+      "README.md <- README.md",
       "bin",
       "bin/build <- linux/amd64/bin/build",
       "bin/detect <- linux/amd64/bin/detect",
