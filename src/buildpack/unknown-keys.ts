@@ -39,6 +39,15 @@ const SCHEMAS: Record<ModuleKind, Schema> = {
   },
 };
 
+// The keys of pack's buildpackage.Config, which refuses any other ("unknown configuration element").
+const PACKAGE_SCHEMA: Schema = {
+  buildpack: { uri: true },
+  extension: { uri: true },
+  dependencies: { uri: true, image: true },
+  platform: { os: true },
+  targets: TARGETS,
+};
+
 /**
  * The keys of a buildpack.toml or extension.toml that pack does not read, as dotted paths
  * (`buildpack.foo`, `targets.arch-variant`), each once, in document order.
@@ -46,6 +55,13 @@ const SCHEMAS: Record<ModuleKind, Schema> = {
 export function unknownDescriptorKeys(document: TomlTable, kind: ModuleKind): string[] {
   const found = new Set<string>();
   visit(document, SCHEMAS[kind], "", found);
+  return [...found];
+}
+
+/** The keys and tables of a package.toml that pack does not know, as dotted paths, in document order. */
+export function unknownPackageKeys(document: TomlTable): string[] {
+  const found = new Set<string>();
+  visit(document, PACKAGE_SCHEMA, "", found);
   return [...found];
 }
 

@@ -89,6 +89,16 @@ export function includeCompositeLayers(
       packageStacks(source.descriptor),
       parts.map((part) => part.stacks),
     );
+    if (stacks.length === 0) {
+      throw new PolypackError(
+        "COMPOSITE_STACKS_INCOMPATIBLE",
+        `${plan.id}@${plan.version} for ${target.key}: the buildpacks of ${config.file} share no stack ` +
+          `(${parts.map((part) => part.stacks.map((s) => s.id).join(" or ") || "none").join("; ")})`,
+        {
+          hint: "include buildpacks that support a common stack, or ones that declare targets instead of stacks",
+        },
+      );
+    }
     return { layers, moduleLayers, metadataLabel: buildpackageMetadataLabel(source.descriptor, stacks) };
   });
 }
@@ -192,14 +202,43 @@ export function dependencyLocation(
   return { kind: "folder", path };
 }
 
-// pack refuses a composite whose order names a buildpack the package does not hold.
+// pack refuses a composite whose order names a buildpack without its version or one the package
+// does not hold, and one that holds a buildpack no order uses (pack's validateBuildpacks).
 function checkOrder(source: BuildpackSource, plan: PackagePlan, layers: ModuleLayers, target: string): void {
-  const groups = [
-    ...source.descriptor.order.flatMap((o) => o.group),
-    ...Object.values(layers).flatMap((versions) =>
-      Object.values(versions).flatMap((info) => (info.order ?? []).flatMap((o) => o.group)),
+  const referrers: { name: string; groups: { id: string; version?: string }[] }[] = [
+    {
+      name: `${plan.id}@${plan.version}`,
+      groups: source.descriptor.order.flatMap((o) => o.group),
+    },
+    ...Object.entries(layers).flatMap(([id, versions]) =>
+      Object.entries(versions).map(([version, info]) => ({
+        name: `${id}@${version}`,
+        groups: (info.order ?? []).flatMap((o) => o.group),
+      })),
     ),
   ];
+  for (const { name, groups } of referrers) {
+    const unversioned = groups.find((entry) => !entry.version);
+    if (unversioned !== undefined) {
+      throw new PolypackError(
+        "COMPOSITE_ORDER_VERSION_MISSING",
+        `${name}: its order names ${unversioned.id} without a version, which a package cannot resolve`,
+        { hint: `add version = "..." to that [[order.group]] entry (${source.descriptor.file})` },
+      );
+    }
+  }
+  const groups = referrers.flatMap((r) => r.groups);
+  const used = new Set(groups.map((entry) => `${entry.id}@${entry.version}`));
+  for (const [id, versions] of Object.entries(layers)) {
+    for (const version of Object.keys(versions)) {
+      if (used.has(`${id}@${version}`)) continue;
+      throw new PolypackError(
+        "COMPOSITE_DEPENDENCY_UNUSED",
+        `${plan.id}@${plan.version} for ${target}: ${id}@${version}, from the dependencies of ${source.packageConfig?.file ?? "package.toml"}, is not used by any order`,
+        { hint: "add it to the composite's [[order.group]] entries, or remove the dependency" },
+      );
+    }
+  }
   for (const entry of groups) {
     const versions = layers[entry.id];
     const present =

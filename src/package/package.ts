@@ -29,7 +29,7 @@ export type PackageEvent =
 
 /** Options of `packageBuildpack`. */
 export interface PackageOptions {
-  /** The buildpack folder (default: the working directory); ignored when `config` is given. */
+  /** The buildpack folder (default: the working directory); not together with `config`. */
   path?: string;
   /** A package.toml naming the buildpack and, for composites, its dependencies. */
   config?: string;
@@ -98,6 +98,14 @@ export interface PackageResult {
  * spool is removed either way.
  */
 export async function packageBuildpack(options: PackageOptions): Promise<PackageResult> {
+  if (options.path !== undefined && options.config !== undefined) {
+    // pack refuses the pair too: package.toml's [buildpack] uri already says where the buildpack is.
+    throw new PolypackError(
+      "FLAGS_CONFLICT",
+      `--config ${options.config} names the buildpack with its [buildpack] uri; --path ${options.path} cannot also name one`,
+      { hint: "drop --path, or drop --config and package the folder alone" },
+    );
+  }
   const source = await readBuildpackSource({
     ...(options.path !== undefined ? { path: options.path } : {}),
     ...(options.config !== undefined ? { config: options.config } : {}),
