@@ -473,6 +473,11 @@ export const CATALOGUE = {
     exit: 1,
     hint: "include buildpacks that support a common stack, or that declare targets instead of stacks",
   },
+  BUILDPACK_REGISTRY_LOOKUP_FAILED: {
+    meaning: "a urn:cnb:registry: dependency cannot be resolved through the buildpack registry index",
+    exit: 1,
+    hint: "pass -r/--buildpack-registry with a registry-index clone or URL that lists the buildpack",
+  },
   COMPOSITE_PLATFORM_MISSING: {
     meaning: "a buildpack a composite depends on does not support one of the composite's targets",
     exit: 1,

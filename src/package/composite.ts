@@ -1,5 +1,10 @@
 import { existsSync, statSync } from "node:fs";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { Reference } from "../registry/reference.js";
+import { unpackBuildpackArchive } from "./archive-unpack.js";
+import { REGISTRY_URN_PREFIX, resolveRegistryUrn } from "./buildpack-registry.js";
 import { fileURLToPath } from "node:url";
 import { isImageDependency, type PackageDependency } from "../buildpack/index.js";
 import type { Endpoint } from "../endpoints/endpoint.js";
@@ -28,10 +33,58 @@ export interface CompositeOptions {
   openSource: (endpoint: Endpoint) => Promise<ContentSource>;
   /** Receives warnings (for example an included image that names no architecture). */
   onWarning?: (message: string) => void;
+  /** `-r/--buildpack-registry`: the registry index `urn:cnb:registry:` uris are resolved through. */
+  buildpackRegistry?: string;
 }
 
-/** Where a package.toml dependency lives. */
-export type DependencyLocation = { kind: "folder"; path: string } | Endpoint;
+/**
+ * Where a package.toml dependency lives: a folder, an archive of a buildpack folder or of an OCI
+ * layout (`.tgz`, `.tar`), a buildpack registry urn, or an image endpoint.
+ */
+export type DependencyLocation =
+  | { kind: "folder"; path: string }
+  | { kind: "archive"; path: string }
+  | { kind: "urn"; urn: string }
+  | Endpoint;
+
+/** A location after urns are resolved and archives unpacked: a folder or an image endpoint. */
+type OpenedLocation = { kind: "folder"; path: string } | Endpoint;
+
+/**
+ * Resolves a urn through the buildpack registry, and unpacks an archive into `scratch` (a folder
+ * the caller removes): a buildpack folder stays a folder, an OCI layout becomes a layout endpoint.
+ */
+async function openLocation(
+  location: DependencyLocation,
+  options: Pick<CompositeOptions, "buildpackRegistry">,
+  scratch: () => Promise<string>,
+  file: string,
+): Promise<OpenedLocation> {
+  if (location.kind === "urn") {
+    return {
+      kind: "registry",
+      reference: await resolveRegistryUrn(location.urn, options.buildpackRegistry, file),
+    };
+  }
+  if (location.kind !== "archive") return location;
+  const dir = await scratch();
+  await unpackBuildpackArchive(location.path, dir);
+  return existsSync(join(dir, "oci-layout")) ? { kind: "layout", path: dir } : { kind: "folder", path: dir };
+}
+
+/** Runs `fn` with a scratch-folder maker whose folders are removed afterwards. */
+async function withScratch<T>(fn: (scratch: () => Promise<string>) => Promise<T>): Promise<T> {
+  const made: string[] = [];
+  try {
+    return await fn(async () => {
+      const dir = await mkdtemp(join(tmpdir(), "polypack-dependency-"));
+      made.push(dir);
+      return dir;
+    });
+  } finally {
+    await Promise.all(made.map((dir) => rm(dir, { recursive: true, force: true })));
+  }
+}
 
 /** A function giving each target the other buildpacks' layers, as `buildPackage` takes it. */
 export type IncludeLayers = (target: TargetPlan, spool: LayerSpool) => Promise<IncludedLayers>;
@@ -64,10 +117,23 @@ export function includeCompositeLayers(
     }
     return opened;
   };
+  // Urns are resolved and archives unpacked once, into the spool, which the run removes.
+  const opened = new Map<number, Promise<OpenedLocation>>();
   return Promise.resolve(async (target: TargetPlan, spool: LayerSpool) => {
     const platform = Platform.fromJSON(target.platform);
     const parts: DependencyLayers[] = [];
-    for (const [i, location] of locations.entries()) {
+    for (const [i, raw] of locations.entries()) {
+      let once = opened.get(i);
+      if (once === undefined) {
+        const scratch = async (): Promise<string> => {
+          const dir = join(spool.dir, `dependency-${i}`);
+          await mkdir(dir, { recursive: true });
+          return dir;
+        };
+        once = openLocation(raw, options, scratch, config.file);
+        opened.set(i, once);
+      }
+      const location = await once;
       parts.push(
         location.kind === "folder"
           ? await layersFromFolder(location.path, platform, spool)
@@ -111,22 +177,25 @@ export function includeCompositeLayers(
  */
 export async function compositeDefaultPlatforms(
   source: BuildpackSource,
-  options: Pick<CompositeOptions, "openSource">,
+  options: Pick<CompositeOptions, "openSource" | "buildpackRegistry">,
 ): Promise<Platform[] | undefined> {
   const config = source.packageConfig;
   if (config === undefined || config.dependencies.length === 0) return undefined;
   const base = source.configPath ? resolve(source.configPath, "..") : source.dir;
-  let shared: Platform[] | undefined;
-  for (const dependency of config.dependencies) {
-    const location = dependencyLocation(dependency, base, config.file);
-    const platforms = (await dependencyPlatforms(location, options)).map((p) => p.with({ osVersion: "" }));
-    if (platforms.length === 0 || platforms.some((p) => p.architecture === "")) continue;
-    shared =
-      shared === undefined
-        ? uniquePlatforms(platforms)
-        : shared.filter((p) => platforms.some((q) => q.toString() === p.toString()));
-  }
-  return shared !== undefined && shared.length > 0 ? shared : undefined;
+  return withScratch(async (scratch) => {
+    let shared: Platform[] | undefined;
+    for (const dependency of config.dependencies) {
+      const raw = dependencyLocation(dependency, base, config.file);
+      const location = await openLocation(raw, options, scratch, config.file);
+      const platforms = (await dependencyPlatforms(location, options)).map((p) => p.with({ osVersion: "" }));
+      if (platforms.length === 0 || platforms.some((p) => p.architecture === "")) continue;
+      shared =
+        shared === undefined
+          ? uniquePlatforms(platforms)
+          : shared.filter((p) => platforms.some((q) => q.toString() === p.toString()));
+    }
+    return shared !== undefined && shared.length > 0 ? shared : undefined;
+  });
 }
 
 /**
@@ -136,26 +205,30 @@ export async function compositeDefaultPlatforms(
  */
 export async function compositeMetadataLabel(
   source: BuildpackSource,
-  options: Pick<CompositeOptions, "openSource">,
+  options: Pick<CompositeOptions, "openSource" | "buildpackRegistry">,
 ): Promise<string | undefined> {
   const config = source.packageConfig;
   if (config === undefined || config.dependencies.length === 0) return undefined;
   const base = source.configPath ? resolve(source.configPath, "..") : source.dir;
-  const children: LabelStack[][] = [];
-  for (const dependency of config.dependencies) {
-    const location = dependencyLocation(dependency, base, config.file);
-    if (location.kind === "folder") {
-      children.push(packageStacks((await readBuildpackSource({ path: location.path })).descriptor));
-    } else {
-      children.push(await metadataStacksOf(await options.openSource(location)));
+  const children = await withScratch(async (scratch) => {
+    const stacks: LabelStack[][] = [];
+    for (const dependency of config.dependencies) {
+      const raw = dependencyLocation(dependency, base, config.file);
+      const location = await openLocation(raw, options, scratch, config.file);
+      if (location.kind === "folder") {
+        stacks.push(packageStacks((await readBuildpackSource({ path: location.path })).descriptor));
+      } else {
+        stacks.push(await metadataStacksOf(await options.openSource(location)));
+      }
     }
-  }
+    return stacks;
+  });
   const stacks = resolvedStacks(packageStacks(source.descriptor), children);
   return buildpackageMetadataLabel(source.descriptor, stacks);
 }
 
 async function dependencyPlatforms(
-  location: DependencyLocation,
+  location: OpenedLocation,
   options: Pick<CompositeOptions, "openSource">,
 ): Promise<Platform[]> {
   if (location.kind !== "folder") return platformsOf(await options.openSource(location));
@@ -170,8 +243,10 @@ function uniquePlatforms(platforms: readonly Platform[]): Platform[] {
 }
 
 /**
- * Reads a package.toml dependency: `image` is a registry reference; `uri` is a `docker://`
- * reference, or a local path or `file://` URL naming a buildpack folder, an OCI layout or a `.cnb`.
+ * Reads a package.toml dependency as pack locates it: `image` is a registry reference; `uri` is a
+ * `docker://` reference, a `urn:cnb:registry:` locator, a local path or `file://` URL naming a
+ * buildpack folder, an OCI layout, a `.cnb` or a `.tgz`/`.tar` archive, or else a bare image
+ * reference (pack's "naked" locator: no scheme, not a path that exists, and holding `/`, `:` or `@`).
  */
 export function dependencyLocation(
   dependency: PackageDependency,
@@ -181,6 +256,7 @@ export function dependencyLocation(
   if (isImageDependency(dependency)) return { kind: "registry", reference: dependency.image };
   const { uri } = dependency;
   if (uri.startsWith("docker://")) return { kind: "registry", reference: uri.slice("docker://".length) };
+  if (uri.startsWith(REGISTRY_URN_PREFIX)) return { kind: "urn", urn: uri };
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri) && !uri.startsWith("file://")) {
     throw new PolypackError(
       "DEPENDENCY_URI_UNSUPPORTED",
@@ -192,14 +268,27 @@ export function dependencyLocation(
   }
   const path = uri.startsWith("file://") ? fileURLToPath(uri) : resolve(base, uri);
   if (!existsSync(path)) {
+    if (isNakedReference(uri)) return { kind: "registry", reference: uri };
     throw new PolypackError(
       "PATH_NOT_FOUND",
       `${file}: dependency ${JSON.stringify(uri)} does not exist (${path})`,
     );
   }
-  if (!statSync(path).isDirectory()) return { kind: "cnb", path };
+  if (!statSync(path).isDirectory()) {
+    return /\.(tgz|tar\.gz|tar)$/i.test(path) ? { kind: "archive", path } : { kind: "cnb", path };
+  }
   if (existsSync(join(path, "oci-layout"))) return { kind: "layout", path };
   return { kind: "folder", path };
+}
+
+function isNakedReference(uri: string): boolean {
+  if (uri.startsWith(".") || uri.startsWith("/") || !/[/:@]/.test(uri)) return false;
+  try {
+    Reference.parse(uri);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 // pack refuses a composite whose order names a buildpack without its version or one the package

@@ -29,6 +29,7 @@ interface PackageFlags {
   prePackage: boolean;
   cacheDir?: string;
   layerCache: boolean;
+  buildpackRegistry?: string;
 }
 
 /**
@@ -73,6 +74,10 @@ export function registerBuildpackPackage(
     .option("--no-pre-package", "do not run [metadata] pre-package")
     .option("--cache-dir <dir>", "where offline dependencies are cached")
     .option("--no-layer-cache", "compress every layer from scratch instead of reusing cached pieces")
+    .option(
+      "-r, --buildpack-registry <index>",
+      "a buildpack registry index (local clone or URL) for urn:cnb:registry: dependencies",
+    )
     .action(async (name: string, flags: PackageFlags) => {
       const ctx = context();
       // Loaded here, not at start-up, so other commands do not pay for the packaging code.
@@ -81,6 +86,7 @@ export function registerBuildpackPackage(
       const { includeCompositeLayers, compositeDefaultPlatforms, compositeMetadataLabel } =
         await import("../../package/composite.js");
       const choice = flags.dryRun ? undefined : chooseOutput(name, { ...flags, tags: flags.tag });
+      const registryIndex = flags.buildpackRegistry ? { buildpackRegistry: flags.buildpackRegistry } : {};
       const progress = ctx.output.progress();
       let result: PackageResult;
       try {
@@ -102,12 +108,19 @@ export function registerBuildpackPackage(
           },
           ...(choice ? { destination: await openDestination(choice, ctx, flags.archTags ?? false) } : {}),
           dependencyMetadataLabel: (source) =>
-            compositeMetadataLabel(source, { openSource: (endpoint) => openSource(endpoint, ctx) }),
+            compositeMetadataLabel(source, {
+              openSource: (endpoint) => openSource(endpoint, ctx),
+              ...registryIndex,
+            }),
           dependencyPlatforms: (source) =>
-            compositeDefaultPlatforms(source, { openSource: (endpoint) => openSource(endpoint, ctx) }),
+            compositeDefaultPlatforms(source, {
+              openSource: (endpoint) => openSource(endpoint, ctx),
+              ...registryIndex,
+            }),
           include: (source, plan) =>
             includeCompositeLayers(source, plan, {
               openSource: (endpoint) => openSource(endpoint, ctx),
+              ...registryIndex,
               onWarning: (message) => ctx.output.note(`warning: ${message}`),
             }),
           onEvent: (event: PackageEvent) => {
