@@ -120,12 +120,16 @@ export async function packageBuildpack(options: PackageOptions): Promise<Package
     );
   }
   // Outputs and caches are checked before any work, so a bad path fails at once and leaves nothing.
-  const paths = await PackagePaths.prepare(options, source);
   try {
-    return await runPackage(source, options, paths);
-  } catch (error) {
-    await paths.abandon();
-    throw paths.explain(error);
+    const paths = await PackagePaths.prepare(options, source);
+    try {
+      return await runPackage(source, options, paths);
+    } catch (error) {
+      await paths.abandon();
+      throw paths.explain(error);
+    }
+  } finally {
+    await source.cleanup?.();
   }
 }
 

@@ -77,7 +77,7 @@ describe("package.toml dependency uris", () => {
     return packagedIds(layout);
   }
 
-  test("a .tgz of a buildpack folder and a .tar of an OCI layout are dependencies, as in pack", async () => {
+  test("a .tgz of a buildpack folder and a .tar of an OCI layout are dependencies, and [buildpack] uri may be a .tgz, as in pack", async () => {
     await run("tar", ["-czf", join(work, "a.tgz"), "-C", join(work, "a"), "."]);
     assert.deepEqual(await packageWith("a.tgz"), ["example/a", "example/composite"]);
     const layout = join(work, "a-layout");
@@ -94,6 +94,13 @@ describe("package.toml dependency uris", () => {
     ]);
     await run("tar", ["-cf", join(work, "a-layout.tar"), "-C", layout, "."]);
     assert.deepEqual(await packageWith("a-layout.tar"), ["example/a", "example/composite"]);
+
+    // [buildpack] uri may name an archive of the buildpack's folder too.
+    const config = join(work, "archive.package.toml");
+    await writeFile(config, '[buildpack]\nuri = "a.tgz"\n');
+    const out = join(await tempDir("polypack-uris-out-"), "out");
+    await polypackOk(["buildpack", "package", "a", "--config", config, "--output", out]);
+    assert.deepEqual(await packagedIds(out), ["example/a"]);
   });
 
   test("a bare image reference and a urn:cnb:registry: locator resolved through -r name a registry image", async () => {
