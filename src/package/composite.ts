@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Reference } from "../registry/reference.js";
 import { unpackBuildpackArchive } from "./archive-unpack.js";
+import { downloadBuildpack, type BuildpackDownloadOptions } from "./http-download.js";
 import { REGISTRY_URN_PREFIX, resolveRegistryUrn } from "./buildpack-registry.js";
 import { fileURLToPath } from "node:url";
 import { isImageDependency, type PackageDependency } from "../buildpack/index.js";
@@ -35,6 +36,8 @@ export interface CompositeOptions {
   onWarning?: (message: string) => void;
   /** `-r/--buildpack-registry`: the registry index `urn:cnb:registry:` uris are resolved through. */
   buildpackRegistry?: string;
+  /** How http(s) dependency uris are downloaded. */
+  downloads?: BuildpackDownloadOptions;
 }
 
 /**
@@ -45,6 +48,7 @@ export type DependencyLocation =
   | { kind: "folder"; path: string }
   | { kind: "archive"; path: string }
   | { kind: "urn"; urn: string }
+  | { kind: "http"; url: URL }
   | Endpoint;
 
 /** A location after urns are resolved and archives unpacked: a folder or an image endpoint. */
@@ -56,7 +60,7 @@ type OpenedLocation = { kind: "folder"; path: string } | Endpoint;
  */
 async function openLocation(
   location: DependencyLocation,
-  options: Pick<CompositeOptions, "buildpackRegistry">,
+  options: Pick<CompositeOptions, "buildpackRegistry" | "downloads">,
   scratch: () => Promise<string>,
   file: string,
 ): Promise<OpenedLocation> {
@@ -66,9 +70,17 @@ async function openLocation(
       reference: await resolveRegistryUrn(location.urn, options.buildpackRegistry, file),
     };
   }
-  if (location.kind !== "archive") return location;
+  let archive: string;
+  if (location.kind === "http") {
+    // A .cnb is a tar of an OCI layout, an archive of a folder a tar too: both are unpacked.
+    archive = await downloadBuildpack(location.url, await scratch(), file, options.downloads);
+  } else if (location.kind === "archive") {
+    archive = location.path;
+  } else {
+    return location;
+  }
   const dir = await scratch();
-  await unpackBuildpackArchive(location.path, dir);
+  await unpackBuildpackArchive(archive, dir);
   return existsSync(join(dir, "oci-layout")) ? { kind: "layout", path: dir } : { kind: "folder", path: dir };
 }
 
@@ -125,8 +137,9 @@ export function includeCompositeLayers(
     for (const [i, raw] of locations.entries()) {
       let once = opened.get(i);
       if (once === undefined) {
+        let made = 0;
         const scratch = async (): Promise<string> => {
-          const dir = join(spool.dir, `dependency-${i}`);
+          const dir = join(spool.dir, `dependency-${i}-${made++}`);
           await mkdir(dir, { recursive: true });
           return dir;
         };
@@ -177,7 +190,7 @@ export function includeCompositeLayers(
  */
 export async function compositeDefaultPlatforms(
   source: BuildpackSource,
-  options: Pick<CompositeOptions, "openSource" | "buildpackRegistry">,
+  options: Pick<CompositeOptions, "openSource" | "buildpackRegistry" | "downloads">,
 ): Promise<Platform[] | undefined> {
   const config = source.packageConfig;
   if (config === undefined || config.dependencies.length === 0) return undefined;
@@ -205,7 +218,7 @@ export async function compositeDefaultPlatforms(
  */
 export async function compositeMetadataLabel(
   source: BuildpackSource,
-  options: Pick<CompositeOptions, "openSource" | "buildpackRegistry">,
+  options: Pick<CompositeOptions, "openSource" | "buildpackRegistry" | "downloads">,
 ): Promise<string | undefined> {
   const config = source.packageConfig;
   if (config === undefined || config.dependencies.length === 0) return undefined;
@@ -257,6 +270,7 @@ export function dependencyLocation(
   const { uri } = dependency;
   if (uri.startsWith("docker://")) return { kind: "registry", reference: uri.slice("docker://".length) };
   if (uri.startsWith(REGISTRY_URN_PREFIX)) return { kind: "urn", urn: uri };
+  if (/^https?:\/\//i.test(uri)) return { kind: "http", url: new URL(uri) };
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri) && !uri.startsWith("file://")) {
     throw new PolypackError(
       "DEPENDENCY_URI_UNSUPPORTED",

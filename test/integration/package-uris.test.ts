@@ -4,7 +4,9 @@
  * through a registry index given with -r/--buildpack-registry.
  */
 import assert from "node:assert/strict";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { ImageIndex, ImageManifest } from "../../src/oci/manifest.js";
@@ -101,6 +103,58 @@ describe("package.toml dependency uris", () => {
     const out = join(await tempDir("polypack-uris-out-"), "out");
     await polypackOk(["buildpack", "package", "a", "--config", config, "--output", out]);
     assert.deepEqual(await packagedIds(out), ["example/a"]);
+  });
+
+  test("an http(s) uri is downloaded through polypack's HTTP stack: an archive, or a .cnb", async () => {
+    const cnb = join(work, "a.cnb");
+    await polypackOk([
+      "buildpack",
+      "package",
+      "a",
+      "--path",
+      join(work, "a"),
+      "--format",
+      "file",
+      "--output",
+      cnb,
+    ]);
+    const files: Record<string, Buffer> = {
+      "/a.tgz": await readFile(join(work, "a.tgz")),
+      "/a.cnb": await readFile(cnb),
+    };
+    const server = createServer((request, response) => {
+      const body = files[request.url ?? ""];
+      response.writeHead(body ? 200 : 404).end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      assert.deepEqual(await packageWith(`${base}/a.tgz`), ["example/a", "example/composite"]);
+      assert.deepEqual(await packageWith(`${base}/a.cnb`), ["example/a", "example/composite"]);
+      const config = join(work, "missing.package.toml");
+      await writeFile(
+        config,
+        `[buildpack]\nuri = "composite"\n\n[[dependencies]]\nuri = "${base}/gone.tgz"\n`,
+      );
+      const refused = await polypack([
+        "buildpack",
+        "package",
+        "c",
+        "--config",
+        config,
+        "--target",
+        "linux/amd64",
+        "--output",
+        join(work, "never"),
+      ]);
+      assert.equal(refused.code, 1, refused.stderr);
+      assert.match(
+        refused.stderr,
+        /error\[DEPENDENCY_DOWNLOAD_FAILED\]: .*cannot download http:\/\/127\.0\.0\.1:\d+\/gone\.tgz: .*404/,
+      );
+    } finally {
+      server.close();
+    }
   });
 
   test("a bare image reference and a urn:cnb:registry: locator resolved through -r name a registry image", async () => {

@@ -86,7 +86,13 @@ export function registerBuildpackPackage(
       const { includeCompositeLayers, compositeDefaultPlatforms, compositeMetadataLabel } =
         await import("../../package/composite.js");
       const choice = flags.dryRun ? undefined : chooseOutput(name, { ...flags, tags: flags.tag });
-      const registryIndex = flags.buildpackRegistry ? { buildpackRegistry: flags.buildpackRegistry } : {};
+      const registryIndex = {
+        ...(flags.buildpackRegistry ? { buildpackRegistry: flags.buildpackRegistry } : {}),
+        downloads: {
+          ...(ctx.registry.caFile ? { caFile: ctx.registry.caFile } : {}),
+          ...(ctx.registry.timeoutMs ? { idleTimeoutMs: ctx.registry.timeoutMs } : {}),
+        },
+      };
       const progress = ctx.output.progress();
       let result: PackageResult;
       try {
