@@ -1,3 +1,5 @@
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
 import {
   BUILDER_METADATA_LABEL,
   BUILDPACK_LAYERS_LABEL,
@@ -29,7 +31,7 @@ import type { ContentSource } from "../oci/content.js";
 import { Platform } from "../oci/platform.js";
 import { layersFromFolder } from "../package/composite-folder.js";
 import { asOciLayer, layersFromImage, type DependencyLayers } from "../package/composite-image.js";
-import { dependencyLocation } from "../package/composite.js";
+import { dependencyLocation, openLocation } from "../package/composite.js";
 import type { BuilderConfig, BuilderGroupEntry, BuilderModuleSource, BuilderOrderEntry } from "./config.js";
 import {
   builderMetadataLabel,
@@ -400,11 +402,22 @@ async function collectModules(
   const byName = new Map<string, CollectedModule>();
   const skipped: string[] = [];
   for (const source of sources) {
-    const location = dependencyLocation(
+    const given = dependencyLocation(
       source.isImage ? { image: source.location } : { uri: source.location },
       config.dir,
       `${config.file} ${source.key}`,
     );
+    const sourceIndex = sources.indexOf(source);
+    let made = 0;
+    const scratch = async (): Promise<string> => {
+      const dir = join(
+        inputs.spool.dir,
+        `${kind}-${platform.toString().replaceAll("/", "-")}-${sourceIndex}-${made++}`,
+      );
+      await mkdir(dir, { recursive: true });
+      return dir;
+    };
+    const location = await openLocation(given, {}, scratch, `${config.file} ${source.key}`);
     let part: DependencyLayers;
     try {
       part =

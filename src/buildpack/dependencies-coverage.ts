@@ -70,7 +70,7 @@ export function detectDialect(dependencies: readonly Dependency[]): Dialect {
 
 /**
  * Checks that every target gets every dependency id some other target gets. A missing id is a
- * warning, or an error when `strict`; missing single versions are informational.
+ * warning, or an error when `strict`; missing single versions are warnings (printed, never fatal).
  */
 export function dependencyCoverage(
   dependencies: readonly Dependency[],
@@ -108,7 +108,7 @@ export function dependencyCoverage(
         });
       } else if (missing.length > 0) {
         issues.push({
-          severity: "info",
+          severity: "warning",
           kind: "missing-versions",
           dependencyId: id,
           target,

@@ -4,12 +4,13 @@ import type {
   BuildpackInfo,
   BuildpackMetadata,
   DependencyConstraint,
+  GroupEntryInfo,
   ModuleKind,
   OrderEntry,
   Stack,
 } from "./descriptor-types.js";
 import { readTargets } from "./target-read.js";
-import type { TomlTable } from "./toml-document.js";
+import type { KeyPath, TomlTable } from "./toml-document.js";
 import type { TomlFields } from "./toml-fields.js";
 
 /**
@@ -64,13 +65,38 @@ function readOrder(fields: TomlFields, document: TomlTable): OrderEntry[] {
       const at = ["order", i, "group", j];
       const id = fields.string(entry, "id", at);
       if (!id) fields.report("BUILDPACK_ORDER_INVALID", at, "missing the id of a group entry");
+      const info = readGroupEntryInfo(fields, entry, at);
       return {
         id: id ?? "",
         version: fields.string(entry, "version", at),
         optional: fields.boolean(entry, "optional", at) ?? false,
+        ...(Object.keys(info).length > 0 ? { info } : {}),
       };
     }),
   }));
+}
+
+// pack decodes a group entry into dist.ModuleRef, which embeds all of dist.ModuleInfo.
+function readGroupEntryInfo(fields: TomlFields, entry: TomlTable, at: KeyPath): GroupEntryInfo {
+  const info: GroupEntryInfo = {};
+  const name = fields.string(entry, "name", at);
+  const description = fields.string(entry, "description", at);
+  const homepage = fields.string(entry, "homepage", at);
+  const keywords = fields.strings(entry, "keywords", at);
+  const execEnv = fields.strings(entry, "exec-env", at);
+  const licenses = fields.tables(entry, "licenses", at).map((license, i) => ({
+    type: fields.string(license, "type", [...at, "licenses", i]),
+    uri: fields.string(license, "uri", [...at, "licenses", i]),
+  }));
+  const clearEnv = fields.boolean(entry, "clear-env", at);
+  if (name) info.name = name;
+  if (description) info.description = description;
+  if (homepage) info.homepage = homepage;
+  if (keywords.length > 0) info.keywords = keywords;
+  if (execEnv.length > 0) info.execEnv = execEnv;
+  if (licenses.length > 0) info.licenses = licenses;
+  if (clearEnv) info.clearEnv = clearEnv;
+  return info;
 }
 
 function readMetadata(fields: TomlFields, table: TomlTable): BuildpackMetadata {

@@ -45,6 +45,8 @@ export interface Distro {
 export interface Target {
   platform: Platform;
   distros: readonly Distro[];
+  /** The arch and variant as written, when normalising changed them (`arm` → `arm/v7`, `arm64/v8` → `arm64`). */
+  written?: { architecture: string; variant: string };
 }
 
 /** One `[[order.group]]` entry of a composite buildpack. */
@@ -52,6 +54,22 @@ export interface GroupEntry {
   id: string;
   version?: string;
   optional: boolean;
+  /**
+   * The other `dist.ModuleInfo` keys pack reads from a group entry (`exec-env`, `name`, ...), kept
+   * only to be written into the layers label as pack writes them.
+   */
+  info?: GroupEntryInfo;
+}
+
+/** The `dist.ModuleInfo` fields of a group entry besides id and version. */
+export interface GroupEntryInfo {
+  name?: string;
+  description?: string;
+  homepage?: string;
+  keywords?: string[];
+  execEnv?: string[];
+  licenses?: License[];
+  clearEnv?: boolean;
 }
 
 /** One `[[order]]` entry. */
@@ -93,4 +111,6 @@ export interface BuildpackDescriptor {
   document: TomlTable;
   /** The source text, for locating lines and for rewriting. */
   source: string;
+  /** What pack accepts but a user should hear about (a deprecated API, unknown keys). */
+  warnings?: string[];
 }

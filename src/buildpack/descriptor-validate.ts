@@ -1,17 +1,36 @@
 import type { BuildpackDescriptor, BuildpackInfo, ModuleKind } from "./descriptor-types.js";
 import { checkModuleReference } from "./module-id.js";
 import type { TomlFields } from "./toml-fields.js";
+import { unknownDescriptorKeys } from "./unknown-keys.js";
 
 /** Buildpack API versions polypack reads, oldest first. */
 export const SUPPORTED_BUILDPACK_APIS: readonly string[] = ["0.7", "0.8", "0.9", "0.10", "0.11", "0.12"];
 /** Image extensions arrived with Buildpack API 0.9. */
 export const SUPPORTED_EXTENSION_APIS: readonly string[] = ["0.9", "0.10", "0.11", "0.12"];
 
-/** Checks the rules of the spec that typing alone cannot, reporting each problem to `fields`. */
+/** Buildpack API versions pack still packages, with a deprecation warning (0.1 is pack's default). */
+export const DEPRECATED_BUILDPACK_APIS: readonly string[] = ["0.1", "0.2", "0.3", "0.4", "0.5", "0.6"];
+
+/**
+ * Checks the rules of the spec that typing alone cannot, reporting each problem to `fields` and
+ * adding what pack accepts with a warning to `descriptor.warnings`.
+ */
 export function validateDescriptor(fields: TomlFields, descriptor: BuildpackDescriptor): void {
   const { kind, info, document } = descriptor;
   const supported = kind === "extension" ? SUPPORTED_EXTENSION_APIS : SUPPORTED_BUILDPACK_APIS;
-  if (descriptor.api === "") {
+  const warnings = (descriptor.warnings ??= []);
+  if (descriptor.api === "" && kind === "buildpack" && document["api"] === undefined) {
+    // pack reads a buildpack.toml without api as Buildpack API 0.1.
+    descriptor.api = "0.1";
+    warnings.push(
+      `${fields.file}: no api given; reading it as Buildpack API 0.1, as pack does (add api = "0.10")`,
+    );
+  } else if (kind === "buildpack" && DEPRECATED_BUILDPACK_APIS.includes(descriptor.api)) {
+    warnings.push(
+      `${fields.file}: Buildpack API ${descriptor.api} is deprecated; packaging it as pack does, but current ` +
+        `lifecycles may refuse it (move to api = "0.10")`,
+    );
+  } else if (descriptor.api === "") {
     fields.report(
       "BUILDPACK_API_UNSUPPORTED",
       ["api"],
@@ -24,6 +43,13 @@ export function validateDescriptor(fields: TomlFields, descriptor: BuildpackDesc
       ["api"],
       `unsupported Buildpack API ${JSON.stringify(descriptor.api)}`,
       `polypack reads ${kind}s with api ${supported.join(", ")}`,
+    );
+  }
+
+  const unknown = unknownDescriptorKeys(document, kind);
+  if (unknown.length > 0) {
+    warnings.push(
+      `${fields.file}: ignoring key${unknown.length === 1 ? "" : "s"} pack does not read: ${unknown.join(", ")}`,
     );
   }
 

@@ -32,6 +32,7 @@ export {
   buildpackLayersLabel,
   buildpackageMetadataLabel,
   labelStacks,
+  packageStacks,
   labelTarget,
   moduleLayerInfo,
   type LabelGroupEntry,

@@ -70,10 +70,21 @@ function target(value: Json): LabelTarget {
   };
 }
 
+// pack decodes a group entry into dist.ModuleRef: all of dist.ModuleInfo, then `optional`.
 function groupEntry(value: Json): LabelGroupEntry {
+  const keywords = arrayOfStrings(value["keywords"]);
+  const execEnv = arrayOfStrings(value["exec-env"]);
+  const licenses = arrayOf(value["licenses"]).map((l) => ({ type: str(l["Type"]), uri: str(l["URI"]) }));
   return {
     id: str(value["id"]),
+    ...(str(value["name"]) ? { name: str(value["name"]) } : {}),
     ...(str(value["version"]) ? { version: str(value["version"]) } : {}),
+    ...(str(value["description"]) ? { description: str(value["description"]) } : {}),
+    ...(str(value["homepage"]) ? { homepage: str(value["homepage"]) } : {}),
+    ...(keywords.length > 0 ? { keywords } : {}),
+    ...(execEnv.length > 0 ? { execEnv } : {}),
+    ...(licenses.length > 0 ? { licenses } : {}),
+    ...(value["clear-env"] === true ? { clearEnv: true } : {}),
     ...(value["optional"] === true ? { optional: true } : {}),
   };
 }

@@ -35,10 +35,17 @@ export interface LabelTarget {
   distros?: { name?: string; version?: string }[];
 }
 
-/** One `[[order.group]]` entry as pack writes it (`dist.ModuleRef`). */
+/** One `[[order.group]]` entry as pack writes it (`dist.ModuleRef`: every `dist.ModuleInfo` field, then `optional`). */
 export interface LabelGroupEntry {
   id: string;
+  name?: string;
   version?: string;
+  description?: string;
+  homepage?: string;
+  keywords?: string[];
+  execEnv?: string[];
+  licenses?: { type?: string; uri?: string }[];
+  clearEnv?: boolean;
   optional?: boolean;
 }
 
@@ -57,26 +64,30 @@ export interface ModuleLayerInfo {
 export type ModuleLayers = Record<string, Record<string, ModuleLayerInfo>>;
 
 /**
- * The stacks pack records for a buildpack: its `[[stacks]]`, or `*` for one that declares only
- * targets (any stack), or none for a composite buildpack.
+ * The stacks the layers label records for a buildpack: its own `[[stacks]]`, none when it declares
+ * none (pack writes the descriptor's stacks there as they are).
  */
-export function labelStacks(
-  descriptor: Pick<BuildpackDescriptor, "stacks" | "targets" | "order">,
-): LabelStack[] {
+export function labelStacks(descriptor: Pick<BuildpackDescriptor, "stacks">): LabelStack[] {
+  return descriptor.stacks.map(labelStack);
+}
+
+/**
+ * The stacks a buildpack brings to the buildpackage metadata label and to stack resolution, as
+ * pack's `resolvedStacks` sees them: its `[[stacks]]`, or `*` (any stack) for a buildpack that
+ * declares only targets, or none for a composite buildpack.
+ */
+export function packageStacks(descriptor: Pick<BuildpackDescriptor, "stacks" | "order">): LabelStack[] {
   if (descriptor.stacks.length > 0) return descriptor.stacks.map(labelStack);
   return descriptor.order.length > 0 ? [] : [{ id: "*" }];
 }
 
 /**
- * The layer info of one buildpack, without its diffID (known once the layer is written). An image
- * extension has no stacks, targets or order there: pack records only its API, name and homepage.
+ * The layer info of one buildpack, without its diffID (known once the layer is written), as pack's
+ * `dist.AddToLayersMD` fills it from the descriptor. An image extension has no stacks or order, but
+ * its targets are recorded like a buildpack's.
  */
 export function moduleLayerInfo(descriptor: BuildpackDescriptor, layerDiffID: string): ModuleLayerInfo {
-  if (descriptor.kind === "extension") {
-    const { homepage, name } = descriptor.info;
-    return { api: descriptor.api, layerDiffID, ...(homepage ? { homepage } : {}), ...(name ? { name } : {}) };
-  }
-  const stacks = labelStacks(descriptor);
+  const stacks = descriptor.kind === "extension" ? [] : labelStacks(descriptor);
   return {
     api: descriptor.api,
     ...(stacks.length > 0 ? { stacks } : {}),
@@ -177,7 +188,17 @@ function targetJSON(target: LabelTarget): GoJSONValue {
 function groupEntryJSON(entry: LabelGroupEntry): GoJSONValue {
   return {
     id: entry.id || undefined,
+    name: entry.name || undefined,
     version: entry.version || undefined,
+    description: entry.description || undefined,
+    homepage: entry.homepage || undefined,
+    keywords: entry.keywords && entry.keywords.length > 0 ? entry.keywords : undefined,
+    "exec-env": entry.execEnv && entry.execEnv.length > 0 ? entry.execEnv : undefined,
+    licenses:
+      entry.licenses && entry.licenses.length > 0
+        ? entry.licenses.map((license) => ({ Type: license.type ?? "", URI: license.uri ?? "" }))
+        : undefined,
+    "clear-env": entry.clearEnv || undefined,
     optional: entry.optional || undefined,
   };
 }
@@ -201,6 +222,7 @@ export function labelTarget(target: Target): LabelTarget {
 
 function labelGroupEntry(entry: GroupEntry): LabelGroupEntry {
   return {
+    ...entry.info,
     id: entry.id,
     ...(entry.version ? { version: entry.version } : {}),
     ...(entry.optional ? { optional: true } : {}),

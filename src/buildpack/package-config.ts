@@ -2,6 +2,7 @@ import type { ModuleKind, Target } from "./descriptor-types.js";
 import { readTargets } from "./target-read.js";
 import { parseTomlDocument, type TomlTable } from "./toml-document.js";
 import { TomlFields } from "./toml-fields.js";
+import { unknownPackageKeys } from "./unknown-keys.js";
 
 /** One `[[dependencies]]` entry of package.toml: a buildpack to include, by path/URL or by image. */
 export type PackageDependency = { uri: string } | { image: string };
@@ -27,6 +28,16 @@ export function parsePackageToml(text: string, options: { file?: string } = {}):
   const file = options.file ?? "package.toml";
   const document = parseTomlDocument(text, file, "PACKAGE_TOML_INVALID");
   const fields = new TomlFields(file, text, "PACKAGE_TOML_INVALID");
+  const unknown = unknownPackageKeys(document);
+  if (unknown.length > 0) {
+    // First: pack refuses them too ("unknown configuration element"): a typo would otherwise drop a setting.
+    fields.report(
+      "PACKAGE_TOML_INVALID",
+      unknown[0]!.split("."),
+      `unknown configuration element${unknown.length === 1 ? "" : "s"} ${unknown.map((k) => `'${k}'`).join(", ")}`,
+      "package.toml knows [buildpack] or [extension] uri, [[dependencies]] uri or image, [platform] os and [[targets]]",
+    );
+  }
   const buildpack = fields.table(document, "buildpack", []);
   const extension = fields.table(document, "extension", []);
   const kind: ModuleKind = extension !== undefined && buildpack === undefined ? "extension" : "buildpack";

@@ -16,15 +16,16 @@ export function makeTarget(fields: {
 }): Target {
   const distros = (fields.distros ?? []).map((d) => ({ name: d.name, version: d.version }));
   const only = distros.length === 1 ? (distros[0]?.version ?? "") : "";
-  return {
-    platform: new Platform({
-      os: fields.os,
-      architecture: fields.arch,
-      variant: fields.variant,
-      osVersion: only,
-    }),
-    distros,
-  };
+  const platform = new Platform({
+    os: fields.os,
+    architecture: fields.arch,
+    variant: fields.variant,
+    osVersion: only,
+  });
+  const written = { architecture: fields.arch ?? "", variant: fields.variant ?? "" };
+  // Per-target folders are named as written (pack's linux/arm, linux/arm64/v8), not as normalised.
+  const changed = written.architecture === platform.architecture && written.variant !== platform.variant;
+  return changed ? { platform, distros, written } : { platform, distros };
 }
 
 /** A Target from a Platform; its os.version, when set, stays on the platform but adds no distro. */

@@ -509,6 +509,26 @@ export const CATALOGUE = {
     exit: 1,
     hint: "add the buildpack to [[dependencies]] in package.toml",
   },
+  COMPOSITE_ORDER_VERSION_MISSING: {
+    meaning: "an [[order.group]] entry of a composite being packaged names a buildpack without its version",
+    exit: 1,
+    hint: 'add version = "..." to the entry the message names',
+  },
+  COMPOSITE_DEPENDENCY_UNUSED: {
+    meaning: "a buildpack package.toml's dependencies bring in is not used by any order of the composite",
+    exit: 1,
+    hint: "add it to an [[order.group]], or remove the dependency from package.toml",
+  },
+  COMPOSITE_STACKS_INCOMPATIBLE: {
+    meaning: "the buildpacks of a composite share no stack",
+    exit: 1,
+    hint: "include buildpacks that support a common stack, or that declare targets instead of stacks",
+  },
+  BUILDPACK_REGISTRY_LOOKUP_FAILED: {
+    meaning: "a urn:cnb:registry: dependency cannot be resolved through the buildpack registry index",
+    exit: 1,
+    hint: "pass -r/--buildpack-registry with a registry-index clone or URL that lists the buildpack",
+  },
   COMPOSITE_PLATFORM_MISSING: {
     meaning: "a buildpack a composite depends on does not support one of the composite's targets",
     exit: 1,

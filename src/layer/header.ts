@@ -13,10 +13,8 @@ export interface HeaderOptions {
   mtime: Date;
 }
 
-// Layer mtimes stay within 32 bits (as tar tools long assumed), and ustar's octal size field ends at 8 GiB.
+// Layer mtimes stay within 32 bits (as tar tools long assumed).
 const MAX_MTIME_SECONDS = 2 ** 31 - 1;
-const MAX_USTAR_SIZE = 8 ** 11 - 1;
-const USTAR_NAME_BYTES = 100;
 
 /**
  * The mtime for layer entries: SOURCE_DATE_EPOCH (seconds since 1970) when set, as reproducible
@@ -51,16 +49,13 @@ export function normalizeMode(entry: LayerEntry): number {
 
 /**
  * The header fields of an entry whose path (and hard link target) is already clean and relative.
- * Ownership is root, names are empty, the mtime fixed. PAX records are forced for sizes beyond
- * 8 GiB and for long absolute names (a ustar split would drop the leading `/`); the encoder adds
- * them itself for names ustar cannot hold.
+ * Ownership is root, names are empty, the mtime fixed. The encoder chooses ustar or PAX for the
+ * entry as Go's archive/tar does (see tar-format.ts).
  */
 export function tarHeaderFor(entry: LayerEntry, path: string, options: HeaderOptions): TarHeaderFields {
   const name = options.absoluteNames ? `/${path}` : path;
   const mode = normalizeMode(entry);
   const mtime = Math.floor(options.mtime.getTime() / 1000);
-  let pax: Record<string, string> | undefined;
-  if (options.absoluteNames && Buffer.byteLength(name) > USTAR_NAME_BYTES) pax = {};
   const fields = (rest: Pick<TarHeaderFields, "type" | "size" | "linkname">): TarHeaderFields => ({
     name,
     mode,
@@ -68,7 +63,6 @@ export function tarHeaderFor(entry: LayerEntry, path: string, options: HeaderOpt
     ...(entry.uid ? { uid: entry.uid } : {}),
     ...(entry.gid ? { gid: entry.gid } : {}),
     ...rest,
-    ...(pax ? { pax } : {}),
   });
   switch (entry.type) {
     case "directory":
@@ -79,11 +73,8 @@ export function tarHeaderFor(entry: LayerEntry, path: string, options: HeaderOpt
       const linkname = options.absoluteNames ? `/${entry.linkname}` : entry.linkname;
       return fields({ type: "hardlink", size: 0, linkname });
     }
-    case "file": {
-      const size = fileSize(entry);
-      if (size > MAX_USTAR_SIZE) pax = { ...pax, size: String(size) };
-      return fields({ type: "file", size });
-    }
+    case "file":
+      return fields({ type: "file", size: fileSize(entry) });
   }
 }
 

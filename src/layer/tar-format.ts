@@ -1,14 +1,15 @@
 /**
  * The tar headers polypack writes, byte for byte. The bytes of a layer are its diffID, so they come
  * from this one encoder the project owns, never from a library whose upgrade could change them.
- * Numbers are written as Go's archive/tar writes them (what pack and the lifecycle produce): zero-
- * padded octal filling the field up to one NUL, the checksum as six digits, NUL, space. Names that
- * do not fit ustar go into a PAX extended header.
+ * They are the bytes Go's archive/tar writer (what pack and the lifecycle use) writes for a header
+ * whose format it chooses itself: a ustar block when ustar can hold the entry (a long ASCII name
+ * split into prefix and name where Go splits it), else a PAX header named and filled as Go fills
+ * it, followed by the entry's own block.
  *
  * `TAR_ENCODER_VERSION` names these bytes. It is part of every layer cache key and record: change
  * anything here that changes a byte, and bump it.
  */
-export const TAR_ENCODER_VERSION = 1;
+export const TAR_ENCODER_VERSION = 2;
 
 /** One block of a tar archive. */
 export const TAR_BLOCK = 512;
@@ -18,7 +19,7 @@ export const END_OF_ARCHIVE = Buffer.alloc(2 * TAR_BLOCK);
 /** The kinds of entries polypack writes. */
 export type TarEntryType = "file" | "hardlink" | "symlink" | "directory";
 
-/** What a header says. Ownership is always root with empty user and group names. */
+/** What a header says. Ownership is root unless `uid`/`gid` say otherwise; user and group names are empty. */
 export interface TarHeaderFields {
   /** The name as written (already with a leading `/` when absolute names are wanted). */
   name: string;
@@ -31,11 +32,9 @@ export interface TarHeaderFields {
   mtime: number;
   /** Link target (links only). */
   linkname?: string;
-  /** Owner and group ids (default 0, root). */
+  /** Owner and group ids (default 0, root); at most 2097151, what ustar's octal fields hold. */
   uid?: number;
   gid?: number;
-  /** Extra PAX records to write even when ustar could hold the entry (`size` for huge files, `{}` to force one). */
-  pax?: Readonly<Record<string, string>>;
 }
 
 const TYPEFLAG: Record<TarEntryType | "pax", number> = {
@@ -58,34 +57,49 @@ const DEVMAJOR: Field = [329, 8];
 const DEVMINOR: Field = [337, 8];
 const CHECKSUM_OFFSET = 148;
 const TYPEFLAG_OFFSET = 156;
-const LINKNAME_OFFSET = 157;
+const NAME: Field = [0, NAME_BYTES];
+const LINKNAME: Field = [157, LINKNAME_BYTES];
 const MAGIC_OFFSET = 257;
-const PREFIX_OFFSET = 345;
+const PREFIX: Field = [345, PREFIX_BYTES];
 const USTAR_MAGIC_AND_VERSION = Buffer.from("ustar\u000000", "latin1");
-const MAX_OCTAL_SIZE = 8 ** 11 - 1;
-const PAX_NAME = "PaxHeader";
+/** Go's `fitsInOctal` for the 12-byte fields: 11 octal digits. */
+const MAX_OCTAL_12 = 8 ** 11 - 1;
+/** The folder Go puts a PAX header's own name in, beside the entry's name. */
+const PAX_FOLDER = "PaxHeaders.0";
 
 type Field = readonly [offset: number, width: number];
 
 /**
- * The header bytes of an entry: one ustar block, or a PAX header, its records padded to blocks,
- * and the ustar block after them. A ustar block is used when the name fits (split into prefix and
- * name at a `/` when longer than 100 bytes), the name and link are ASCII and the link fits, and no
- * PAX records are asked for. (A link target of up to 100 UTF-8 bytes stays in ustar whatever its
- * characters; names must be ASCII there.)
+ * The header bytes of an entry, as Go's `Writer.WriteHeader` writes a header of unknown format:
+ * Go's `allowedFormats` decides whether ustar can hold it (ASCII name that fits or splits, ASCII
+ * link of at most 100 bytes, size under 8 GiB); if not, `writePAXHeader` writes the PAX records
+ * Go would (sorted: `linkpath`, `path`, `size`, each only when ustar cannot hold that field), then
+ * the entry's own block with ASCII-only, truncated name and link and no prefix.
  */
 export function encodeTarHeader(fields: TarHeaderFields): Buffer {
-  if (fields.pax === undefined) {
-    const ustar = ustarBlock(fields, fields.name, fields.linkname);
-    if (ustar) return ustar;
+  const records = new Map<string, string>();
+  let ustar = true;
+  const { name, linkname = "" } = fields;
+  if (!isAscii(name) || name.length > NAME_BYTES) {
+    if (splitUstarPath(name) === undefined) ustar = false;
+    records.set("path", name);
   }
-  const records = paxRecords(fields);
-  const paxFields = { ...fields, type: "pax" as const, size: records.length };
-  const linkname = fields.linkname ? PAX_NAME : undefined;
-  const paxHeader = ustarBlock(paxFields, PAX_NAME, linkname)!;
-  const entryHeader = ustarBlock(fields, PAX_NAME, linkname)!;
-  const padding = Buffer.alloc(paddedLength(records.length) - records.length);
-  return Buffer.concat([paxHeader, records, padding, entryHeader]);
+  if (!isAscii(linkname) || linkname.length > LINKNAME_BYTES) {
+    ustar = false;
+    records.set("linkpath", linkname);
+  }
+  if (fields.size > MAX_OCTAL_12) {
+    ustar = false;
+    records.set("size", String(fields.size));
+  }
+  if (ustar) return ustarBlock(fields);
+  const text = [...records.keys()]
+    .sort()
+    .map((key) => paxRecord(key, records.get(key)!))
+    .join("");
+  const data = Buffer.from(text, "utf8");
+  const padding = Buffer.alloc(paddedLength(data.length) - data.length);
+  return Buffer.concat([paxHeaderBlock(name, data.length), data, padding, paxEntryBlock(fields)]);
 }
 
 /** A length rounded up to whole blocks. */
@@ -93,15 +107,7 @@ export function paddedLength(length: number): number {
   return Math.ceil(length / TAR_BLOCK) * TAR_BLOCK;
 }
 
-/** The PAX records of an entry: its path, its link target, then any extra records, each `len key=value\n`. */
-function paxRecords(fields: TarHeaderFields): Buffer {
-  let text = paxRecord("path", fields.name);
-  if (fields.linkname) text += paxRecord("linkpath", fields.linkname);
-  for (const [key, value] of Object.entries(fields.pax ?? {})) text += paxRecord(key, value);
-  return Buffer.from(text, "utf8");
-}
-
-/** One PAX record; its decimal length counts itself. */
+/** One PAX record, as Go's `formatPAXRecord` writes it; its decimal length counts itself. */
 function paxRecord(key: string, value: string): string {
   const body = ` ${key}=${value}\n`;
   const length = Buffer.byteLength(body);
@@ -110,67 +116,120 @@ function paxRecord(key: string, value: string): string {
   return `${length + digits}${body}`;
 }
 
-/** A ustar block, or undefined when the name or link cannot be held by one. */
-function ustarBlock(
-  fields: TarHeaderFields | (Omit<TarHeaderFields, "type"> & { type: "pax" }),
-  name: string,
-  linkname: string | undefined,
-): Buffer | undefined {
-  // Directory names are written without a trailing `/`, as pack writes them.
-  const split = splitName(name);
-  if (!split || (linkname !== undefined && Buffer.byteLength(linkname) > LINKNAME_BYTES)) return undefined;
+/** Go's `writeUSTARHeader`: the name split into prefix and name when it is longer than 100 bytes. */
+function ustarBlock(fields: TarHeaderFields): Buffer {
+  const split = splitUstarPath(fields.name);
+  const block = v7Block(fields, split ? split.name : fields.name, fields.linkname ?? "");
+  if (split) writeString(block, PREFIX, split.prefix);
+  finishBlock(block);
+  return block;
+}
+
+/** The entry's own block after a PAX header (Go's `templateV7Plus` with `toASCII` strings). */
+function paxEntryBlock(fields: TarHeaderFields): Buffer {
+  const block = v7Block(fields, toAscii(fields.name), toAscii(fields.linkname ?? ""));
+  finishBlock(block);
+  return block;
+}
+
+/** Go's `templateV7Plus` for entries with empty user and group names. */
+function v7Block(fields: TarHeaderFields, name: string, linkname: string): Buffer {
   const block = Buffer.alloc(TAR_BLOCK);
-  block.write(split.name, 0, "latin1");
+  block[TYPEFLAG_OFFSET] = TYPEFLAG[fields.type];
+  writeString(block, NAME, name);
+  writeString(block, LINKNAME, linkname);
   writeOctal(block, MODE, fields.mode & 0o7777);
   writeOctal(block, UID, fields.uid ?? 0);
   writeOctal(block, GID, fields.gid ?? 0);
-  if (fields.size > MAX_OCTAL_SIZE) writeBase256(block, SIZE, fields.size);
-  else writeOctal(block, SIZE, fields.size);
+  writeOctal(block, SIZE, fields.size);
   writeOctal(block, MTIME, fields.mtime);
-  block[TYPEFLAG_OFFSET] = TYPEFLAG[fields.type];
-  if (linkname) block.write(linkname, LINKNAME_OFFSET, "utf8");
-  USTAR_MAGIC_AND_VERSION.copy(block, MAGIC_OFFSET);
   writeOctal(block, DEVMAJOR, 0);
   writeOctal(block, DEVMINOR, 0);
-  if (split.prefix) block.write(split.prefix, PREFIX_OFFSET, "latin1");
-  writeChecksum(block);
   return block;
 }
 
 /**
- * A name cut into ustar's prefix and name fields at the earliest `/` that makes the name fit, or
- * undefined when it cannot be (non-ASCII, no usable `/`, or a prefix over 155 bytes).
+ * The extended header's own block, as Go's `writeRawFile` writes it: named
+ * `<dir>/PaxHeaders.0/<base>` (ASCII only, cut at 100 bytes, trailing slashes dropped), mode,
+ * ids and mtime zero, and the device fields left empty.
  */
-function splitName(name: string): { name: string; prefix: string } | undefined {
-  if (!isAscii(name)) return undefined;
-  let rest = name;
-  let prefix = "";
-  while (rest.length > NAME_BYTES) {
-    const slash = rest.indexOf("/");
-    if (slash < 0) return undefined;
-    prefix += prefix ? `/${rest.slice(0, slash)}` : rest.slice(0, slash);
-    rest = rest.slice(slash + 1);
-  }
-  return prefix.length > PREFIX_BYTES ? undefined : { name: rest, prefix };
+function paxHeaderBlock(entryName: string, size: number): Buffer {
+  const slash = entryName.lastIndexOf("/");
+  let name = toAscii(goCleanJoin(entryName.slice(0, slash + 1), PAX_FOLDER, entryName.slice(slash + 1)));
+  if (name.length > NAME_BYTES) name = name.slice(0, NAME_BYTES);
+  name = name.replace(/\/+$/, "");
+  const block = Buffer.alloc(TAR_BLOCK);
+  block[TYPEFLAG_OFFSET] = TYPEFLAG.pax;
+  writeString(block, NAME, name);
+  writeOctal(block, MODE, 0);
+  writeOctal(block, UID, 0);
+  writeOctal(block, GID, 0);
+  writeOctal(block, SIZE, size);
+  writeOctal(block, MTIME, 0);
+  finishBlock(block);
+  return block;
+}
+
+/** The magic, version and checksum (Go's `setFormat` for ustar and PAX). */
+function finishBlock(block: Buffer): void {
+  USTAR_MAGIC_AND_VERSION.copy(block, MAGIC_OFFSET);
+  writeChecksum(block);
+}
+
+/**
+ * Go's `splitUSTARPath`: for an ASCII name over 100 bytes, the last `/` within the first 156 bytes
+ * (not a trailing one) splits it, when the name part is 1 to 100 bytes and the prefix at most 155
+ * and not empty.
+ */
+function splitUstarPath(name: string): { name: string; prefix: string } | undefined {
+  if (name.length <= NAME_BYTES || !isAscii(name)) return undefined;
+  let length = name.length;
+  if (length > PREFIX_BYTES + 1) length = PREFIX_BYTES + 1;
+  else if (name[length - 1] === "/") length--;
+  const i = name.lastIndexOf("/", length - 1);
+  const suffixLength = name.length - i - 1;
+  if (i <= 0 || suffixLength > NAME_BYTES || suffixLength === 0 || i > PREFIX_BYTES) return undefined;
+  return { prefix: name.slice(0, i), name: name.slice(i + 1) };
+}
+
+/** Go's `path.Join` of clean parts: empty parts dropped, `//` collapsed, no trailing `/`. */
+function goCleanJoin(...parts: string[]): string {
+  const joined = parts.filter((part) => part !== "").join("/");
+  const absolute = joined.startsWith("/");
+  const segments = joined.split("/").filter((segment) => segment !== "" && segment !== ".");
+  return `${absolute ? "/" : ""}${segments.join("/")}`;
 }
 
 function isAscii(text: string): boolean {
   return Buffer.byteLength(text) === text.length;
 }
 
-function writeOctal(block: Buffer, [offset, width]: Field, value: number): void {
-  block.write(value.toString(8).padStart(width - 1, "0"), offset, "latin1");
-  block[offset + width - 1] = 0;
+/** Go's `toASCII`: the text without its non-ASCII characters and NULs. */
+function toAscii(text: string): string {
+  return isAscii(text) && !text.includes("\0")
+    ? text
+    : [...text].filter((c) => c < "\u0080" && c !== "\0").join("");
 }
 
-/** GNU's base-256 number: a set high bit, then the value big-endian in the rest of the field. */
-function writeBase256(block: Buffer, [offset, width]: Field, value: number): void {
-  block[offset] = 0x80;
-  let rest = value;
-  for (let i = width - 1; i > 0; i--) {
-    block[offset + i] = rest % 256;
-    rest = Math.floor(rest / 256);
+/**
+ * Go's `formatString`: the text copied into the field (cut at its width), NUL-terminated when
+ * shorter; a cut that ends in `/` has its trailing slashes replaced by NUL.
+ */
+function writeString(block: Buffer, [offset, width]: Field, text: string): void {
+  const bytes = Buffer.from(text, "latin1");
+  bytes.copy(block, offset, 0, Math.min(width, bytes.length));
+  if (bytes.length < width) block[offset + bytes.length] = 0;
+  if (bytes.length > width && block[offset + width - 1] === 0x2f) {
+    const kept = text.slice(0, width).replace(/\/+$/, "").length;
+    block[offset + kept] = 0;
   }
+}
+
+/** Go's `formatOctal`: zero-padded octal and a NUL; a value that does not fit is written as 0. */
+function writeOctal(block: Buffer, [offset, width]: Field, value: number): void {
+  const fits = value >= 0 && value < 8 ** (width - 1);
+  block.write((fits ? value : 0).toString(8).padStart(width - 1, "0"), offset, "latin1");
+  block[offset + width - 1] = 0;
 }
 
 /** The header checksum: the sum of its bytes with the checksum field as spaces, as Go writes it. */

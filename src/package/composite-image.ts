@@ -66,6 +66,19 @@ interface PlatformImage {
   platform: Platform;
 }
 
+/** The stacks of a buildpackage's metadata label (its first image's; they are the same in every image). */
+export async function metadataStacksOf(source: ContentSource): Promise<LabelStack[]> {
+  const [first] = await imagesOf(source);
+  const config = await first!.image.config();
+  const metadata = config.config?.Labels?.[BUILDPACKAGE_METADATA_LABEL];
+  return metadata ? parseMetadataStacks(metadata, `${source.name} label ${BUILDPACKAGE_METADATA_LABEL}`) : [];
+}
+
+/** The platforms of the images a buildpackage holds (a single image's, or each its index lists). */
+export async function platformsOf(source: ContentSource): Promise<Platform[]> {
+  return (await imagesOf(source)).map((image) => image.platform);
+}
+
 /** The images a source holds: the root image, or each image its index lists. */
 async function imagesOf(source: ContentSource): Promise<PlatformImage[]> {
   const root = await readArtifact(source);

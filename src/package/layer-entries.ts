@@ -34,6 +34,8 @@ export function targetLayerEntries(
     const path = `${root}/${file.path}`;
     if (file.type === "directory") entries.push({ path, type: "directory" });
     else if (file.type === "symlink") entries.push({ path, type: "symlink", linkname: file.linkname });
+    else if (file.type === "hardlink")
+      entries.push({ path, type: "hardlink", mode: file.mode, linkname: `${root}/${file.linkname}` });
     else if ("content" in file) entries.push({ path, type: "file", mode: file.mode, content: file.content });
     else if ("source" in file) {
       const diskPath = join(sources.buildpackDir, file.source);

@@ -185,8 +185,8 @@ function includedSources(source: BuildpackSource): { files: string[]; folders: s
   for (const dependency of config.dependencies) {
     try {
       const location = dependencyLocation(dependency, dirname(source.configPath), config.file);
-      if (location.kind === "cnb") included.files.push(location.path);
-      else if (location.kind !== "registry") included.folders.push(location.path);
+      if (location.kind === "cnb" || location.kind === "archive") included.files.push(location.path);
+      else if (location.kind === "folder" || location.kind === "layout") included.folders.push(location.path);
     } catch {
       continue;
     }

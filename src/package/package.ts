@@ -5,15 +5,17 @@ import type { CopyEvent } from "../image/copy.js";
 import type { DependencyEvent } from "../dependencies/index.js";
 import { LayerSpool } from "../image/spool.js";
 import type { Descriptor } from "../oci/descriptor.js";
+import type { Platform } from "../oci/platform.js";
 import { PolypackError } from "../errors/index.js";
 import { buildPackage, type BuildOptions, type BuiltImage } from "./build.js";
 import { deliverPackage, spoolNear, type PackageDestination } from "./deliver.js";
 import { fetchOfflineDependencies, type OfflineFile, type OfflineOptions } from "./offline.js";
-import { planPackage, type PackagePlan } from "./plan.js";
+import { planPackage, type ExcludedPath, type PackagePlan } from "./plan.js";
 import { prePackageTargets, selectTargets } from "./plan-targets.js";
 import { runPrePackage } from "./pre-package.js";
 import { hasRootBin, readBuildpackSource, type BuildpackSource } from "./source.js";
 import { scanSourceTree } from "./source-tree.js";
+import { defaultExclusion } from "./default-exclusions.js";
 import { PackagePaths } from "./package-paths.js";
 
 /** Progress of a package run, for logs and progress bars. */
@@ -27,7 +29,7 @@ export type PackageEvent =
 
 /** Options of `packageBuildpack`. */
 export interface PackageOptions {
-  /** The buildpack folder (default: the working directory); ignored when `config` is given. */
+  /** The buildpack folder (default: the working directory); not together with `config`. */
   path?: string;
   /** A package.toml naming the buildpack and, for composites, its dependencies. */
   config?: string;
@@ -70,6 +72,13 @@ export interface PackageOptions {
    * `[extension] version`) in the labels and in the packaged buildpack.toml.
    */
   version?: string;
+  /**
+   * The platforms a composite's dependencies share, for a composite that declares no targets (see
+   * `compositeDefaultPlatforms`); without it such a composite is packaged for linux/amd64, as pack does.
+   */
+  dependencyPlatforms?: (source: BuildpackSource) => Promise<readonly Platform[] | undefined>;
+  /** A composite's metadata label as the real run writes it, for a dry run (see `compositeMetadataLabel`). */
+  dependencyMetadataLabel?: (source: BuildpackSource) => Promise<string | undefined>;
   /** Other buildpacks' layers per target (composite packages; see `includeCompositeLayers`). */
   include?: (source: BuildpackSource, plan: PackagePlan) => Promise<BuildOptions["include"]>;
   onEvent?: (event: PackageEvent) => void;
@@ -96,6 +105,14 @@ export interface PackageResult {
  * spool is removed either way.
  */
 export async function packageBuildpack(options: PackageOptions): Promise<PackageResult> {
+  if (options.path !== undefined && options.config !== undefined) {
+    // pack refuses the pair too: package.toml's [buildpack] uri already says where the buildpack is.
+    throw new PolypackError(
+      "FLAGS_CONFLICT",
+      `--config ${options.config} names the buildpack with its [buildpack] uri; --path ${options.path} cannot also name one`,
+      { hint: "drop --path, or drop --config and package the folder alone" },
+    );
+  }
   const source = await readBuildpackSource({
     ...(options.path !== undefined ? { path: options.path } : {}),
     ...(options.config !== undefined ? { config: options.config } : {}),
@@ -111,12 +128,16 @@ export async function packageBuildpack(options: PackageOptions): Promise<Package
     );
   }
   // Outputs and caches are checked before any work, so a bad path fails at once and leaves nothing.
-  const paths = await PackagePaths.prepare(options, source);
   try {
-    return await runPackage(source, options, paths);
-  } catch (error) {
-    await paths.abandon();
-    throw paths.explain(error);
+    const paths = await PackagePaths.prepare(options, source);
+    try {
+      return await runPackage(source, options, paths);
+    } catch (error) {
+      await paths.abandon();
+      throw paths.explain(error);
+    }
+  } finally {
+    await source.cleanup?.();
   }
 }
 
@@ -126,10 +147,17 @@ async function runPackage(
   paths: PackagePaths,
 ): Promise<PackageResult> {
   const { dir, descriptor } = source;
+  const undeclared =
+    descriptor.order.length > 0 &&
+    (options.targets ?? []).length === 0 &&
+    (source.packageConfig?.targets.length ?? 0) === 0;
+  const dependencyPlatforms = undeclared ? await options.dependencyPlatforms?.(source) : undefined;
   const selection = selectTargets(descriptor, {
+    ...(dependencyPlatforms ? { dependencyPlatforms } : {}),
     ...(options.targets ? { flags: options.targets } : {}),
     ...(source.packageConfig ? { packageConfig: source.packageConfig } : {}),
     hasRootBin: await hasRootBin(dir),
+    strict: options.strict ?? false,
   });
   const prePackage = descriptor.metadata.prePackage;
   const runScript = prePackage !== undefined && !options.dryRun && (options.prePackage ?? true);
@@ -143,13 +171,29 @@ async function runPackage(
       ...(options.log ? { output: options.log } : {}),
     });
   }
-  const tree = await scanSourceTree(dir, { skip: outputSkipper(dir, paths.output?.path) });
+  const skipOutput = outputSkipper(dir, paths.output?.path);
+  const excluded: ExcludedPath[] = [];
+  const useDefaults = descriptor.metadata.includeFiles.length === 0;
+  const tree = await scanSourceTree(dir, {
+    skip: (path) => {
+      if (skipOutput(path)) return true;
+      const reason = useDefaults ? defaultExclusion(dir, path) : undefined;
+      if (reason !== undefined) excluded.push({ path, reason });
+      return reason !== undefined;
+    },
+  });
   const plan = planPackage(descriptor, selection, tree, {
     offline: options.offline ?? false,
     strict: options.strict ?? false,
     missingBinaries: options.dryRun && prePackage !== undefined ? "warn" : "error",
   });
-  if (options.dryRun) return { plan, dryRun: true, images: [], tags: [] };
+  if (excluded.length > 0) plan.excluded = excluded;
+  if (options.dryRun) {
+    // The real run narrows a composite's stacks by its dependencies'; the dry run shows that label.
+    const label = descriptor.order.length > 0 ? await options.dependencyMetadataLabel?.(source) : undefined;
+    if (label !== undefined) plan.metadataLabel = label;
+    return { plan, dryRun: true, images: [], tags: [] };
+  }
   if (options.destination === undefined) {
     throw new TypeError("packageBuildpack: a destination is required unless dryRun is set");
   }

@@ -8,6 +8,8 @@ import type { SourceEntry } from "./source-tree.js";
 export type PlannedFile =
   | { path: string; type: "directory" }
   | { path: string; type: "symlink"; linkname: string }
+  /** Another path of a file earlier in the layer (`linkname`, relative to the layer root). */
+  | { path: string; type: "hardlink"; mode: number; linkname: string }
   /** A file copied from the buildpack directory (`source` is relative to it). */
   | { path: string; type: "file"; mode: number; size: number; source: string }
   /** A file polypack writes, such as the per-target buildpack.toml. */
@@ -48,10 +50,12 @@ export interface FileSelectionOptions {
 const ALWAYS_EXECUTABLE = new Set(["bin/build", "bin/detect", "bin/generate"]);
 
 /**
- * Chooses the files of one target's layer. The deepest existing per-target folder
- * (`os/arch[/variant][/distro@version]`) supplies that target's files and wins over files outside
- * every per-target folder, which all targets share; folders of other platforms are never used.
- * include-files, when given, keeps only the files it names by source or by layer path.
+ * Chooses the files of one target's layer as pack does: the per-target folder found by walking down
+ * `os`, `os/arch`, `os/arch/variant`, `.../distro@version` while each exists is the buildpack's root
+ * for that target, and only its files go in (with the generated buildpack.toml); folders of other
+ * targets inside it are left out. Without such a folder the files outside every per-target folder
+ * are used. include-files, when given, keeps only the files it names by source or by layer path,
+ * root files it names included (a per-target file of the same path wins).
  */
 export function selectTargetFiles(
   tree: readonly SourceEntry[],
@@ -60,10 +64,24 @@ export function selectTargetFiles(
   options: FileSelectionOptions,
 ): FileSelection {
   const directories = new Set(tree.filter((e) => e.type === "directory").map((e) => e.path));
-  const sourceFolder = [...target.folders].reverse().find((folder) => directories.has(folder));
+  const chain = [target.osFolder, ...target.folders];
+  let sourceFolder: string | undefined;
+  for (const folder of chain) {
+    if (!directories.has(folder)) break;
+    sourceFolder = folder;
+  }
+  // An OS folder that holds only other targets' folders would give an empty layer (pack's would hold
+  // the other targets' files instead): the root serves that target then.
+  if (sourceFolder === target.osFolder && !holdsOwnFiles(tree, sourceFolder, allTargets))
+    sourceFolder = undefined;
+  const include = options.includeFiles.map(cleanIncludePath).filter((p) => p !== "");
   const chosen = new Map<string, { entry: SourceEntry; source: string }>();
-  for (const entry of tree) {
-    if (platformRoot(entry.path) === undefined) chosen.set(entry.path, { entry, source: entry.path });
+  // Root files serve a target without a folder of its own; with one, only those include-files names
+  // (libpak and jam's explicit list, which pack does not read), the folder's own files winning.
+  if (sourceFolder === undefined || include.length > 0) {
+    for (const entry of tree) {
+      if (platformRoot(entry.path) === undefined) chosen.set(entry.path, { entry, source: entry.path });
+    }
   }
   if (sourceFolder !== undefined) {
     const otherFolders = allTargets.flatMap((t) => t.folders).filter((f) => f.startsWith(`${sourceFolder}/`));
@@ -81,16 +99,25 @@ export function selectTargetFiles(
   chosen.delete(options.descriptorFile);
   pruneEmptyPlatformParents(chosen, tree);
 
-  const include = options.includeFiles.map(cleanIncludePath).filter((p) => p !== "");
   const kept = include.length > 0 ? filterIncluded(chosen, include) : chosen;
-  const files = [...kept.entries()].map(([path, { entry, source }]) => plannedFile(path, entry, source));
-  files.sort((a, b) => compareArchivePaths(a.path, b.path));
+  const sorted = [...kept.entries()].sort(([a], [b]) => compareArchivePaths(a, b));
+  const firstPathOfInode = new Map<string, string>();
+  const files = sorted.map(([path, { entry, source }]): PlannedFile => {
+    // pack writes the first path of a multiply linked file (in archive order) and links the others to it.
+    if (entry.type === "file" && entry.inode !== undefined) {
+      const first = firstPathOfInode.get(entry.inode);
+      const mode = ALWAYS_EXECUTABLE.has(path) ? 0o755 : entry.mode;
+      if (first !== undefined) return { path, type: "hardlink", mode, linkname: first };
+      firstPathOfInode.set(entry.inode, path);
+    }
+    return plannedFile(path, entry, source);
+  });
 
   const missingBinaries = options.requiredBinaries
     .filter((bin) => !resolvesToFile(kept, bin))
     .map((bin) => ({
       path: bin,
-      lookedFor: [...[...target.folders].reverse().map((folder) => `${folder}/${bin}`), bin],
+      lookedFor: [...[...chain].reverse().map((folder) => `${folder}/${bin}`), bin],
       excludedByIncludeFiles: include.length > 0 && resolvesToFile(chosen, bin),
     }));
   const keptPaths = [...kept.keys()];
@@ -102,6 +129,20 @@ export function selectTargetFiles(
       !belongsToOtherTarget(wanted, target),
   );
   return { files, ...(sourceFolder ? { sourceFolder } : {}), missingBinaries, missingIncludes };
+}
+
+function holdsOwnFiles(
+  tree: readonly SourceEntry[],
+  folder: string,
+  allTargets: readonly ImageTarget[],
+): boolean {
+  const targetFolders = allTargets.flatMap((t) => t.folders);
+  return tree.some(
+    (e) =>
+      e.type !== "directory" &&
+      e.path.startsWith(`${folder}/`) &&
+      !targetFolders.some((f) => isWithin(e.path, f)),
+  );
 }
 
 function pruneEmptyPlatformParents(chosen: Map<string, unknown>, tree: readonly SourceEntry[]): void {

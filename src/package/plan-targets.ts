@@ -12,7 +12,8 @@ import { PolypackError } from "../errors/index.js";
 import { Platform } from "../oci/platform.js";
 
 /** Where the targets being packaged came from. */
-export type TargetOrigin = "flags" | "package.toml" | "buildpack.toml" | "stacks" | "default";
+export type TargetOrigin =
+  "flags" | "package.toml" | "buildpack.toml" | "stacks" | "dependencies" | "default";
 
 /** One image to build: a concrete target with at most one distro, as pack expands them. */
 export interface ImageTarget {
@@ -24,6 +25,8 @@ export interface ImageTarget {
   platform: Platform;
   /** Per-target source folders, shallowest first: `linux/arm`, `linux/arm/v6`, `linux/arm/v6/ubuntu@22.04`. */
   folders: string[];
+  /** The OS-only folder (`linux`) pack falls back to when `os/arch` is absent. */
+  osFolder: string;
 }
 
 /** The targets chosen for a package and why. */
@@ -66,13 +69,21 @@ export function parseTargetFlag(value: string): Target {
 
 /**
  * Chooses the targets to package: `--target` flags, else package.toml's `[[targets]]`, else
- * buildpack.toml's, else what its stacks or a root `bin/` imply, else linux/amd64 (pack's default).
- * A flag must overlap a declared target when there are any (TARGET_NOT_DECLARED). Targets with
- * several distros become one image per distro; an empty os or architecture becomes linux or amd64.
+ * buildpack.toml's, else what its stacks or a root `bin/` imply, else package.toml's `[platform] os`
+ * on amd64, else linux/amd64 (pack's default). A flag that overlaps no declared target is packaged
+ * with a note, as pack does; `strict` makes it TARGET_NOT_DECLARED. Targets with several distros
+ * become one image per distro; an empty os or architecture becomes linux or amd64.
  */
 export function selectTargets(
   descriptor: Pick<BuildpackDescriptor, "targets" | "stacks">,
-  options: { flags?: readonly string[]; packageConfig?: PackageConfig; hasRootBin: boolean },
+  options: {
+    flags?: readonly string[];
+    packageConfig?: PackageConfig;
+    hasRootBin: boolean;
+    strict?: boolean;
+    /** For a composite without targets: the platforms all its dependencies share. */
+    dependencyPlatforms?: readonly Platform[];
+  },
 ): TargetSelection {
   const notes: string[] = [];
   const declared =
@@ -89,20 +100,33 @@ export function selectTargets(
     if (declared) {
       for (const target of chosen) {
         if (!declared.targets.some((d) => targetsOverlap(target, d))) {
-          throw new PolypackError(
-            "TARGET_NOT_DECLARED",
-            `--target ${targetKey(target)} is not among the targets ${declared.origin} declares: ${declared.targets.map(targetKey).join(", ")}`,
-            { hint: `add a [[targets]] entry for it to ${declared.origin}, or choose a declared target` },
-          );
+          const problem = `--target ${targetKey(target)} is not among the targets ${declared.origin} declares: ${declared.targets.map(targetKey).join(", ")}`;
+          if (options.strict) {
+            throw new PolypackError("TARGET_NOT_DECLARED", problem, {
+              hint: `add a [[targets]] entry for it to ${declared.origin}, or choose a declared target`,
+            });
+          }
+          notes.push(`${problem}; packaging it anyway, as pack does (--strict refuses it)`);
         }
       }
     }
   } else if (declared) {
     chosen = declared.targets;
     origin = declared.origin;
+  } else if (options.dependencyPlatforms && options.dependencyPlatforms.length > 0) {
+    chosen = options.dependencyPlatforms.map((p) =>
+      makeTarget({ os: p.os, arch: p.architecture, variant: p.variant }),
+    );
+    origin = "dependencies";
+    notes.push(
+      `no [[targets]] given: packaging the composite for ${chosen.map(targetKey).join(", ")}, the platforms all its dependencies share`,
+    );
   } else {
     const implied = effectiveTargets(descriptor, { hasBin: options.hasRootBin });
-    chosen = implied.targets.length > 0 ? implied.targets : [makeTarget({ os: "linux", arch: "amd64" })];
+    const os = options.packageConfig?.os ?? "linux";
+    // A root bin/ implies linux/amd64 unless package.toml's [platform] says another os.
+    const fromDescriptor = implied.targets.length > 0 && !(implied.source === "bin" && os !== "linux");
+    chosen = fromDescriptor ? implied.targets : [makeTarget({ os, arch: "amd64" })];
     origin = implied.source === "stacks" ? "stacks" : "default";
   }
   const targets = uniqueTargets(chosen.flatMap((target) => expandTarget(target, notes)));
@@ -122,7 +146,8 @@ function expandTarget(target: Target, notes: string[]): ImageTarget[] {
         `${os || "linux"}/${architecture || "amd64"} as pack does (pass --target to choose)`,
     );
   }
-  const base = { os: os || "linux", arch: architecture || "amd64", variant };
+  const written = target.written ?? { architecture, variant };
+  const base = { os: os || "linux", arch: written.architecture || "amd64", variant: written.variant };
   const distros: (Distro | undefined)[] = target.distros.length > 0 ? [...target.distros] : [undefined];
   return distros.map((distro) => {
     const concrete = makeTarget({ ...base, distros: distro ? [distro] : [] });
@@ -131,13 +156,19 @@ function expandTarget(target: Target, notes: string[]): ImageTarget[] {
       key: targetKey(concrete),
       platform: concrete.platform,
       folders: targetFolders(concrete),
+      osFolder: concrete.platform.os,
     };
   });
 }
 
-/** Source folder candidates of a target, shallowest first (pack's `os/arch/variant/distro@version`). */
+/**
+ * Source folder candidates of a target below its OS folder, shallowest first (pack's
+ * `os/arch/variant/distro@version`), named by the arch and variant as written (`linux/arm`, not
+ * the normalised `linux/arm/v7`; `linux/arm64/v8`).
+ */
 export function targetFolders(target: Target): string[] {
-  const { os, architecture, variant } = target.platform;
+  const { os } = target.platform;
+  const { architecture, variant } = target.written ?? target.platform;
   const folders = [`${os}/${architecture}`];
   if (variant) folders.push(`${folders[0]}/${variant}`);
   const distro = target.distros[0];

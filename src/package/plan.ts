@@ -9,7 +9,7 @@ import {
 import { PolypackError } from "../errors/index.js";
 import {
   buildpackageMetadataLabel,
-  labelStacks,
+  packageStacks,
   moduleLayerInfo,
   type ModuleLayerInfo,
 } from "../buildpack/labels.js";
@@ -41,6 +41,14 @@ export interface PackagePlan {
   metadataLabel: string;
   /** This buildpack's entry in `io.buildpacks.buildpack.layers`; `layerDiffID` is filled in per target. */
   layerInfo: ModuleLayerInfo;
+  /** Paths of the buildpack folder left out by default (`.git`, earlier outputs, temporaries). */
+  excluded?: ExcludedPath[];
+}
+
+/** A path of the buildpack folder that is not packaged, and why. */
+export interface ExcludedPath {
+  path: string;
+  reason: string;
 }
 
 /** Options that shape a plan. */
@@ -67,7 +75,7 @@ export function planPackage(
 ): PackagePlan {
   const layerRoot = moduleLayerRoot(descriptor);
   const composite = descriptor.order.length > 0;
-  const warnings = [...selection.notes];
+  const warnings = [...(descriptor.warnings ?? []), ...selection.notes];
   const coverage = dependencyCoverage(
     descriptor.metadata.dependencies,
     selection.targets.map((t) => t.target),
@@ -117,7 +125,7 @@ export function planPackage(
     warnings,
     metadataLabel: buildpackageMetadataLabel(
       descriptor,
-      descriptor.kind === "extension" ? null : labelStacks(descriptor),
+      descriptor.kind === "extension" ? null : packageStacks(descriptor),
     ),
     layerInfo: moduleLayerInfo(descriptor, ""),
   };

@@ -15,13 +15,15 @@ export interface SourceEntry {
   size: number;
   /** A symlink's target, as stored. */
   linkname?: string;
+  /** `dev:ino` of a file with more than one link, so its other paths become hard links in the layer. */
+  inode?: string;
 }
 
 /**
  * Lists a buildpack directory in archive order without reading any file's content. Symlinks are
- * listed, never followed. Hard links are listed as plain files: a checkout holds them by accident,
- * and keeping them would make the layer depend on how the files were copied. `skip` leaves out a
- * path and everything below it (for example an output file written inside the directory).
+ * listed, never followed. A file with several links carries its inode, so that, as pack does, the
+ * layer holds it once and its other paths as hard links to the first. `skip` leaves out a path and
+ * everything below it (for example an output file written inside the directory).
  */
 export async function scanSourceTree(
   root: string,
@@ -41,7 +43,13 @@ export async function scanSourceTree(
       } else if (stats.isSymbolicLink()) {
         entries.push({ path, type: "symlink", mode: 0o777, size: 0, linkname: await readlink(diskPath) });
       } else if (stats.isFile()) {
-        entries.push({ path, type: "file", mode: stats.mode & 0o7777, size: stats.size });
+        entries.push({
+          path,
+          type: "file",
+          mode: stats.mode & 0o7777,
+          size: stats.size,
+          ...(stats.nlink > 1 ? { inode: `${stats.dev}:${stats.ino}` } : {}),
+        });
       } else {
         throw new PolypackError("LAYER_UNSUPPORTED_FILE", `${diskPath} is not a file, directory or symlink`, {
           hint: "sockets, pipes and devices cannot go into a buildpack; remove it",

@@ -1,6 +1,8 @@
 import { existsSync } from "node:fs";
-import { readFile, stat } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { unpackBuildpackArchive } from "./archive-unpack.js";
 import { fileURLToPath } from "node:url";
 import {
   parseBuildpackToml,
@@ -21,6 +23,8 @@ export interface BuildpackSource {
   packageConfig?: PackageConfig;
   /** The absolute package.toml path, when one was given. */
   configPath?: string;
+  /** Removes the folder a `[buildpack] uri` archive was unpacked into; call when done with `dir`. */
+  cleanup?: () => Promise<void>;
 }
 
 /**
@@ -37,6 +41,7 @@ export async function readBuildpackSource(options: {
 }): Promise<BuildpackSource> {
   let packageConfig: PackageConfig | undefined;
   let configPath: string | undefined;
+  let cleanup: (() => Promise<void>) | undefined;
   let dir = resolve(options.path ?? ".");
   if (options.config !== undefined) {
     configPath = resolve(options.config);
@@ -46,6 +51,18 @@ export async function readBuildpackSource(options: {
     );
     packageConfig = parsePackageToml(text, { file: configPath });
     dir = resolveBuildpackUri(packageConfig.uri, dirname(configPath), configPath);
+    if (ARCHIVE.test(dir) && (await stat(dir).catch(() => undefined))?.isFile() === true) {
+      // pack reads a [buildpack] uri archive as the buildpack's folder: unpack it for this run.
+      const unpacked = await mkdtemp(join(tmpdir(), "polypack-buildpack-"));
+      cleanup = () => rm(unpacked, { recursive: true, force: true });
+      try {
+        await unpackBuildpackArchive(dir, unpacked);
+      } catch (error) {
+        await cleanup();
+        throw error;
+      }
+      dir = unpacked;
+    }
   }
   const kind =
     packageConfig?.kind ??
@@ -71,6 +88,7 @@ export async function readBuildpackSource(options: {
     descriptor,
     ...(packageConfig ? { packageConfig } : {}),
     ...(configPath ? { configPath } : {}),
+    ...(cleanup ? { cleanup } : {}),
   };
 }
 
@@ -79,14 +97,17 @@ export async function hasRootBin(dir: string): Promise<boolean> {
   return (await stat(join(dir, "bin", "build")).catch(() => undefined)) !== undefined;
 }
 
-/** A package.toml `uri` naming a local folder: a relative or absolute path, or a `file://` URL. */
+/** A `[buildpack] uri` naming an archive of the buildpack's folder, as pack reads one. */
+const ARCHIVE = /\.(tgz|tar\.gz|tar)$/i;
+
+/** A package.toml `uri` naming a local folder or archive: a relative or absolute path, or a `file://` URL. */
 export function resolveBuildpackUri(uri: string, base: string, where: string): string {
   if (uri.startsWith("file://")) return fileURLToPath(uri);
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri) || /\.(cnb|tgz|tar\.gz|tar)$/i.test(uri)) {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri) || /\.cnb$/i.test(uri)) {
     throw new PolypackError(
       "BUILDPACK_URI_UNSUPPORTED",
-      `${where}: [buildpack] uri ${JSON.stringify(uri)} is not a local folder`,
-      { hint: 'point uri at the folder holding buildpack.toml, for example uri = "."' },
+      `${where}: [buildpack] uri ${JSON.stringify(uri)} is not a local folder or archive`,
+      { hint: 'point uri at the folder holding buildpack.toml (for example uri = "."), or a .tgz of it' },
     );
   }
   return resolve(base, uri);

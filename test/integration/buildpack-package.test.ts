@@ -355,7 +355,7 @@ describe("buildpack package: bad input fails with a typed error and leaves nothi
       join(bp, "x.cnb"),
     ]);
     assert.match(outcome.stderr, /target linux\/arm64 has no bin\/build or bin\/detect/);
-    assert.match(outcome.stderr, /linux\/arm64\/bin\/build, bin\/build/);
+    assert.match(outcome.stderr, /linux\/arm64\/bin\/build, linux\/bin\/build, bin\/build/);
   });
 
   test("an unknown --target: TARGET_INVALID", async () => {

@@ -97,7 +97,9 @@ describe("extension package", () => {
       await writeFile(join(await mkdirp(join(source, path, "..")), path.split("/").pop()!), text);
       await chmod(join(source, path), 0o755);
     };
-    await script("bin/detect", "#!/bin/sh\nexit 0\n");
+    // A target's folder is its whole source, as in pack: each holds its own bin/detect.
+    await script("linux/amd64/bin/detect", "#!/bin/sh\nexit 0\n");
+    await script("linux/arm64/bin/detect", "#!/bin/sh\nexit 0\n");
     await script("linux/amd64/bin/generate", "#!/bin/sh\necho amd64\n");
 
     const refused = await polypack([
@@ -148,11 +150,20 @@ describe("extension package", () => {
       assert.equal(config.architecture, arch);
       const layers = JSON.parse(config.config.Labels["io.buildpacks.extension.layers"]!) as Record<
         string,
-        Record<string, { api: string; layerDiffID: string; name: string }>
+        Record<string, { api: string; targets: unknown[]; layerDiffID: string; name: string }>
       >;
+      // pack records an extension's targets (all it declares) like a buildpack's.
       assert.deepEqual(layers, {
         "test/curl": {
-          "1.0.0": { api: "0.10", layerDiffID: config.rootfs.diff_ids[0]!, name: "Curl <installer> & more" },
+          "1.0.0": {
+            api: "0.10",
+            targets: [
+              { os: "linux", arch: "amd64" },
+              { os: "linux", arch: "arm64" },
+            ],
+            layerDiffID: config.rootfs.diff_ids[0]!,
+            name: "Curl <installer> & more",
+          },
         },
       });
       assert.match(

@@ -317,7 +317,7 @@ describe("outputs and caches the file system refuses: a named path, exit 1, at o
     const dir = await writeTree(buildpackFiles(buildpackToml(targetsToml("linux/amd64", "linux/arm64"))));
     const outcome = await packageTo(["--output", join(out, "new", "deeper", "x.cnb")], {
       dir,
-      extra: ["--target", "linux/s390x"],
+      extra: ["--target", "linux/s390x", "--strict"],
     });
     failsWith(outcome, "TARGET_NOT_DECLARED");
     assert.deepEqual(await readdir(out), []);

@@ -9,6 +9,9 @@ export function renderPlan(plan: PackagePlan): string {
     `Targets:    ${plan.targets.map((t) => t.key).join(", ")} (from ${plan.targetOrigin})`,
     ...(plan.prePackage ? [`Pre-package: ${plan.prePackage} (not run in a dry run)`] : []),
     `Metadata:   ${plan.metadataLabel}`,
+    ...(plan.excluded ?? []).map(
+      (e) => `Left out:   ${e.path} (${e.reason}; list files in include-files to choose)`,
+    ),
   ];
   for (const target of plan.targets) {
     lines.push("", `== ${target.key}${target.sourceFolder ? ` (files from ${target.sourceFolder}/)` : ""}`);
@@ -20,7 +23,12 @@ export function renderPlan(plan: PackagePlan): string {
         : file.type === "directory"
           ? "dir"
           : "link",
-      file.path + (file.type === "symlink" ? ` -> ${file.linkname}` : ""),
+      file.path +
+        (file.type === "symlink"
+          ? ` -> ${file.linkname}`
+          : file.type === "hardlink"
+            ? ` => ${file.linkname}`
+            : ""),
       file.type !== "file"
         ? ""
         : "source" in file

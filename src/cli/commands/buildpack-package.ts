@@ -38,6 +38,7 @@ interface PackageFlags {
   perTargetFiles?: boolean;
   appendImageNameSuffix?: boolean;
   pullPolicy: PullPolicy;
+  buildpackRegistry?: string;
 }
 
 /**
@@ -91,11 +92,15 @@ export function registerBuildpackPackage(
       "always",
     )
     .option("--offline", "put each target's dependencies into its layer")
-    .option("--strict", "fail when a target lacks a dependency another target has")
+    .option("--strict", "fail when a target lacks a dependency another target has, or is not declared")
     .option("--dry-run", "print the plan without running or writing anything")
     .option("--no-pre-package", "do not run [metadata] pre-package")
     .option("--cache-dir <dir>", "where offline dependencies are cached")
-    .option("--no-layer-cache", "compress every layer from scratch instead of reusing cached pieces");
+    .option("--no-layer-cache", "compress every layer from scratch instead of reusing cached pieces")
+    .option(
+      "-r, --buildpack-registry <index>",
+      "a buildpack registry index (local clone or URL) for urn:cnb:registry: dependencies",
+    );
   addExamples(command, packageExamples(kind));
   command.action(async (name: string, flags: PackageFlags) => {
     const ctx = context();
@@ -104,7 +109,17 @@ export function registerBuildpackPackage(
     // Loaded here, not at start-up, so other commands do not pay for the packaging code.
     const { packageBuildpack } = await import("../../package/package.js");
     const labels = parseLabels(flags.label);
-    const { includeCompositeLayers } = await import("../../package/composite.js");
+    const { includeCompositeLayers, compositeDefaultPlatforms, compositeMetadataLabel } =
+      await import("../../package/composite.js");
+    const downloads = {
+      ...(ctx.registry.caFile ? { caFile: ctx.registry.caFile } : {}),
+      ...(ctx.registry.timeoutMs ? { idleTimeoutMs: ctx.registry.timeoutMs } : {}),
+    };
+    const dependencies = {
+      openSource: pullingSource(flags.pullPolicy, (endpoint) => openSource(endpoint, ctx)),
+      ...(flags.buildpackRegistry ? { buildpackRegistry: flags.buildpackRegistry } : {}),
+      downloads,
+    };
     const choice = flags.dryRun ? undefined : chooseOutput(name, { ...flags, tags: flags.tag, archTags });
     const names = new BlobNames();
     const progress = ctx.output.progress({
@@ -131,14 +146,13 @@ export function registerBuildpackPackage(
         prePackage: flags.prePackage,
         ...(flags.layerCache ? {} : { layerCache: false as const }),
         ...(flags.cacheDir !== undefined ? { cacheDir: flags.cacheDir } : {}),
-        downloads: {
-          ...(ctx.registry.caFile ? { caFile: ctx.registry.caFile } : {}),
-          ...(ctx.registry.timeoutMs ? { idleTimeoutMs: ctx.registry.timeoutMs } : {}),
-        },
+        downloads,
         ...(destination ? { destination } : {}),
+        dependencyMetadataLabel: (source) => compositeMetadataLabel(source, dependencies),
+        dependencyPlatforms: (source) => compositeDefaultPlatforms(source, dependencies),
         include: (source, plan) =>
           includeCompositeLayers(source, plan, {
-            openSource: pullingSource(flags.pullPolicy, (endpoint) => openSource(endpoint, ctx)),
+            ...dependencies,
             onWarning: (message) => ctx.output.warn(message),
           }),
         onEvent: (event: PackageEvent) => {

@@ -75,7 +75,7 @@ test("dialects: libpak entries without a purl are explained, mixed and none are 
   assert.equal(detectDialect([]), "none");
 });
 
-test("a target with some but not all versions gets an informational entry naming them", () => {
+test("a target with some but not all versions gets a warning naming them, even under --strict", () => {
   const d = parseBuildpackToml(
     HEAD +
       ["1.0.0", "1.1.0", "2.0.0"]
@@ -86,7 +86,7 @@ test("a target with some but not all versions gets an informational entry naming
   const report = dependencyCoverage(d.metadata.dependencies, d.targets, { strict: true });
   assert.deepEqual(report.issues, [
     {
-      severity: "info",
+      severity: "warning",
       kind: "missing-versions",
       dependencyId: "x",
       target: "linux/arm64",

@@ -154,8 +154,8 @@ const BAD: { name: string; toml: string; code: ErrorCode; needle: string; key: s
     key: "[[order]][0].group[0].version: invalid version",
   },
   {
-    name: "old api",
-    toml: 'api = "0.6"\n[buildpack]\nid = "a"\nversion = "1"\n',
+    name: "api pack never had",
+    toml: 'api = "0.13"\n[buildpack]\nid = "a"\nversion = "1"\n',
     code: "BUILDPACK_API_UNSUPPORTED",
     needle: "api",
     key: "api:",
@@ -264,7 +264,7 @@ for (const row of BAD) {
 }
 
 test("checkDescriptor collects every problem; parse throws the first and counts the rest", () => {
-  const toml = `api = "0.5"\n[buildpack]\nid = "app"\n[[targets]]\narch = "armz"\n`;
+  const toml = `api = "0.99"\n[buildpack]\nid = "app"\n[[targets]]\narch = "armz"\n`;
   const check = checkDescriptor(toml, "buildpack");
   assert.deepEqual(
     check.problems.map((p) => p.code),
@@ -321,4 +321,41 @@ test("reads a composite buildpack's order and an extension", () => {
       isPolypackError(e, "BUILDPACK_ORDER_CONFLICT") &&
       e.message.startsWith("extension.toml:5: [[order]][0]:"),
   );
+});
+
+test("old Buildpack APIs and a missing api are read as pack reads them, each with a warning", () => {
+  for (const api of ["0.2", "0.6"]) {
+    const check = checkDescriptor(`api = "${api}"\n[buildpack]\nid = "a"\nversion = "1"\n`, "buildpack");
+    assert.deepEqual(check.problems, []);
+    assert.equal(check.descriptor?.api, api);
+    assert.match(
+      check.descriptor?.warnings?.join("\n") ?? "",
+      new RegExp(`Buildpack API ${api} is deprecated`),
+    );
+  }
+  const missing = checkDescriptor(`[buildpack]\nid = "a"\nversion = "1"\n`, "buildpack");
+  assert.deepEqual(missing.problems, []);
+  assert.equal(missing.descriptor?.api, "0.1");
+  assert.match(
+    missing.descriptor?.warnings?.join("\n") ?? "",
+    /no api given; reading it as Buildpack API 0\.1/,
+  );
+  // Extensions arrived with 0.9: nothing older is accepted for them.
+  const extension = checkDescriptor(`api = "0.6"\n[extension]\nid = "a"\nversion = "1"\n`, "extension");
+  assert.deepEqual(
+    extension.problems.map((p) => p.code),
+    ["BUILDPACK_API_UNSUPPORTED"],
+  );
+});
+
+test("keys pack does not read are named in a warning, [metadata] and sbom-formats excepted", () => {
+  const check = checkDescriptor(
+    `api = "0.10"\nextra = 1\n[buildpack]\nid = "a"\nversion = "1"\nsbom-formats = []\ncolour = "x"\n` +
+      `[[targets]]\nos = "linux"\narch = "amd64"\nflavour = "y"\n[metadata]\nanything = { goes = true }\n`,
+    "buildpack",
+  );
+  assert.deepEqual(check.problems, []);
+  assert.deepEqual(check.descriptor?.warnings, [
+    "buildpack.toml: ignoring keys pack does not read: extra, buildpack.colour, targets.flavour",
+  ]);
 });

@@ -139,7 +139,8 @@ test("PAX headers appear only for names ustar cannot hold", async () => {
   const absolute = rawHeaders(
     await tarBytes([{ path: splittable, type: "file", content: "" }], { absoluteNames: true }),
   );
-  assert.equal(absolute[0]!.typeflag, "x", "a long absolute name keeps its slash through a PAX path");
+  // Go splits it too: the leading `/` stays in the ustar prefix, so no PAX header is needed.
+  assert.equal(absolute.length, 1, "a long absolute name is split into ustar's prefix, as Go splits it");
   const tarWithSlash = await tarBytes([{ path: splittable, type: "file", content: "" }], {
     absoluteNames: true,
   });

@@ -17,8 +17,11 @@ import {
   buildpackLayersLabel,
   labelStacks,
   moduleLayerInfo,
+  packageStacks,
   type ModuleLayers,
 } from "../../../src/buildpack/labels.js";
+import { parse } from "smol-toml";
+import { packLabels } from "../../support/go-oracles.js";
 import { resolvedStacks } from "../../../src/buildpack/stacks.js";
 import { buildpackToml, fixture } from "./helpers.js";
 
@@ -45,11 +48,9 @@ async function readFixture(withoutName: boolean) {
       let text = (await readEntryContent(entry, 64 * 1024)).toString("utf8");
       if (withoutName) text = text.replace(/^name = .*$/m, "");
       const check = checkDescriptor(text, "buildpack", { file: entry.path });
-      // The fixture uses Buildpack API 0.2, older than polypack packages; the labels do not care.
-      assert.deepEqual(
-        check.problems.map((p) => p.code),
-        ["BUILDPACK_API_UNSUPPORTED"],
-      );
+      // The fixture uses Buildpack API 0.2, which pack (and so polypack) packages with a warning.
+      assert.deepEqual(check.problems, []);
+      assert.match(check.descriptor!.warnings!.join("\n"), /Buildpack API 0\.2 is deprecated/);
       modules.push({ descriptor: check.descriptor!, diffID });
     }
   }
@@ -133,7 +134,7 @@ test("metadata follows Go: field order, omitted empties, License's untagged Type
   assert.deepEqual(check.problems, []);
   const descriptor = check.descriptor!;
   assert.equal(
-    buildpackageMetadataLabel(descriptor, labelStacks(descriptor)),
+    buildpackageMetadataLabel(descriptor, packageStacks(descriptor)),
     '{"id":"example/hello","name":"Tom \\u0026 Jerry \\u003cb\\u003e","version":"1.0.0",' +
       '"description":"a \\u003ctest\\u003e \\u0026 more","homepage":"https://example.com/?a=1\\u0026b=2",' +
       '"keywords":["x"],"exec-env":["production"],"licenses":[{"Type":"MIT","URI":""}],"clear-env":true,' +
@@ -141,7 +142,7 @@ test("metadata follows Go: field order, omitted empties, License's untagged Type
   );
   assert.equal(
     buildpackLayersLabel({ "example/hello": { "1.0.0": moduleLayerInfo(descriptor, "sha256:abc") } }),
-    '{"example/hello":{"1.0.0":{"api":"0.10","stacks":[{"id":"*"}],"targets":[{"os":"linux","arch":"arm64"}],' +
+    '{"example/hello":{"1.0.0":{"api":"0.10","targets":[{"os":"linux","arch":"arm64"}],' +
       '"layerDiffID":"sha256:abc","homepage":"https://example.com/?a=1\\u0026b=2","name":"Tom \\u0026 Jerry \\u003cb\\u003e"}}}',
   );
 });
@@ -171,4 +172,54 @@ test("the layers label sorts ids and versions as Go sorts map keys, distros and 
     ),
     label,
   );
+});
+
+/** polypack's two labels for a module and its included buildpacks, as the package code makes them. */
+function polypackLabels(top: BuildpackDescriptor, children: readonly BuildpackDescriptor[] = []) {
+  const layers: ModuleLayers = {};
+  for (const [i, d] of [top, ...children].entries())
+    addModuleLayer(layers, d.info.id, d.info.version, moduleLayerInfo(d, `sha256:${i}`));
+  const stacks =
+    top.kind === "extension"
+      ? null
+      : resolvedStacks(
+          packageStacks(top),
+          children.map((c) => packageStacks(c)),
+        );
+  return { layers: buildpackLayersLabel(layers), metadata: buildpackageMetadataLabel(top, stacks) };
+}
+
+function descriptorOf(text: string, kind: "buildpack" | "extension" = "buildpack"): BuildpackDescriptor {
+  const check = checkDescriptor(text, kind);
+  assert.deepEqual(check.problems, []);
+  return check.descriptor!;
+}
+
+const TARGETS_ONLY = buildpackToml(
+  `  name = "Targets only"\n  homepage = "https://example.com"\n\n[[targets]]\n  os = "linux"\n  arch = "arm64"\n`,
+  "example/leaf",
+);
+
+test("a buildpack with targets and no stacks: no stacks in the layers label, * in the metadata, as pack", async () => {
+  const expected = await packLabels("buildpack", { descriptor: parse(TARGETS_ONLY), diffID: "sha256:0" });
+  assert.deepEqual(polypackLabels(descriptorOf(TARGETS_ONLY)), expected);
+  assert.ok(!expected.layers.includes("stacks"), expected.layers);
+  assert.ok(expected.metadata.endsWith('"stacks":[{"id":"*"}]}'), expected.metadata);
+});
+
+test("an extension's layers label keeps its targets, as pack", async () => {
+  const text = `api = "0.10"\n\n[extension]\n  id = "example/ext"\n  version = "0.1.0"\n  name = "Ext"\n\n[[targets]]\n  os = "linux"\n  arch = "amd64"\n\n[[targets]]\n  os = "linux"\n  arch = "arm"\n  variant = "v7"\n`;
+  const expected = await packLabels("extension", { descriptor: parse(text), diffID: "sha256:0" });
+  assert.deepEqual(polypackLabels(descriptorOf(text, "extension")), expected);
+  assert.ok(expected.layers.includes('"targets":[{"os":"linux","arch":"amd64"},'), expected.layers);
+});
+
+test("a composite's order keeps exec-env and every other field pack reads from a group entry", async () => {
+  const text = `api = "0.10"\n\n[buildpack]\n  id = "example/composite"\n  version = "2.0.0"\n\n[[order]]\n  [[order.group]]\n    id = "example/leaf"\n    version = "1.0.0"\n    name = "Leaf <1>"\n    exec-env = ["production", "test"]\n    keywords = ["k"]\n    clear-env = true\n    optional = true\n    [[order.group.licenses]]\n      type = "MIT"\n`;
+  const expected = await packLabels("buildpack", { descriptor: parse(text), diffID: "sha256:0" }, [
+    { descriptor: parse(TARGETS_ONLY), diffID: "sha256:1" },
+  ]);
+  assert.deepEqual(polypackLabels(descriptorOf(text), [descriptorOf(TARGETS_ONLY)]), expected);
+  assert.ok(expected.layers.includes('"exec-env":["production","test"]'), expected.layers);
+  assert.ok(expected.metadata.endsWith('"stacks":[{"id":"*"}]}'), expected.metadata);
 });

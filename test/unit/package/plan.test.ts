@@ -39,7 +39,7 @@ function rejects(code: ErrorCode, check?: (message: string) => void) {
 }
 
 describe("per-target folders", () => {
-  test("each target takes its own os/arch folder; shared files go to every target; no other target's files", async () => {
+  test("each target takes only its own os/arch folder, as pack does: no shared or other targets' files", async () => {
     const result = await plan({
       "buildpack.toml": buildpackToml(targetsToml("linux/amd64", "linux/arm64")),
       "README.md": "hello",
@@ -53,24 +53,22 @@ describe("per-target folders", () => {
       const t = target(result, `linux/${arch}`);
       assert.equal(t.sourceFolder, `linux/${arch}`);
       assert.deepEqual(layout(t), [
-        "README.md <- README.md",
         "bin",
         `bin/build <- linux/${arch}/bin/build`,
         `bin/detect <- linux/${arch}/bin/detect`,
         "buildpack.toml",
-        "lib",
-        "lib/common.sh <- lib/common.sh",
       ]);
       assert.deepEqual(t.platform, { architecture: arch, os: "linux" });
     }
   });
 
-  test("a per-target file wins over a shared file with the same path", async () => {
+  test("a target without its own folder uses the root's files; one with a folder only the folder's", async () => {
     const result = await plan({
       "buildpack.toml": buildpackToml(targetsToml("linux/amd64", "linux/arm64")),
       "bin/build": script("shared build"),
       "bin/detect": script("shared detect"),
       "linux/arm64/bin/build": script("arm64 build"),
+      "linux/arm64/bin/detect": script("arm64 detect"),
     });
     assert.deepEqual(layout(target(result, "linux/amd64")).slice(0, 3), [
       "bin",
@@ -80,7 +78,39 @@ describe("per-target folders", () => {
     assert.deepEqual(layout(target(result, "linux/arm64")).slice(0, 3), [
       "bin",
       "bin/build <- linux/arm64/bin/build",
-      "bin/detect <- bin/detect",
+      "bin/detect <- linux/arm64/bin/detect",
+    ]);
+  });
+
+  test("pack's folder walk: the OS folder when os/arch is absent, variant folders as written, linux/arm as linux/arm", async () => {
+    const result = await plan({
+      "buildpack.toml": buildpackToml(
+        targetsToml("linux/amd64", "linux/arm64/v8", "linux/arm", "windows/amd64"),
+      ),
+      "linux/buildpack.toml": "not copied: the root buildpack.toml is used",
+      "linux/bin/build": script("linux build"),
+      "linux/bin/detect": script("linux detect"),
+      "linux/arm64/v8/bin/build": script("v8 build"),
+      "linux/arm64/v8/bin/detect": script("v8 detect"),
+      "linux/arm/bin/build": script("arm build"),
+      "linux/arm/bin/detect": script("arm detect"),
+      "linux/arm/v7/bin/build": script("v7: not walked into for linux/arm"),
+      "windows/bin/build.bat": "windows",
+      "bin/build": script("root build"),
+      "bin/detect": script("root detect"),
+    });
+    const folders = Object.fromEntries(result.targets.map((t) => [t.key, t.sourceFolder]));
+    assert.equal(folders["linux/amd64"], "linux");
+    assert.equal(folders["linux/arm64"], "linux/arm64/v8");
+    assert.equal(folders["windows/amd64"], "windows");
+    const arm = result.targets.find((t) => t.platform.architecture === "arm")!;
+    assert.equal(arm.sourceFolder, "linux/arm");
+    // linux/ serves linux/amd64, without the folders of the other linux targets inside it.
+    assert.deepEqual(layout(target(result, "linux/amd64")), [
+      "bin",
+      "bin/build <- linux/bin/build",
+      "bin/detect <- linux/bin/detect",
+      "buildpack.toml",
     ]);
   });
 
@@ -194,8 +224,8 @@ describe("missing executables", () => {
       plan({ "buildpack.toml": buildpackToml(targetsToml("linux/amd64", "linux/arm64")), ...BIN("amd64") }),
       rejects("BUILDPACK_TARGET_BINARIES_MISSING", (message) => {
         assert.match(message, /target linux\/arm64/);
-        assert.match(message, /linux\/arm64\/bin\/build, bin\/build/);
-        assert.match(message, /linux\/arm64\/bin\/detect, bin\/detect/);
+        assert.match(message, /linux\/arm64\/bin\/build, linux\/bin\/build, bin\/build/);
+        assert.match(message, /linux\/arm64\/bin\/detect, linux\/bin\/detect, bin\/detect/);
         assert.doesNotMatch(message, /amd64/);
       }),
     );
@@ -242,6 +272,7 @@ describe("include-files", () => {
 
   test("only listed files go in; listed files of targets not packaged may be absent", async () => {
     const result = await plan(files, { targets: ["linux/amd64"] });
+    // README.md lies outside linux/amd64/, but include-files names it, so every target gets it.
     assert.deepEqual(layout(target(result, "linux/amd64")), [
       "README.md <- README.md",
       "bin",
@@ -373,13 +404,16 @@ describe("dependencies per target", () => {
 describe("bad input", () => {
   const ok = { "buildpack.toml": buildpackToml(targetsToml("linux/amd64")), ...BIN("amd64") };
 
-  test("an unknown --target is TARGET_INVALID; an undeclared one TARGET_NOT_DECLARED", async () => {
+  test("an unknown --target is TARGET_INVALID; an undeclared one TARGET_NOT_DECLARED under --strict", async () => {
     await assert.rejects(
       plan(ok, { targets: ["linux/sparc9"] }),
       rejects("TARGET_INVALID", (m) => assert.match(m, /sparc9/)),
     );
     await assert.rejects(plan(ok, { targets: ["linux"] }), rejects("TARGET_INVALID"));
-    await assert.rejects(plan(ok, { targets: ["linux/arm64"] }), rejects("TARGET_NOT_DECLARED"));
+    await assert.rejects(
+      plan(ok, { targets: ["linux/arm64"], strict: true }),
+      rejects("TARGET_NOT_DECLARED"),
+    );
   });
 
   test("invalid TOML is BUILDPACK_TOML_INVALID naming the file and line", async () => {
@@ -388,4 +422,54 @@ describe("bad input", () => {
       rejects("BUILDPACK_TOML_INVALID", (m) => assert.match(m, /buildpack\.toml:2:/)),
     );
   });
+});
+
+describe("left out by default", () => {
+  test(".git, earlier packages and layouts and polypack's temporaries are not packaged, and the plan says so", async () => {
+    const tarBlock = Buffer.alloc(1024);
+    tarBlock.write("ustar", 257, "latin1");
+    const result = await plan({
+      "buildpack.toml": buildpackToml(targetsToml("linux/amd64")),
+      "bin/build": script("build"),
+      "bin/detect": script("detect"),
+      ".git/config": "[core]",
+      "out.cnb": { content: tarBlock.toString("latin1") },
+      "notes.cnb": "not an archive: packaged",
+      "old-layout/oci-layout": '{"imageLayoutVersion":"1.0.0"}',
+      "old-layout/index.json": "{}",
+      ".out.cnb.0123456789ab.tmp": "partial",
+      ".gitignore": "kept",
+    });
+    assert.deepEqual(layout(result.targets[0]!), [
+      ".gitignore <- .gitignore",
+      "bin",
+      "bin/build <- bin/build",
+      "bin/detect <- bin/detect",
+      "buildpack.toml",
+      "notes.cnb <- notes.cnb",
+    ]);
+    assert.deepEqual(
+      result.excluded?.map((e) => `${e.path}: ${e.reason}`),
+      [
+        ".git: a git repository",
+        ".out.cnb.0123456789ab.tmp: a polypack temporary",
+        "old-layout: an OCI image layout",
+        "out.cnb: a package (.cnb)",
+      ],
+    );
+  });
+});
+
+test("a version of a dependency missing for one target is a warning of the plan, which the CLI prints", async () => {
+  const deps = ["1.0.0", "2.0.0"]
+    .map((v) => `[[metadata.dependencies]]\n  id = "x"\n  version = "${v}"\n  arch = "amd64"\n`)
+    .join("");
+  const result = await plan({
+    "buildpack.toml": buildpackToml(
+      `${deps}[[metadata.dependencies]]\n  id = "x"\n  version = "2.0.0"\n  arch = "arm64"\n\n${targetsToml("linux/amd64", "linux/arm64")}`,
+    ),
+    ...BIN("amd64"),
+    ...BIN("arm64"),
+  });
+  assert.match(result.warnings.join("\n"), /target linux\/arm64 lacks versions 1\.0\.0 of dependency "x"/);
 });

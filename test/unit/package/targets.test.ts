@@ -60,9 +60,25 @@ test("flags win over package.toml, which wins over buildpack.toml", () => {
     fromFlags.targets.map((t) => t.key),
     ["linux/arm64"],
   );
+  // pack packages a target buildpack.toml does not declare; polypack says so, and --strict refuses it.
+  const undeclared = selectTargets(declared, { hasRootBin: false, flags: ["linux/s390x"] });
+  assert.deepEqual(
+    undeclared.targets.map((t) => t.key),
+    ["linux/s390x"],
+  );
+  assert.match(undeclared.notes.join("\n"), /--target linux\/s390x is not among .*packaging it anyway/);
   assert.throws(
-    () => selectTargets(declared, { hasRootBin: false, flags: ["linux/s390x"] }),
+    () => selectTargets(declared, { hasRootBin: false, flags: ["linux/s390x"], strict: true }),
     (e) => isPolypackError(e, "TARGET_NOT_DECLARED") && /linux\/amd64, linux\/arm64/.test(e.message),
+  );
+});
+
+test("package.toml's [platform] os is used when nothing declares targets", () => {
+  const config = parsePackageToml('[buildpack]\nuri = "."\n\n[platform]\nos = "windows"\n');
+  const selection = selectTargets({ targets: [], stacks: [] }, { hasRootBin: true, packageConfig: config });
+  assert.deepEqual(
+    selection.targets.map((t) => t.key),
+    ["windows/amd64"],
   );
 });
 
