@@ -464,6 +464,19 @@ export const CATALOGUE = {
     hint: "package that buildpack for this target too, or leave the target out",
   },
 
+  // Base images (stacks): build and run images, as builders and `stack` commands check them.
+  BASE_IMAGE_INVALID: {
+    meaning:
+      "a build or run image breaks the CNB platform spec (no CNB_USER_ID or CNB_GROUP_ID, a root User, no PATH)",
+    exit: 1,
+    hint: "fix the image's config, or make it with `polypack stack create`",
+  },
+  BASE_IMAGES_DISAGREE: {
+    meaning: "a build image and its run image differ in os, architecture, variant or distro",
+    exit: 1,
+    hint: "pair build and run images made from the same distribution for the same platform",
+  },
+
   // Buildpack dependencies: declaring, resolving, downloading, caching.
   DEPENDENCY_INVALID: {
     meaning: "a [[metadata.dependencies]] entry lacks an id or version, or has a malformed checksum or date",
