@@ -4,6 +4,8 @@ import { registerCopy } from "./commands/copy.js";
 import { registerDependencyResolve } from "./commands/dependency-resolve.js";
 import { registerManifestCreate } from "./commands/manifest-create.js";
 import { registerManifestInspect } from "./commands/manifest-inspect.js";
+import { registerStackCreate } from "./commands/stack-create.js";
+import { registerStackPublish } from "./commands/stack-publish.js";
 import { createContext, type CliContext } from "./context.js";
 import { secondsFlag } from "./flag-parsers.js";
 import { exitOnInterrupt } from "./interrupt.js";
@@ -65,6 +67,9 @@ export function buildProgram(contexts: CliContext[] = []): Command {
   registerBuildpackPackage(extension, context, "extension");
   const dependency = program.command("dependency").description("work with a buildpack's dependencies");
   registerDependencyResolve(dependency, context);
+  const stack = program.command("stack").description("make and publish CNB build and run images (stacks)");
+  registerStackCreate(stack, context);
+  registerStackPublish(stack, context);
   return program;
 }
 

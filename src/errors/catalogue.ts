@@ -476,6 +476,28 @@ export const CATALOGUE = {
     exit: 1,
     hint: "pair build and run images made from the same distribution for the same platform",
   },
+  STACK_PLATFORM_MISSING: {
+    meaning:
+      "an image given to `stack create` or `stack publish` has no image for a platform the stack needs",
+    exit: 1,
+    hint: "drop the --target, or give an upstream image that has that platform",
+  },
+  STACK_USER_CONFLICT: {
+    meaning: "the CNB user's or group's name or id is already taken in the image's /etc/passwd or /etc/group",
+    exit: 1,
+    hint: "choose a free --user-id or --group-id",
+  },
+  STACK_DISTRO_UNKNOWN: {
+    meaning: "an upstream image has no /etc/os-release with an ID, so its distro labels cannot be set",
+    exit: 1,
+    hint: "use an upstream image that has /etc/os-release",
+  },
+  STACK_PLATFORMS_DISAGREE: {
+    meaning:
+      "the per-platform images `stack publish` joins carry different stack ids, distros or CNB user ids",
+    exit: 1,
+    hint: "build every platform's images from the same definition, then publish again",
+  },
 
   // Buildpack dependencies: declaring, resolving, downloading, caching.
   DEPENDENCY_INVALID: {
