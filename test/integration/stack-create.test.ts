@@ -234,8 +234,19 @@ describe("stack create", () => {
       await LayoutTarget.create(other),
       { tags: ["base"] },
     );
+    const taken = join(work, "taken-uid");
+    await write(
+      await baseIndex(TEST_ARCHES, { cnbUser: { uid: 1000, gid: 1000, name: "app" }, omitCnbEnv: true }),
+      await LayoutTarget.create(taken),
+      { tags: ["base"] },
+    );
     const out = join(work, "never");
     const cases: { args: string[]; code: string; message: RegExp }[] = [
+      {
+        args: ["--from", `oci:${taken}:base`],
+        code: "STACK_USER_CONFLICT",
+        message: /taken-uid:base \(linux\/amd64\): uid 1000 belongs to user app in \/etc\/passwd/,
+      },
       { args: ["--user-id", "0"], code: "FLAG_INVALID", message: /--user-id/ },
       {
         args: ["--target", "linux/s390x"],
@@ -255,8 +266,7 @@ describe("stack create", () => {
         "create",
         "build",
         "run",
-        "--from",
-        `oci:${join(work, "upstream")}:base`,
+        ...(args[0] === "--from" ? [] : ["--from", `oci:${join(work, "upstream")}:base`]),
         "--format",
         "layout",
         "--output",

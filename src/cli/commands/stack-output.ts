@@ -98,6 +98,7 @@ export interface StackReport {
   targets: { platform: string; build: string; run: string; distro?: string }[];
   /** True when the destination held everything already and only tags were written. */
   upToDate: boolean;
+  /** Bytes of blobs sent (or copied into a layout); mounted and existing blobs count nothing. */
   bytesUploaded: number;
 }
 
@@ -143,6 +144,6 @@ export function renderStackReport(report: StackReport): string {
   );
   const line = (kind: string, r: IndexReport): string =>
     `${kind} ${r.name} ${r.digest}${r.tags.length > 0 ? `, tagged ${r.tags.join(", ")}` : ""}`;
-  const moved = report.upToDate ? "nothing new written" : `${formatBytes(report.bytesUploaded)} uploaded`;
+  const moved = report.upToDate ? "nothing new written" : `${formatBytes(report.bytesUploaded)} written`;
   return `${table}\n\n${line("build", report.build)}\n${line("run", report.run)}\n${moved}`;
 }
