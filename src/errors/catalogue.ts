@@ -487,7 +487,7 @@ export const CATALOGUE = {
     exit: 1,
     hint: "choose a free --user-id or --group-id",
   },
-  STACK_DISTRO_UNKNOWN: {
+  STACK_OS_RELEASE_MISSING: {
     meaning: "an upstream image has no /etc/os-release with an ID, so its distro labels cannot be set",
     exit: 1,
     hint: "use an upstream image that has /etc/os-release",

@@ -74,11 +74,11 @@ export async function imageDistro(image: Image, name: string): Promise<Distro | 
   return release ? distroFromOsRelease(release.content.toString("utf8")) : undefined;
 }
 
-/** The distro of base files, or STACK_DISTRO_UNKNOWN naming the image. */
+/** The distro of base files, or STACK_OS_RELEASE_MISSING naming the image. */
 export function requireDistro(files: BaseFiles, name: string, platform: string): Distro {
   if (files.distro) return files.distro;
   throw new PolypackError(
-    "STACK_DISTRO_UNKNOWN",
+    "STACK_OS_RELEASE_MISSING",
     `${name} (${platform}) has no /etc/os-release (nor /usr/lib/os-release) with an ID, so its distro cannot be labelled`,
   );
 }
