@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { registerBuilderCreate } from "./commands/builder-create.js";
 import { registerBuildpackPackage } from "./commands/buildpack-package.js";
 import { registerCopy } from "./commands/copy.js";
 import { registerDependencyResolve } from "./commands/dependency-resolve.js";
@@ -65,6 +66,8 @@ export function buildProgram(contexts: CliContext[] = []): Command {
   registerBuildpackPackage(buildpack, context);
   const extension = program.command("extension").description("package image extensions");
   registerBuildpackPackage(extension, context, "extension");
+  const builder = program.command("builder").description("create multi-arch builders");
+  registerBuilderCreate(builder, context);
   const dependency = program.command("dependency").description("work with a buildpack's dependencies");
   registerDependencyResolve(dependency, context);
   const stack = program.command("stack").description("make and publish CNB build and run images (stacks)");

@@ -464,17 +464,77 @@ export const CATALOGUE = {
     hint: "package that buildpack for this target too, or leave the target out",
   },
 
-  // Base images (stacks): build and run images, as builders and `stack` commands check them.
-  BASE_IMAGE_INVALID: {
+  // Builders: builder.toml, build and run images, lifecycles.
+  BUILDER_CONFIG_INVALID: {
     meaning:
-      "a build or run image breaks the CNB platform spec (no CNB_USER_ID or CNB_GROUP_ID, a root User, no PATH)",
+      "builder.toml is not valid: a syntax error, a missing or mistyped key, or a module it names is not where it says",
     exit: 1,
-    hint: "fix the image's config, or make it with `polypack stack create`",
+    hint: "fix the file and key named in the message",
   },
-  BASE_IMAGES_DISAGREE: {
-    meaning: "a build image and its run image differ in os, architecture, variant or distro",
+  BUILDER_ORDER_INVALID: {
+    meaning:
+      "an [[order]] (or system) entry names a buildpack or extension the builder does not hold for a target, or leaves out a version that is ambiguous",
     exit: 1,
-    hint: "pair build and run images made from the same distribution for the same platform",
+    hint: "add the module to [[buildpacks]] or [[extensions]], give its version, or remove it from the order",
+  },
+  BUILDER_MODULE_PLATFORM_MISSING: {
+    meaning:
+      "with --strict, a buildpack or extension of the builder has no image for one of the builder's targets",
+    exit: 1,
+    hint: "publish the module for that platform, leave the target out, or drop --strict to leave the module out of that target",
+  },
+  BUILD_IMAGE_INVALID: {
+    meaning:
+      "the build image is not a CNB build image: CNB_USER_ID or CNB_GROUP_ID missing or not integers, or it runs as root",
+    exit: 1,
+    hint: "use a CNB build image (see `polypack stack create`)",
+  },
+  BUILD_IMAGE_PLATFORM_MISSING: {
+    meaning: "the build image has no image for one of the builder's targets",
+    exit: 1,
+    hint: "use a build image published for that platform, or leave the target out",
+  },
+  RUN_IMAGE_PLATFORM_MISSING: {
+    meaning: "a run image (or mirror) has no image for one of the builder's targets",
+    exit: 1,
+    hint: "publish the run image for that platform too, or leave the target out",
+  },
+  STACK_MISMATCH: {
+    meaning:
+      "build and run images (or the platforms of a stack) disagree on their distro, stack id or CNB user and group ids",
+    exit: 1,
+    hint: "use a build and run image pair made together",
+  },
+  LIFECYCLE_INVALID: {
+    meaning:
+      "a lifecycle archive or image lacks lifecycle.toml or one of the lifecycle programs, or its lifecycle.toml is malformed",
+    exit: 1,
+    hint: "use a lifecycle release archive (lifecycle-v<V>+linux.<arch>.tgz) or the lifecycle image",
+  },
+  LIFECYCLE_NOT_FOUND: {
+    meaning:
+      "the lifecycle release (archive or checksums file) could not be read from the releases or the mirror",
+    exit: 1,
+    hint: "check the lifecycle version and --lifecycle-mirror (or POLYPACK_LIFECYCLE_MIRROR)",
+  },
+  LIFECYCLE_PLATFORM_MISSING: {
+    meaning:
+      "there is no lifecycle for one of the builder's targets: no release for that architecture, or the lifecycle image lacks it",
+    exit: 1,
+    hint: "give [lifecycle] uri with an archive built for that platform, or leave the target out",
+  },
+  LIFECYCLE_ARCHITECTURE_MISMATCH: {
+    meaning:
+      "a lifecycle program is not built for the target it would be put into (its ELF machine says another architecture)",
+    exit: 1,
+    hint: "use the lifecycle built for that architecture; with a uri, put {arch} into it",
+  },
+
+  // Stacks: base images made by `stack create` and joined by `stack publish`.
+  RUN_IMAGE_INVALID: {
+    meaning: "a run image breaks the CNB platform spec: no PATH, or no os or architecture in its config",
+    exit: 1,
+    hint: "fix the run image's config, or make it with `polypack stack create`",
   },
   STACK_PLATFORM_MISSING: {
     meaning:
@@ -491,12 +551,6 @@ export const CATALOGUE = {
     meaning: "an upstream image has no /etc/os-release with an ID, so its distro labels cannot be set",
     exit: 1,
     hint: "use an upstream image that has /etc/os-release",
-  },
-  STACK_PLATFORMS_DISAGREE: {
-    meaning:
-      "the per-platform images `stack publish` joins carry different stack ids, distros or CNB user ids",
-    exit: 1,
-    hint: "build every platform's images from the same definition, then publish again",
   },
 
   // Buildpack dependencies: declaring, resolving, downloading, caching.

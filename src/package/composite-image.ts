@@ -6,9 +6,10 @@ import type { Descriptor } from "../oci/descriptor.js";
 import { MediaType } from "../oci/media-types.js";
 import { Platform } from "../oci/platform.js";
 import { parseMetadataStacks, parseModuleLayers } from "../buildpack/label-parse.js";
+import type { ModuleKind } from "../buildpack/descriptor-types.js";
 import {
-  BUILDPACK_LAYERS_LABEL,
   BUILDPACKAGE_METADATA_LABEL,
+  layersLabelFor,
   type LabelStack,
   type ModuleLayers,
 } from "../buildpack/labels.js";
@@ -28,15 +29,20 @@ export interface DependencyLayers {
  * bytes are the same). An image that names no architecture (pack's long-standing bug) is accepted
  * for any target, with a warning.
  */
-export async function layersFromImage(source: ContentSource, platform: Platform): Promise<DependencyLayers> {
+export async function layersFromImage(
+  source: ContentSource,
+  platform: Platform,
+  kind: ModuleKind = "buildpack",
+): Promise<DependencyLayers> {
   const { image, warnings } = chooseImage(await imagesOf(source), platform, source.name);
   const config = await image.config();
   const labels = config.config?.Labels ?? {};
-  const layersLabel = labels[BUILDPACK_LAYERS_LABEL];
+  const labelName = layersLabelFor(kind);
+  const layersLabel = labels[labelName];
   if (layersLabel === undefined) {
     throw new PolypackError(
       "BUILDPACKAGE_INVALID",
-      `${source.name} is not a buildpackage: it has no ${BUILDPACK_LAYERS_LABEL} label`,
+      `${source.name} is not ${kind === "extension" ? "an extension package" : "a buildpackage"}: it has no ${labelName} label`,
     );
   }
   const layers = (await image.layers()).map((layer) => ({
@@ -46,7 +52,7 @@ export async function layersFromImage(source: ContentSource, platform: Platform)
   const metadata = labels[BUILDPACKAGE_METADATA_LABEL];
   return {
     layers,
-    moduleLayers: parseModuleLayers(layersLabel, `${source.name} label ${BUILDPACK_LAYERS_LABEL}`),
+    moduleLayers: parseModuleLayers(layersLabel, `${source.name} label ${labelName}`),
     stacks: metadata
       ? parseMetadataStacks(metadata, `${source.name} label ${BUILDPACKAGE_METADATA_LABEL}`)
       : [],

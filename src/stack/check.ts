@@ -28,13 +28,13 @@ const MAX_ID = 2 ** 32 - 2;
  * Checks a build image config against the CNB platform spec and returns its CNB user: the Env sets
  * CNB_USER_ID and CNB_GROUP_ID to integers, neither 0; `User` names a user that is not root (when
  * numeric, the same uid and gid as CNB_USER_ID and CNB_GROUP_ID); PATH is set; os and architecture
- * are set. Throws BASE_IMAGE_INVALID naming the image, the key at fault and `platform` when given.
+ * are set. Throws BUILD_IMAGE_INVALID naming the image, the key at fault and `platform` when given.
  * `builder create` and `stack create`/`stack publish` share it.
  */
 export function checkBuildImage(image: Omit<BaseImageFacts, "distro">, platform?: string): CnbUser {
   const { config } = image;
   const at = where(image.name, platform);
-  checkPlatformFields(image, platform);
+  checkPlatformFields(image, "build", platform);
   const id = (key: "CNB_USER_ID" | "CNB_GROUP_ID"): number => {
     const value = envValue(config, key);
     if (value === undefined) {
@@ -67,17 +67,17 @@ export function checkBuildImage(image: Omit<BaseImageFacts, "distro">, platform?
 
 /**
  * Checks a run image config against the CNB platform spec: os and architecture set, PATH set.
- * Throws BASE_IMAGE_INVALID naming the image and the key.
+ * Throws RUN_IMAGE_INVALID naming the image and the key.
  */
 export function checkRunImage(image: Omit<BaseImageFacts, "distro">, platform?: string): void {
-  checkPlatformFields(image, platform);
+  checkPlatformFields(image, "run", platform);
   checkPath(image, "run", platform);
 }
 
 /**
  * Checks that a build image and a run image can be used together, as the CNB platform spec asks:
  * the same os, architecture and variant, and the same distro (name and version; see
- * BaseImageFacts.distro). Throws BASE_IMAGES_DISAGREE naming both images, the platform when given,
+ * BaseImageFacts.distro). Throws STACK_MISMATCH naming both images, the platform when given,
  * and the field and values that differ. Does not check each image alone: see checkBuildImage and
  * checkRunImage.
  */
@@ -92,7 +92,7 @@ export function checkStackPair(build: BaseImageFacts, run: BaseImageFacts, platf
   ] as const) {
     if (x !== y) {
       throw new PolypackError(
-        "BASE_IMAGES_DISAGREE",
+        "STACK_MISMATCH",
         `${pair} have different ${field}: ${x || "none"} and ${y || "none"}`,
       );
     }
@@ -101,17 +101,21 @@ export function checkStackPair(build: BaseImageFacts, run: BaseImageFacts, platf
   const runDistro = run.distro ?? distroFromLabels(run.config);
   if (buildDistro?.name !== runDistro?.name || (buildDistro?.version ?? "") !== (runDistro?.version ?? "")) {
     throw new PolypackError(
-      "BASE_IMAGES_DISAGREE",
+      "STACK_MISMATCH",
       `${pair} have different distros (io.buildpacks.base.distro.name and .version): ${formatDistro(buildDistro)} and ${formatDistro(runDistro)}`,
       { hint: "build and run images must come from the same distribution and release" },
     );
   }
 }
 
-function checkPlatformFields(image: Omit<BaseImageFacts, "distro">, platform: string | undefined): void {
+function checkPlatformFields(
+  image: Omit<BaseImageFacts, "distro">,
+  kind: "build" | "run",
+  platform: string | undefined,
+): void {
   for (const key of ["os", "architecture"] as const) {
     if (!image.config[key]) {
-      throw invalid(`image ${where(image.name, platform)} has no ${key} in its config`, "any");
+      throw invalid(`${kind} image ${where(image.name, platform)} has no ${key} in its config`, kind);
     }
   }
 }
@@ -126,10 +130,9 @@ function where(name: string, platform: string | undefined): string {
   return platform ? `${name} (${platform})` : name;
 }
 
-function invalid(message: string, kind: "build" | "run" | "any"): PolypackError {
-  const hint =
-    kind === "build"
-      ? "a build image needs CNB_USER_ID and CNB_GROUP_ID (integers, not 0), a non-root User and PATH; `polypack stack create` adds them"
-      : undefined;
-  return new PolypackError("BASE_IMAGE_INVALID", message, hint ? { hint } : {});
+function invalid(message: string, kind: "build" | "run"): PolypackError {
+  if (kind === "run") return new PolypackError("RUN_IMAGE_INVALID", message);
+  return new PolypackError("BUILD_IMAGE_INVALID", message, {
+    hint: "a build image needs CNB_USER_ID and CNB_GROUP_ID (integers, not 0), a non-root User and PATH; `polypack stack create` adds them",
+  });
 }

@@ -44,7 +44,7 @@ export interface StackIndexes {
  * checkBuildImage and every run image checkRunImage; build and run images cover the same platforms
  * (else STACK_PLATFORM_MISSING) and each pair passes checkStackPair; and every platform carries the
  * same stack id (label and CNB_STACK_ID), distro and CNB user and group ids as the first (else
- * STACK_PLATFORMS_DISAGREE naming the platform and the label). Nothing is written here.
+ * STACK_MISMATCH naming the platform and the label). Nothing is written here.
  */
 export async function publishStack(
   buildSources: readonly StackSource[],
@@ -116,7 +116,7 @@ function checkAgreement(members: readonly Member[], kind: "build" | "run"): void
       if (value !== expected) {
         const show = (v: string | undefined): string => (v === undefined ? "not set" : JSON.stringify(v));
         throw new PolypackError(
-          "STACK_PLATFORMS_DISAGREE",
+          "STACK_MISMATCH",
           `${kind} image ${member.name} for ${member.key} has ${what} ${show(value)}, but ${first.name} for ${first.key} has ${show(expected)}`,
         );
       }

@@ -255,7 +255,7 @@ describe("stack create", () => {
       },
       {
         args: ["--run-from", `oci:${other}:base`],
-        code: "BASE_IMAGES_DISAGREE",
+        code: "STACK_MISMATCH",
         message: /polypack-test@1\.0 and polypack-test@2\.0/,
       },
     ];

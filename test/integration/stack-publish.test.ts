@@ -124,7 +124,7 @@ describe("stack publish", () => {
           ),
         ],
         run: [good.runAmd, good.runArm],
-        code: "STACK_PLATFORMS_DISAGREE",
+        code: "STACK_MISMATCH",
         message:
           /linux\/arm64 has label io\.buildpacks\.stack\.id "other", but .* for linux\/amd64 has "io\.polypack\.test"/,
       },
@@ -135,7 +135,7 @@ describe("stack publish", () => {
           await image("b-arm64-uid", "arm64", buildOptions({ cnbUser: { uid: 1001, gid: 1000 } })),
         ],
         run: [good.runAmd, good.runArm],
-        code: "STACK_PLATFORMS_DISAGREE",
+        code: "STACK_MISMATCH",
         message: /linux\/arm64 has env CNB_USER_ID "1001"/,
       },
       {
@@ -149,21 +149,21 @@ describe("stack publish", () => {
             runOptions({ distro: { name: "polypack-test", version: "2.0" } }),
           ),
         ],
-        code: "BASE_IMAGES_DISAGREE",
+        code: "STACK_MISMATCH",
         message: /\(linux\/arm64\) have different distros .*polypack-test@1\.0 and polypack-test@2\.0/,
       },
       {
         name: "a build image without CNB_USER_ID",
         build: [good.buildAmd, await image("b-arm64-noenv", "arm64", buildOptions({ omitCnbEnv: true }))],
         run: [good.runAmd, good.runArm],
-        code: "BASE_IMAGE_INVALID",
+        code: "BUILD_IMAGE_INVALID",
         message: /b-arm64-noenv \(linux\/arm64\) does not set CNB_USER_ID/,
       },
       {
         name: "a build image with a root user",
         build: [await image("b-amd64-root", "amd64", buildOptions({ user: "root" })), good.buildArm],
         run: [good.runAmd, good.runArm],
-        code: "BASE_IMAGE_INVALID",
+        code: "BUILD_IMAGE_INVALID",
         message: /b-amd64-root \(linux\/amd64\) has User root/,
       },
       {

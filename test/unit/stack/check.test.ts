@@ -50,18 +50,18 @@ describe("checkBuildImage", () => {
           { name: "reg/build:1", config: config([PATH, "CNB_GROUP_ID=1000"], "1000") },
           "linux/arm64",
         ),
-      "BASE_IMAGE_INVALID",
+      "BUILD_IMAGE_INVALID",
       /reg\/build:1 \(linux\/arm64\)/,
       /CNB_USER_ID/,
     );
     throwsCode(
       () => checkBuildImage({ name: "b", config: config([PATH, "CNB_USER_ID=1000"], "1000") }),
-      "BASE_IMAGE_INVALID",
+      "BUILD_IMAGE_INVALID",
       /CNB_GROUP_ID/,
     );
     throwsCode(
       () => checkBuildImage({ name: "b", config: config([PATH, "CNB_USER_ID=cnb", "CNB_GROUP_ID=1"], "1") }),
-      "BASE_IMAGE_INVALID",
+      "BUILD_IMAGE_INVALID",
       /CNB_USER_ID=cnb/,
     );
   });
@@ -71,13 +71,13 @@ describe("checkBuildImage", () => {
     for (const user of [undefined, "", "root", "0", "0:0", "root:1000"]) {
       throwsCode(
         () => checkBuildImage({ name: "b", config: config(env, user) }),
-        "BASE_IMAGE_INVALID",
+        "BUILD_IMAGE_INVALID",
         /root/,
       );
     }
     throwsCode(
       () => checkBuildImage({ name: "b", config: config([PATH, "CNB_USER_ID=0", "CNB_GROUP_ID=0"], "0") }),
-      "BASE_IMAGE_INVALID",
+      "BUILD_IMAGE_INVALID",
       /CNB_USER_ID=0/,
     );
   });
@@ -86,17 +86,17 @@ describe("checkBuildImage", () => {
     const env = [PATH, "CNB_USER_ID=1000", "CNB_GROUP_ID=1000"];
     throwsCode(
       () => checkBuildImage({ name: "b", config: config(env, "1001") }),
-      "BASE_IMAGE_INVALID",
+      "BUILD_IMAGE_INVALID",
       /User 1001/,
     );
     throwsCode(
       () => checkBuildImage({ name: "b", config: config(env, "1000:2000") }),
-      "BASE_IMAGE_INVALID",
+      "BUILD_IMAGE_INVALID",
       /CNB_GROUP_ID is 1000/,
     );
     throwsCode(
       () => checkBuildImage({ name: "b", config: config(["CNB_USER_ID=1000", "CNB_GROUP_ID=1000"], "1000") }),
-      "BASE_IMAGE_INVALID",
+      "BUILD_IMAGE_INVALID",
       /PATH/,
     );
   });
@@ -107,11 +107,11 @@ describe("checkRunImage", () => {
     checkRunImage({ name: "r", config: config([PATH], undefined) });
     throwsCode(
       () => checkRunImage({ name: "r", config: config([], "1000") }),
-      "BASE_IMAGE_INVALID",
+      "RUN_IMAGE_INVALID",
       /run image r/,
     );
     const noArch = { ...config([PATH], undefined), architecture: "" };
-    throwsCode(() => checkRunImage({ name: "r", config: noArch }), "BASE_IMAGE_INVALID", /architecture/);
+    throwsCode(() => checkRunImage({ name: "r", config: noArch }), "RUN_IMAGE_INVALID", /architecture/);
   });
 });
 
@@ -138,7 +138,7 @@ describe("checkStackPair", () => {
           { name: "reg/run", config: config([PATH], undefined, distro("ubuntu", "22.04")) },
           "linux/amd64",
         ),
-      "BASE_IMAGES_DISAGREE",
+      "STACK_MISMATCH",
       /reg\/build/,
       /reg\/run/,
       /linux\/amd64/,
@@ -150,7 +150,7 @@ describe("checkStackPair", () => {
           { name: "b", config: build(distro("debian", "12")) },
           { name: "r", config: config([PATH], undefined, {}) },
         ),
-      "BASE_IMAGES_DISAGREE",
+      "STACK_MISMATCH",
       /debian@12 and none/,
     );
   });
@@ -162,7 +162,7 @@ describe("checkStackPair", () => {
           { name: "b", config: build(distro("d", "1")) },
           { name: "r", config: config([PATH], undefined, distro("d", "1"), "arm64") },
         ),
-      "BASE_IMAGES_DISAGREE",
+      "STACK_MISMATCH",
       /architecture: amd64 and arm64/,
     );
   });

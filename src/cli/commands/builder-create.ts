@@ -1,0 +1,185 @@
+import type { Command } from "commander";
+import { join } from "node:path";
+import { defaultCacheHome } from "../../dependencies/cache-dir.js";
+import type { Endpoint } from "../../endpoints/endpoint.js";
+import type { ContentSource } from "../../oci/content.js";
+import { openSource, openTarget } from "../../endpoints/open.js";
+import { Platform } from "../../oci/platform.js";
+import { polypackVersion } from "../../version.js";
+import type { CliContext } from "../context.js";
+import { choiceFlag } from "../flag-parsers.js";
+import { parseLabels } from "../labels-flag.js";
+import { chooseOutput } from "../output-choice.js";
+import { renderTable } from "../table.js";
+
+interface BuilderFlags {
+  config: string;
+  target: string[];
+  format?: string;
+  output?: string;
+  publish?: boolean;
+  tag: string[];
+  byDigest?: boolean;
+  label: string[];
+  pullPolicy?: string;
+  strict?: boolean;
+  dryRun?: boolean;
+  lifecycleMirror?: string;
+}
+
+/** The `--json` shape of `builder create`. */
+export interface BuilderReport {
+  name: string;
+  digest: string;
+  tags: string[];
+  written: boolean;
+  targets: {
+    platform: string;
+    digest: string;
+    lifecycle: string;
+    buildpacks: string[];
+    extensions: string[];
+    skipped: string[];
+  }[];
+}
+
+/**
+ * `polypack builder create NAME --config builder.toml`: a multi-arch builder, one image per target
+ * made from that platform's build image, lifecycle and buildpacks, as one index.
+ */
+export function registerBuilderCreate(parent: Command, context: () => CliContext): void {
+  parent
+    .command("create")
+    .description("create a multi-arch builder from builder.toml: one image per target, joined in one index")
+    .argument("<name>", "image reference to push to (--publish), or the .cnb file / layout to write")
+    .requiredOption("-c, --config <builder.toml>", "the builder configuration")
+    .option(
+      "-t, --target <os/arch[/variant]>",
+      "a target (repeatable; default: [[targets]], else the build image's platforms)",
+      collect,
+      [],
+    )
+    .option(
+      "-f, --format <format>",
+      "file (.cnb), layout (OCI image layout) or image (registry)",
+      choiceFlag("--format", ["file", "layout", "image"], "FORMAT_INVALID"),
+    )
+    .option("-o, --output <path>", "where the .cnb file or layout directory goes")
+    .option("--publish", "push the builder to the registry NAME names")
+    .option("--tag <tag>", "another tag for the builder index (repeatable)", collect, [])
+    .option(
+      "--by-digest",
+      "push without any tag and print the digest (one target per CI job; join with manifest create)",
+    )
+    .option("-l, --label <name=value>", "a label for every builder image (repeatable)", collect, [])
+    .option(
+      "--pull-policy <policy>",
+      "always, if-not-present or never (accepted for pack's scripts: images are always read from where they live)",
+      choiceFlag("--pull-policy", ["always", "if-not-present", "never"], "FLAG_INVALID"),
+    )
+    .option("--strict", "fail when a run image cannot be checked or a buildpack lacks a target")
+    .option("--dry-run", "show the builder's images and index digest without writing anything")
+    .option(
+      "--lifecycle-mirror <url|dir>",
+      "where lifecycle releases are downloaded from (or POLYPACK_LIFECYCLE_MIRROR)",
+    )
+    .action(async (name: string, flags: BuilderFlags) => {
+      const ctx = context();
+      const { readBuilderConfig } = await import("../../builder/config.js");
+      const { createBuilder } = await import("../../builder/create.js");
+      const { lifecycleResolver } = await import("../../builder/lifecycle-source.js");
+      const { LayerSpool } = await import("../../image/spool.js");
+      const { write } = await import("../../image/write.js");
+      const labels = parseLabels(flags.label);
+      const choice = flags.dryRun ? undefined : chooseOutput(name, { ...flags, tags: flags.tag });
+      const targets = flags.target.map((text) => Platform.parse(text, "--target"));
+      const config = await readBuilderConfig(flags.config);
+      for (const key of config.unknownKeys)
+        ctx.output.note(`warning: ${config.file}: unknown key ${key} is ignored`);
+      const open = (endpoint: Endpoint): Promise<ContentSource> => openSource(endpoint, ctx);
+      const destination: Endpoint | undefined =
+        choice === undefined
+          ? undefined
+          : choice.kind === "registry"
+            ? { kind: "registry", reference: choice.reference.toString() }
+            : choice.kind === "file"
+              ? { kind: "cnb", path: choice.path }
+              : { kind: "layout", path: choice.path };
+      const opened = destination ? await openTarget(destination, ctx) : undefined;
+      const spool = await LayerSpool.create(choice && choice.kind !== "registry" ? choice.path : undefined);
+      const progress = ctx.output.progress();
+      try {
+        const builder = await createBuilder(
+          {
+            config,
+            ...(targets.length > 0 ? { targets } : {}),
+            ...(flags.label.length > 0 ? { labels } : {}),
+            strict: flags.strict ?? false,
+            createdBy: { name: "polypack", version: polypackVersion() },
+          },
+          {
+            openSource: open,
+            lifecycleFor: lifecycleResolver({
+              lifecycle: config.lifecycle,
+              dir: config.dir,
+              ...(flags.lifecycleMirror !== undefined ? { mirror: flags.lifecycleMirror } : {}),
+              openSource: open,
+              download: {
+                ...(ctx.registry.caFile ? { caFile: ctx.registry.caFile } : {}),
+                ...(ctx.registry.timeoutMs ? { idleTimeoutMs: ctx.registry.timeoutMs } : {}),
+              },
+            }),
+            spool,
+            ...(opened ? { memberCache: join(defaultCacheHome(), "layers") } : {}),
+            onWarning: (message) => ctx.output.note(`warning: ${message}`),
+          },
+        );
+        const tags = choice === undefined ? [] : choice.kind === "registry" ? choice.tags : choice.refs;
+        let digest: string;
+        if (opened) {
+          const report = await write(builder.index, opened.target, {
+            tags,
+            onEvent: (event) => progress.onEvent(event),
+          });
+          digest = report.root.digest;
+        } else {
+          digest = (await builder.index.descriptor()).digest;
+        }
+        const report: BuilderReport = {
+          name,
+          digest,
+          tags: opened ? tags : [],
+          written: opened !== undefined,
+          targets: await Promise.all(
+            builder.targets.map(async (target) => ({
+              platform: target.platform.toString(),
+              digest: (await target.image.descriptor()).digest,
+              lifecycle: target.lifecycle,
+              buildpacks: target.buildpacks.map((m) => `${m.id}@${m.version}`),
+              extensions: target.extensions.map((m) => `${m.id}@${m.version}`),
+              skipped: target.skipped,
+            })),
+          ),
+        };
+        progress.finish();
+        ctx.output.result(report, renderReport);
+      } finally {
+        progress.finish();
+        await spool.remove();
+      }
+    });
+}
+
+function renderReport(report: BuilderReport): string {
+  const rows = report.targets.map((t) => [t.platform, t.digest, t.lifecycle, t.buildpacks.join(", ")]);
+  const what = report.written
+    ? report.tags.length > 0
+      ? `, tagged ${report.tags.join(", ")}`
+      : " (no tag)"
+    : " (dry run: nothing written)";
+  return `${renderTable(["PLATFORM", "DIGEST", "LIFECYCLE", "BUILDPACKS"], rows)}\n\nbuilder ${report.name} ${report.digest}${what}`;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}

@@ -1,0 +1,420 @@
+/**
+ * `polypack builder create` end to end against a real registry: base images, run images, lifecycle
+ * releases and buildpacks for amd64 and arm64 made by the tests (test/support/base-images.ts), a
+ * builder created for both, and every platform checked with skopeo, umoci and `file`.
+ */
+import assert from "node:assert/strict";
+import { readFile, stat, writeFile, readlink } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { parse as parseToml } from "smol-toml";
+import {
+  baseIndex,
+  lifecycleIndex,
+  multiArchBuildpack,
+  publish,
+  TEST_ARCHES,
+  writeLifecycleReleases,
+} from "../support/base-images.js";
+import { polypack } from "../support/cli.js";
+import { startRegistry, type RegistryHandle } from "../support/registry.js";
+import { tempDir } from "../support/tmp.js";
+import { run } from "../support/tools.js";
+
+/** TOML as plain objects (smol-toml gives tables a null prototype). */
+function parse(text: string): unknown {
+  return JSON.parse(JSON.stringify(parseToml(text)));
+}
+
+const DISTRO = {
+  "io.buildpacks.base.distro.name": "polypack-test",
+  "io.buildpacks.base.distro.version": "1.0",
+};
+const CNB = { uid: 1000, gid: 1001 };
+const LIFECYCLE_VERSION = "0.20.1";
+
+let registry: RegistryHandle;
+let work: string;
+let mirror: string;
+
+before(async () => {
+  registry = await startRegistry();
+  work = await tempDir("polypack-builder-");
+  mirror = join(work, "releases");
+  const host = registry.host;
+  await Promise.all([
+    baseIndex(TEST_ARCHES, { cnbUser: CNB, labels: DISTRO }).then((i) => publish(i, `${host}/stack/build:1`)),
+    baseIndex(TEST_ARCHES, { cnbUser: CNB, labels: DISTRO }).then((i) => publish(i, `${host}/stack/run:1`)),
+    baseIndex(["amd64"], { cnbUser: CNB, labels: DISTRO }).then((i) =>
+      publish(i, `${host}/stack/run-amd64-only:1`),
+    ),
+    baseIndex(TEST_ARCHES, {
+      cnbUser: CNB,
+      labels: { ...DISTRO, "io.buildpacks.base.distro.version": "2.0" },
+    }).then((i) => publish(i, `${host}/stack/run-other-distro:1`)),
+    baseIndex(TEST_ARCHES, { cnbUser: CNB, labels: DISTRO, omitCnbEnv: true }).then((i) =>
+      publish(i, `${host}/stack/build-no-cnb:1`),
+    ),
+    baseIndex(TEST_ARCHES, { cnbUser: CNB, labels: DISTRO, user: "root" }).then((i) =>
+      publish(i, `${host}/stack/build-root:1`),
+    ),
+    lifecycleIndex(LIFECYCLE_VERSION).then((i) => publish(i, `${host}/lifecycle:${LIFECYCLE_VERSION}`)),
+    writeLifecycleReleases(mirror, LIFECYCLE_VERSION),
+  ]);
+  // One buildpack from a registry (packaged by polypack itself), one from a local folder.
+  const remote = await multiArchBuildpack(join(work, "bp-remote"), "test/remote", "1.0.0");
+  const packaged = await polypack([
+    "buildpack",
+    "package",
+    `${host}/bp/remote:1`,
+    "--path",
+    remote,
+    "--publish",
+  ]);
+  assert.equal(packaged.code, 0, packaged.stderr);
+  await multiArchBuildpack(join(work, "bp-local"), "test/local", "2.0.0");
+});
+
+after(() => registry?.stop());
+
+function builderToml(
+  overrides: { build?: string; run?: string; lifecycle?: string; order?: string } = {},
+): string {
+  const host = registry.host;
+  return [
+    'description = "a test builder"',
+    "[[buildpacks]]",
+    `uri = "docker://${host}/bp/remote:1"`,
+    "[[buildpacks]]",
+    'id = "test/local"',
+    'uri = "./bp-local"',
+    overrides.order ??
+      [
+        "[[order]]",
+        "[[order.group]]",
+        'id = "test/local"',
+        "[[order.group]]",
+        'id = "test/remote"',
+        'version = "1.0.0"',
+        "optional = true",
+      ].join("\n"),
+    "[build]",
+    `image = "${overrides.build ?? `${host}/stack/build:1`}"`,
+    "[[run.images]]",
+    `image = "${overrides.run ?? `${host}/stack/run:1`}"`,
+    `mirrors = ["${host}/stack/run:1"]`,
+    "[lifecycle]",
+    overrides.lifecycle ?? `version = "${LIFECYCLE_VERSION}"`,
+    "",
+  ].join("\n");
+}
+
+async function writeConfig(name: string, text: string): Promise<string> {
+  const path = join(work, name);
+  await writeFile(path, text);
+  return path;
+}
+
+async function rawManifest(reference: string): Promise<Record<string, unknown>> {
+  return JSON.parse(
+    await run("skopeo", ["inspect", "--raw", "--tls-verify=false", `docker://${reference}`]),
+  ) as Record<string, unknown>;
+}
+
+async function tagExists(repository: string, tag: string): Promise<boolean> {
+  const response = await fetch(`${registry.url}/v2/${repository}/tags/list`);
+  if (response.status !== 200) return false;
+  const body = (await response.json()) as { tags?: string[] | null };
+  return (body.tags ?? []).includes(tag);
+}
+
+describe("builder create", () => {
+  it("creates one builder index for amd64 and arm64 whose every platform holds its own lifecycle and buildpacks", async () => {
+    const config = await writeConfig("builder.toml", builderToml());
+    const reference = `${registry.host}/builders/test:1`;
+    const created = await polypack([
+      "builder",
+      "create",
+      reference,
+      "--config",
+      config,
+      "--publish",
+      "--lifecycle-mirror",
+      mirror,
+      "--json",
+    ]);
+    assert.equal(created.code, 0, created.stderr);
+    const report = JSON.parse(created.stdout) as {
+      digest: string;
+      targets: { platform: string; digest: string }[];
+    };
+    assert.deepEqual(
+      report.targets.map((t) => t.platform),
+      ["linux/amd64", "linux/arm64"],
+    );
+
+    const index = (await rawManifest(reference)) as {
+      manifests: { digest: string; platform: { architecture: string } }[];
+    };
+    assert.equal(index.manifests.length, 2);
+    const layout = join(work, "builder-layout");
+    for (const entry of index.manifests) {
+      const arch = entry.platform.architecture;
+      await run("skopeo", [
+        "copy",
+        "--src-tls-verify=false",
+        `docker://${registry.host}/builders/test@${entry.digest}`,
+        `oci:${layout}:${arch}`,
+      ]);
+      const bundle = join(work, `bundle-${arch}`);
+      await run("umoci", ["unpack", "--image", `${layout}:${arch}`, bundle]);
+      const rootfs = join(bundle, "rootfs");
+      const machine = arch === "amd64" ? /x86-64/ : /aarch64/;
+      assert.match(await run("file", ["-b", join(rootfs, "cnb/lifecycle/detector")]), machine);
+      assert.match(await run("file", ["-b", join(rootfs, "cnb/lifecycle/launcher")]), machine);
+      assert.match(
+        await run("file", ["-b", join(rootfs, "cnb/buildpacks/test_local/2.0.0/bin/build")]),
+        machine,
+      );
+      assert.match(
+        await run("file", ["-b", join(rootfs, "cnb/buildpacks/test_remote/1.0.0/bin/detect")]),
+        machine,
+      );
+      assert.match(await run("file", ["-b", join(rootfs, "bin/busybox")]), machine);
+      assert.equal(await readlink(join(rootfs, "lifecycle")), "/cnb/lifecycle");
+      for (const dir of ["workspace", "layers"]) {
+        const info = await stat(join(rootfs, dir));
+        assert.equal(info.uid, CNB.uid, `/${dir} owner`);
+        assert.equal(info.gid, CNB.gid, `/${dir} group`);
+      }
+      const order = parse(await readFile(join(rootfs, "cnb/order.toml"), "utf8")) as {
+        order: { group: { id: string; version: string; optional?: boolean }[] }[];
+      };
+      assert.deepEqual(order.order, [
+        {
+          group: [
+            { id: "test/local", version: "2.0.0" },
+            { id: "test/remote", version: "1.0.0", optional: true },
+          ],
+        },
+      ]);
+      const runToml = parse(await readFile(join(rootfs, "cnb/run.toml"), "utf8")) as { images: unknown[] };
+      assert.deepEqual(runToml.images, [
+        { image: `${registry.host}/stack/run:1`, mirrors: [`${registry.host}/stack/run:1`] },
+      ]);
+      const stackToml = parse(await readFile(join(rootfs, "cnb/stack.toml"), "utf8")) as Record<
+        string,
+        unknown
+      >;
+      assert.deepEqual(stackToml["run-image"], {
+        image: `${registry.host}/stack/run:1`,
+        mirrors: [`${registry.host}/stack/run:1`],
+      });
+
+      const config = JSON.parse(
+        await run("skopeo", [
+          "inspect",
+          "--config",
+          "--raw",
+          "--tls-verify=false",
+          `docker://${registry.host}/builders/test@${entry.digest}`,
+        ]),
+      ) as {
+        architecture: string;
+        config: { Labels: Record<string, string>; WorkingDir: string; User: string };
+        rootfs: { diff_ids: string[] };
+      };
+      assert.equal(config.architecture, arch);
+      assert.equal(config.config.WorkingDir, "/layers");
+      assert.equal(config.config.User, `${CNB.uid}:${CNB.gid}`);
+      const labels = config.config.Labels;
+      const metadata = JSON.parse(labels["io.buildpacks.builder.metadata"]!) as {
+        description: string;
+        lifecycle: { version: string; apis: { platform: { supported: string[] } } };
+        buildpacks: { id: string; version: string }[];
+        images: { image: string }[];
+      };
+      assert.equal(metadata.description, "a test builder");
+      assert.equal(metadata.lifecycle.version, LIFECYCLE_VERSION);
+      assert.ok(metadata.lifecycle.apis.platform.supported.includes("0.13"));
+      assert.deepEqual(
+        metadata.buildpacks.map((b) => `${b.id}@${b.version}`),
+        ["test/local@2.0.0", "test/remote@1.0.0"],
+      );
+      const layers = JSON.parse(labels["io.buildpacks.buildpack.layers"]!) as Record<
+        string,
+        Record<string, { layerDiffID: string }>
+      >;
+      for (const [id, version] of [
+        ["test/local", "2.0.0"],
+        ["test/remote", "1.0.0"],
+      ] as const) {
+        assert.ok(
+          config.rootfs.diff_ids.includes(layers[id]![version]!.layerDiffID),
+          `${id} layer in rootfs`,
+        );
+      }
+      assert.equal(labels["io.buildpacks.base.distro.name"], "polypack-test");
+    }
+
+    // The remote buildpack's layer is the buildpackage's own (same diffID), not a repackaging.
+    const bpConfig = JSON.parse(
+      await run("skopeo", [
+        "inspect",
+        "--config",
+        "--raw",
+        "--tls-verify=false",
+        "--override-arch",
+        "arm64",
+        `docker://${registry.host}/bp/remote:1`,
+      ]),
+    ) as { rootfs: { diff_ids: string[] } };
+    const builderArm = JSON.parse(
+      await run("skopeo", [
+        "inspect",
+        "--config",
+        "--raw",
+        "--tls-verify=false",
+        `docker://${registry.host}/builders/test@${report.targets[1]!.digest}`,
+      ]),
+    ) as { rootfs: { diff_ids: string[] } };
+    assert.ok(builderArm.rootfs.diff_ids.includes(bpConfig.rootfs.diff_ids[0]!));
+
+    // Same inputs, same digests.
+    const again = await polypack([
+      "builder",
+      "create",
+      reference,
+      "--config",
+      config,
+      "--publish",
+      "--lifecycle-mirror",
+      mirror,
+      "--json",
+    ]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal((JSON.parse(again.stdout) as { digest: string }).digest, report.digest);
+  });
+
+  it("takes the lifecycle from a multi-arch lifecycle image, the child for each target", async () => {
+    const config = await writeConfig(
+      "builder-image-lifecycle.toml",
+      builderToml({ lifecycle: `uri = "docker://${registry.host}/lifecycle:${LIFECYCLE_VERSION}"` }),
+    );
+    const layout = join(work, "builder-from-image");
+    const created = await polypack([
+      "builder",
+      "create",
+      "test",
+      "--config",
+      config,
+      "--format",
+      "layout",
+      "--output",
+      layout,
+      "--json",
+    ]);
+    assert.equal(created.code, 0, created.stderr);
+    const report = JSON.parse(created.stdout) as { targets: { platform: string; lifecycle: string }[] };
+    assert.deepEqual(
+      report.targets.map((t) => `${t.platform} ${t.lifecycle}`),
+      [`linux/amd64 ${LIFECYCLE_VERSION}`, `linux/arm64 ${LIFECYCLE_VERSION}`],
+    );
+    await run("umoci", ["stat", "--image", `${layout}:test`]).catch(() => undefined);
+  });
+
+  it("dry run prints the digest the real run writes, and writes nothing", async () => {
+    const config = await writeConfig("builder-dry.toml", builderToml());
+    const reference = `${registry.host}/builders/dry:1`;
+    const dry = await polypack([
+      "builder",
+      "create",
+      reference,
+      "--config",
+      config,
+      "--dry-run",
+      "--lifecycle-mirror",
+      mirror,
+      "--json",
+    ]);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.equal(await tagExists("builders/dry", "1"), false);
+    const real = await polypack([
+      "builder",
+      "create",
+      reference,
+      "--config",
+      config,
+      "--publish",
+      "--lifecycle-mirror",
+      mirror,
+      "--json",
+    ]);
+    assert.equal(real.code, 0, real.stderr);
+    assert.equal(
+      (JSON.parse(real.stdout) as { digest: string }).digest,
+      (JSON.parse(dry.stdout) as { digest: string }).digest,
+    );
+  });
+
+  const failures: [string, () => string, RegExp, RegExp][] = [
+    [
+      "an order naming a buildpack the builder does not hold",
+      () => builderToml({ order: '[[order]]\n[[order.group]]\nid = "test/missing"' }),
+      /BUILDER_ORDER_INVALID/,
+      /test\/missing/,
+    ],
+    [
+      "a build image without CNB_USER_ID",
+      () => builderToml({ build: `${registry.host}/stack/build-no-cnb:1` }),
+      /BUILD_IMAGE_INVALID/,
+      /CNB_USER_ID/,
+    ],
+    [
+      "a build image running as root",
+      () => builderToml({ build: `${registry.host}/stack/build-root:1` }),
+      /BUILD_IMAGE_INVALID/,
+      /root/,
+    ],
+    [
+      "a run image without the arm64 platform",
+      () => builderToml({ run: `${registry.host}/stack/run-amd64-only:1` }),
+      /RUN_IMAGE_PLATFORM_MISSING/,
+      /run-amd64-only:1 has no image for linux\/arm64/,
+    ],
+    [
+      "a run image of another distro",
+      () => builderToml({ run: `${registry.host}/stack/run-other-distro:1` }),
+      /STACK_MISMATCH/,
+      /distro\.version/,
+    ],
+    [
+      "a lifecycle archive of the wrong architecture for a target",
+      () =>
+        builderToml({
+          lifecycle: `uri = "${join("releases", `v${LIFECYCLE_VERSION}`, `lifecycle-v${LIFECYCLE_VERSION}+linux.x86-64.tgz`)}"`,
+        }),
+      /LIFECYCLE_ARCHITECTURE_MISMATCH/,
+      /lifecycle\/\w+ is ELF 64-bit LSB amd64, not a program for linux\/arm64/,
+    ],
+  ];
+  for (const [what, toml, code, message] of failures) {
+    it(`refuses ${what}, naming it, and moves no tag`, async () => {
+      const config = await writeConfig(`bad-${what.replace(/\W+/g, "-")}.toml`, toml());
+      const outcome = await polypack([
+        "builder",
+        "create",
+        `${registry.host}/builders/bad:1`,
+        "--config",
+        config,
+        "--publish",
+        "--lifecycle-mirror",
+        mirror,
+      ]);
+      assert.equal(outcome.code, 1, outcome.stderr);
+      assert.match(outcome.stderr, code);
+      assert.match(outcome.stderr, message);
+      assert.equal(await tagExists("builders/bad", "1"), false);
+    });
+  }
+});
