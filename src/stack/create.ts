@@ -9,7 +9,7 @@ import { Platform, type PlatformJSON } from "../oci/platform.js";
 import { addCnbAccount, type CnbAccount } from "./accounts.js";
 import { readBaseFiles, requireDistro, type BaseFiles } from "./base-files.js";
 import { checkBuildImage, checkRunImage, checkStackPair } from "./check.js";
-import { BASE_LABELS, STACK_ID_LABEL, type Distro } from "./labels.js";
+import { BASE_LABELS, STACK_ID_LABEL, STACK_MIXINS_LABEL, type Distro } from "./labels.js";
 import { memoryLayer } from "./memory-layer.js";
 
 /** An upstream image or index, with the name the user gave it. */
@@ -92,8 +92,9 @@ export async function createStack(options: StackCreateOptions): Promise<StackIma
     const key = `${build ? "build" : "run"} ${digest}`;
     let made = decorated.get(key);
     if (!made) {
+      const hasMixins = (await image.config()).config?.Labels?.[STACK_MIXINS_LABEL] !== undefined;
       made = layer.then(({ layer: added, distro }) => ({
-        image: decoratedImage(image, added, distro, build, account, options),
+        image: decoratedImage(image, added, stackLabels(distro, options, hasMixins), build, account, options),
         distro,
       }));
       decorated.set(key, made);
@@ -108,8 +109,8 @@ export async function createStack(options: StackCreateOptions): Promise<StackIma
     const build = await decorate(options.from, buildBase, label, true);
     const run = await decorate(runFrom, runBase, label, false);
     const buildConfig = await build.image.config();
-    checkBuildImage({ name: `build image from ${options.from.name}`, config: buildConfig }, label);
-    checkRunImage({ name: `run image from ${runFrom.name}`, config: await run.image.config() }, label);
+    checkBuildImage({ name: options.from.name, config: buildConfig }, label);
+    checkRunImage({ name: runFrom.name, config: await run.image.config() }, label);
     checkStackPair(
       { name: options.from.name, config: buildConfig, distro: build.distro },
       { name: runFrom.name, config: await run.image.config(), distro: run.distro },
@@ -192,7 +193,7 @@ async function imageOf(upstream: Upstream, platform: Platform): Promise<Image> {
 function decoratedImage(
   image: Image,
   layer: Layer,
-  distro: Distro,
+  labels: Record<string, string | undefined>,
   build: boolean,
   account: CnbAccount,
   options: StackCreateOptions,
@@ -207,7 +208,7 @@ function decoratedImage(
       },
     ],
     user: `${account.uid}:${account.gid}`,
-    labels: stackLabels(distro, options),
+    labels,
     ...(build
       ? {
           env: {
@@ -220,12 +221,21 @@ function decoratedImage(
   });
 }
 
-function stackLabels(distro: Distro, options: StackCreateOptions): Record<string, string | undefined> {
+/**
+ * The labels of a decorated image. With a stack id, an image without mixins gets an empty
+ * `io.buildpacks.stack.mixins` too: platforms before API 0.12 require the label beside the id.
+ */
+function stackLabels(
+  distro: Distro,
+  options: StackCreateOptions,
+  hasMixins: boolean,
+): Record<string, string | undefined> {
   return {
     ...(options.labels ?? {}),
     [BASE_LABELS.distroName]: distro.name,
     [BASE_LABELS.distroVersion]: distro.version,
     ...(options.stackId !== undefined ? { [STACK_ID_LABEL]: options.stackId } : {}),
+    ...(options.stackId !== undefined && !hasMixins ? { [STACK_MIXINS_LABEL]: "[]" } : {}),
   };
 }
 

@@ -22,6 +22,9 @@ export const BASE_LABELS = {
 /** The stack id label: deprecated since Platform API 0.12, still read by older platforms (and pack). */
 export const STACK_ID_LABEL = "io.buildpacks.stack.id";
 
+/** The mixins label (a JSON array of names) older platforms require beside the stack id. */
+export const STACK_MIXINS_LABEL = "io.buildpacks.stack.mixins";
+
 /** The value of one `NAME=value` variable of a config's Env, or undefined when it is not set. */
 export function envValue(config: ImageConfig, name: string): string | undefined {
   for (const entry of config.config?.Env ?? []) {

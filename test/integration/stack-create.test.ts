@@ -144,6 +144,7 @@ describe("stack create", () => {
         assert.equal(labels["io.buildpacks.base.distro.name"], "polypack-test");
         assert.equal(labels["io.buildpacks.base.distro.version"], "1.0");
         assert.equal(labels["io.buildpacks.stack.id"], "io.polypack.test");
+        assert.equal(labels["io.buildpacks.stack.mixins"], "[]");
         assert.equal(labels["io.buildpacks.base.id"], "io.polypack.test");
         assert.equal(labels["io.buildpacks.base.maintainer"], "Polypack tests");
         assert.equal(config.config?.User, "1000:1000");
