@@ -228,7 +228,7 @@ describe("stack create", () => {
     }
   });
 
-  test("bad input: a taken uid, a missing platform, a run image of another distro; nothing is written", async () => {
+  test("bad input: a taken uid, no os-release, a root --user-id, a missing platform, a run image of another distro; nothing is written", async () => {
     const other = join(work, "other-distro");
     await write(
       await baseIndex(TEST_ARCHES, { distro: { name: "polypack-test", version: "2.0" } }),
@@ -241,12 +241,21 @@ describe("stack create", () => {
       await LayoutTarget.create(taken),
       { tags: ["base"] },
     );
+    const noRelease = join(work, "no-os-release");
+    await write(await baseIndex(TEST_ARCHES, { distro: null }), await LayoutTarget.create(noRelease), {
+      tags: ["base"],
+    });
     const out = join(work, "never");
     const cases: { args: string[]; code: string; message: RegExp }[] = [
       {
         args: ["--from", `oci:${taken}:base`],
         code: "STACK_USER_CONFLICT",
         message: /taken-uid:base \(linux\/amd64\): uid 1000 belongs to user app in \/etc\/passwd/,
+      },
+      {
+        args: ["--from", `oci:${noRelease}:base`],
+        code: "STACK_OS_RELEASE_MISSING",
+        message: /no-os-release:base \(linux\/amd64\) has no \/etc\/os-release/,
       },
       { args: ["--user-id", "0"], code: "FLAG_INVALID", message: /--user-id/ },
       {
