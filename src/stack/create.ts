@@ -39,7 +39,10 @@ export interface StackCreateOptions {
 
 /** One platform of a new stack. */
 export interface StackTarget {
+  /** The build image's platform (its config's). */
   platform: PlatformJSON;
+  /** The run image's, which agrees on os, architecture and variant (it may say more). */
+  runPlatform: PlatformJSON;
   build: Image;
   run: Image;
   distro: Distro;
@@ -118,6 +121,7 @@ export async function createStack(options: StackCreateOptions): Promise<StackIma
     );
     targets.push({
       platform: await configPlatform(build.image),
+      runPlatform: await configPlatform(run.image),
       build: build.image,
       run: run.image,
       distro: build.distro,
@@ -125,7 +129,10 @@ export async function createStack(options: StackCreateOptions): Promise<StackIma
   }
   const index = async (which: "build" | "run", upstream: Upstream): Promise<Index> =>
     newIndex(
-      targets.map((target) => ({ artifact: target[which], platform: target.platform })),
+      targets.map((target) => ({
+        artifact: target[which],
+        platform: which === "build" ? target.platform : target.runPlatform,
+      })),
       { format: await indexFormat(upstream) },
     );
   return {
