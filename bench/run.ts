@@ -2,6 +2,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { renderTable } from "../src/cli/table.js";
+import { builderBench } from "./builder-bench.js";
 import { copyBench } from "./copy-bench.js";
 import { packageBench } from "./package-bench.js";
 
@@ -99,6 +100,17 @@ rows.push(
     met: packagePeak < 256,
   },
 );
+
+const builder = await builderBench(cli, runs);
+results["builder"] = builder;
+rows.push({
+  benchmark: `create a 2-target builder, inputs in the registry (uploads ${(builder.uploadedBytes / 1024).toFixed(0)} KiB)`,
+  polypack: `${builder.create.seconds.toFixed(2)} s`,
+  peer: `skopeo copy --all build image ${builder.skopeo.seconds.toFixed(2)} s`,
+  ratio: builder.ratio.toFixed(2),
+  goal: "< 2 s, small layers only",
+  met: builder.create.seconds < 2 && builder.uploadedBytes < 1024 * 1024,
+});
 
 console.log(
   renderTable(

@@ -21,5 +21,8 @@ export POLYPACK_TEST_QUICK=$quick
 # Tests get their own cache home, so they neither read nor fill the user's.
 POLYPACK_CACHE_DIR=$(mktemp -d)
 export POLYPACK_CACHE_DIR
-trap 'rm -rf "$POLYPACK_CACHE_DIR"' EXIT
+# ... and their own local index store (manifest create keeps indexes there).
+POLYPACK_HOME=$(mktemp -d)
+export POLYPACK_HOME
+trap 'rm -rf "$POLYPACK_CACHE_DIR" "$POLYPACK_HOME"' EXIT
 node --test --test-concurrency=2 --test-timeout=600000 "${files[@]}"

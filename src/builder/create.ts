@@ -24,7 +24,7 @@ import { layerMtime } from "../layer/header.js";
 import type { ContentSource } from "../oci/content.js";
 import { Platform } from "../oci/platform.js";
 import { layersFromFolder } from "../package/composite-folder.js";
-import { layersFromImage, type DependencyLayers } from "../package/composite-image.js";
+import { asOciLayer, layersFromImage, type DependencyLayers } from "../package/composite-image.js";
 import { dependencyLocation } from "../package/composite.js";
 import type { BuilderConfig, BuilderGroupEntry, BuilderModuleSource, BuilderOrderEntry } from "./config.js";
 import {
@@ -45,6 +45,17 @@ const ORDER_LABEL = "io.buildpacks.buildpack.order";
 const ORDER_EXTENSIONS_LABEL = "io.buildpacks.buildpack.order-extensions";
 const SYSTEM_LABEL = "io.buildpacks.buildpack.system";
 const MIXINS_LABEL = "io.buildpacks.stack.mixins";
+// Failures that say nothing about the image, only that polypack cannot get at it from here.
+const UNREACHABLE: readonly string[] = [
+  "REGISTRY_UNAVAILABLE",
+  "REGISTRY_UNAUTHORIZED",
+  "REGISTRY_DENIED",
+  "REGISTRY_TLS_UNTRUSTED",
+  "REGISTRY_TLS_FAILED",
+  "AUTH_REALM_REFUSED",
+  "AUTH_TOKEN_INVALID",
+  "CREDENTIAL_HELPER_FAILED",
+];
 const DISTRO_NAME_LABEL = "io.buildpacks.base.distro.name";
 const DISTRO_VERSION_LABEL = "io.buildpacks.base.distro.version";
 
@@ -65,12 +76,18 @@ export interface BuilderInputs {
 export interface BuilderOptions {
   config: BuilderConfig;
   /** `--target`s; else the config's `[[targets]]`, else the build image's platforms. */
-  targets?: readonly Platform[];
+  targets?: readonly BuilderTargetChoice[];
   /** `--label`s. */
   labels?: Readonly<Record<string, string>>;
   /** Turns warnings about a run image that cannot be reached or a module missing a target into errors. */
   strict?: boolean;
   createdBy: { name: string; version: string };
+}
+
+/** A target as `--target` or `[[targets]]` give it: a platform, and the distros it is meant for. */
+export interface BuilderTargetChoice {
+  platform: Platform;
+  distros?: readonly { name: string; version?: string }[];
 }
 
 /** One target's builder image and what went into it. */
@@ -110,10 +127,15 @@ export async function createBuilder(options: BuilderOptions, inputs: BuilderInpu
   const buildSource = await open(parseEndpoint(config.buildImage));
   const buildRoot = await readArtifact(buildSource);
   const platforms = await chooseTargets(options, buildRoot, config.buildImage);
-  const targets: BuilderTarget[] = [];
-  for (const platform of platforms) {
-    targets.push(await builderForTarget(options, inputs, open, buildRoot, platform));
-  }
+  // Targets are made side by side: most of the time goes into waiting for registries.
+  // A failure is reported for the first target in order, whichever failed first in time.
+  const settled = await Promise.allSettled(
+    platforms.map((choice) => builderForTarget(options, inputs, open, buildRoot, choice)),
+  );
+  const targets = settled.map((result) => {
+    if (result.status === "rejected") throw result.reason;
+    return result.value;
+  });
   return {
     index: newIndex(targets.map((target) => ({ artifact: target.image }))),
     targets,
@@ -124,14 +146,19 @@ async function chooseTargets(
   options: BuilderOptions,
   buildRoot: Artifact,
   name: string,
-): Promise<Platform[]> {
+): Promise<BuilderTargetChoice[]> {
   if (options.targets && options.targets.length > 0) return [...options.targets];
   if (options.config.targets.length > 0) {
-    return options.config.targets.map(
-      (t) => new Platform({ os: t.os, architecture: t.arch, ...(t.variant ? { variant: t.variant } : {}) }),
-    );
+    return options.config.targets.map((t) => ({
+      platform: new Platform({
+        os: t.os,
+        architecture: t.arch,
+        ...(t.variant ? { variant: t.variant } : {}),
+      }),
+      distros: t.distros,
+    }));
   }
-  if (buildRoot.kind === "image") return [Platform.fromJSON(await configPlatform(buildRoot))];
+  if (buildRoot.kind === "image") return [{ platform: Platform.fromJSON(await configPlatform(buildRoot)) }];
   const platforms = (await buildRoot.index()).manifests.flatMap((m) =>
     m.platform ? [Platform.fromJSON(m.platform)] : [],
   );
@@ -141,7 +168,7 @@ async function chooseTargets(
       hint: "give --target os/arch, or [[targets]] in builder.toml",
     });
   }
-  return usable;
+  return usable.map((platform) => ({ platform }));
 }
 
 /** The image for `platform` in a registry/layout artifact, or undefined when it has none. */
@@ -155,8 +182,9 @@ async function builderForTarget(
   inputs: BuilderInputs,
   open: (endpoint: Endpoint) => Promise<ContentSource>,
   buildRoot: Artifact,
-  platform: Platform,
+  choice: BuilderTargetChoice,
 ): Promise<BuilderTarget> {
+  const platform = choice.platform;
   const { config } = options;
   const target = platform.toString();
   const build = await childFor(buildRoot, platform);
@@ -177,40 +205,33 @@ async function builderForTarget(
     target,
   );
   const buildLabels = buildConfig.config?.Labels ?? {};
-  await checkRunImages(options, inputs, open, platform, buildLabels);
-
+  checkTargetDistro(choice, buildLabels, config.buildImage);
   const warn = (message: string): void => {
-    if (options.strict)
+    if (options.strict) {
       throw new PolypackError("BUILDER_MODULE_PLATFORM_MISSING", message, {
         hint: "drop --strict to leave it out of this target",
       });
+    }
     inputs.onWarning?.(message);
   };
-  const buildpacks = await collectModules(
-    "buildpack",
-    config.buildpacks,
-    config,
-    platform,
-    open,
-    inputs,
-    warn,
-  );
-  const extensions = await collectModules(
-    "extension",
-    config.extensions,
-    config,
-    platform,
-    open,
-    inputs,
-    warn,
-  );
+  // Run images, modules and the lifecycle are read side by side; the first problem found fails.
+  const lifecycleRead = inputs.lifecycleFor(platform);
+  lifecycleRead.catch(() => undefined);
+  const [, buildpacks, extensions] = await Promise.all([
+    checkRunImages(options, inputs, open, platform, buildLabels),
+    collectModules("buildpack", config.buildpacks, config, platform, open, inputs, warn),
+    collectModules("extension", config.extensions, config, platform, open, inputs, warn),
+  ]);
 
-  const order = resolveOrder(config.order, buildpacks, "buildpack", target, config.file);
-  const orderExtensions = resolveOrder(config.orderExtensions, extensions, "extension", target, config.file);
+  const distro = { name: buildLabels[DISTRO_NAME_LABEL], version: buildLabels[DISTRO_VERSION_LABEL] };
+  for (const module of [...buildpacks.modules, ...extensions.modules])
+    checkModuleTargets(module, platform, distro);
+  const note = (message: string): void => inputs.onWarning?.(message);
+  const order = resolveOrder(config.order, buildpacks, note, target, config.file);
+  const orderExtensions = resolveOrder(config.orderExtensions, extensions, note, target, config.file);
   const systemPre = resolveGroup(config.system.pre, buildpacks, target, config.file);
   const systemPost = resolveGroup(config.system.post, buildpacks, target, config.file);
-  // Read last: the order and modules are checked before the largest download.
-  const lifecycle = await inputs.lifecycleFor(platform);
+  const lifecycle = await lifecycleRead;
 
   const spool = inputs.spool;
   const layerOptions = {
@@ -223,7 +244,12 @@ async function builderForTarget(
     add.push({ layer: await spool.write(entries, layerOptions) });
   };
   await push(dirsEntries(ids));
-  await push(lifecycleEntries(lifecycle));
+  if (lifecycle.layers) {
+    for (const layer of lifecycle.layers) add.push({ layer: asOciLayer(layer) });
+    await push([{ type: "symlink", path: "lifecycle", linkname: "/cnb/lifecycle", exactMode: 0o644 }]);
+  } else {
+    await push(lifecycleEntries(lifecycle));
+  }
   for (const module of [...buildpacks.modules, ...extensions.modules]) add.push({ layer: module.layer });
   await push([{ type: "file", path: "cnb/order.toml", content: orderFile(order, orderExtensions) }]);
   const hasSystem = systemPre.length > 0 || systemPost.length > 0;
@@ -322,7 +348,7 @@ async function checkRunImages(
       try {
         root = await readArtifact(await open(parseEndpoint(name)));
       } catch (error) {
-        if (!isPolypackError(error) || options.strict) throw error;
+        if (!isPolypackError(error) || !UNREACHABLE.includes(error.code) || options.strict) throw error;
         inputs.onWarning?.(`run image ${name} could not be checked for ${target}: ${error.message}`);
         continue;
       }
@@ -464,14 +490,43 @@ function resolveGroup(
   });
 }
 
+/**
+ * The order with every entry's version filled in. On a target some modules were left out of (they
+ * lack its platform), an optional entry naming a missing module is dropped and a group that cannot
+ * be satisfied is dropped with a warning; a target left without any group is an error, as is a
+ * missing module anywhere else.
+ */
 function resolveOrder(
   order: readonly BuilderOrderEntry[],
   collected: CollectedModules,
-  _kind: string,
+  warn: (message: string) => void,
   target: string,
   file: string,
 ): BuilderOrderEntry[] {
-  return order.map((entry) => ({ group: resolveGroup(entry.group, collected, target, file) }));
+  if (collected.skipped.length === 0) {
+    return order.map((entry) => ({ group: resolveGroup(entry.group, collected, target, file) }));
+  }
+  const present = (id: string): boolean => collected.modules.some((m) => m.id === id);
+  const resolved: BuilderOrderEntry[] = [];
+  for (const [i, entry] of order.entries()) {
+    const kept = entry.group.filter((member) => present(member.id) || !member.optional);
+    const missing = kept.filter((member) => !present(member.id));
+    if (missing.length > 0) {
+      warn(
+        `order group ${i + 1} (${entry.group.map((m) => m.id).join(", ")}) cannot run on ${target} without ${missing.map((m) => m.id).join(", ")}; it is left out of that target`,
+      );
+      continue;
+    }
+    resolved.push({ group: resolveGroup(kept, collected, target, file) });
+  }
+  if (order.length > 0 && resolved.length === 0) {
+    throw new PolypackError(
+      "BUILDER_ORDER_INVALID",
+      `${file}: no [[order]] group can run on ${target}: ${collected.skipped.join(", ")} ${collected.skipped.length === 1 ? "has" : "have"} no image for it`,
+      { hint: "publish those buildpacks for this platform, or leave the target out" },
+    );
+  }
+  return resolved;
 }
 
 function mergedLayers(existing: string | undefined, modules: readonly CollectedModule[]): ModuleLayers {
@@ -531,4 +586,70 @@ function buildConfigEnvEntries(config: BuilderConfig): LayerEntry[] {
       entries.push({ type: "file", path: `cnb/build-config/env/${env.name}.delim`, content: env.delim });
   }
   return entries;
+}
+
+/**
+ * pack's rule: a module that declares `[[targets]]` must declare one the builder image satisfies
+ * (os, architecture, variant when given, and a distro when it lists any and the build image names
+ * its own).
+ */
+function checkModuleTargets(
+  module: CollectedModule,
+  platform: Platform,
+  distro: { name: string | undefined; version: string | undefined },
+): void {
+  const targets = module.info.targets ?? [];
+  if (targets.length === 0) return;
+  const fits = targets.some((t) => {
+    const declared = new Platform({
+      os: t.os,
+      architecture: t.arch,
+      ...(t.variant ? { variant: t.variant } : {}),
+    });
+    if (declared.os !== platform.os || declared.architecture !== platform.architecture) return false;
+    if (declared.variant !== "" && platform.variant !== "" && declared.variant !== platform.variant)
+      return false;
+    const distros = t.distros ?? [];
+    if (distros.length === 0 || distro.name === undefined) return true;
+    return distros.some(
+      (d) =>
+        d.name === distro.name &&
+        (d.version === undefined || distro.version === undefined || d.version === distro.version),
+    );
+  });
+  if (!fits) {
+    const declared = targets
+      .map(
+        (t) =>
+          `${t.os}/${t.arch}${t.variant ? `/${t.variant}` : ""}${(t.distros ?? []).map((d) => ` ${d.name ?? ""}@${d.version ?? "*"}`).join("")}`,
+      )
+      .join(", ");
+    throw new PolypackError(
+      "BUILDER_MODULE_PLATFORM_MISSING",
+      `${module.id}@${module.version} declares targets ${declared}, none of which is ${platform.toString()}${distro.name ? ` on ${distro.name} ${distro.version ?? ""}` : ""}`,
+      { hint: "use a build image the buildpack supports, or add the target to the buildpack" },
+    );
+  }
+}
+
+/** A target that names distros is only built on a build image of one of them. */
+function checkTargetDistro(
+  choice: BuilderTargetChoice,
+  labels: Readonly<Record<string, string>>,
+  name: string,
+): void {
+  const distros = choice.distros ?? [];
+  const found = { name: labels[DISTRO_NAME_LABEL], version: labels[DISTRO_VERSION_LABEL] };
+  if (distros.length === 0 || found.name === undefined) return;
+  const fits = distros.some(
+    (d) =>
+      d.name === found.name && (d.version === undefined || d.version === "" || d.version === found.version),
+  );
+  if (!fits) {
+    throw new PolypackError(
+      "STACK_MISMATCH",
+      `build image ${name} (${choice.platform.toString()}) is ${found.name} ${found.version ?? ""}, but the target names ${distros.map((d) => `${d.name}@${d.version ?? "*"}`).join(", ")}`,
+      { hint: "use a build image of that distro, or change the target" },
+    );
+  }
 }

@@ -1,5 +1,6 @@
 import { parse as parseToml } from "smol-toml";
 import { PolypackError } from "../errors/index.js";
+import type { Layer } from "../image/blob.js";
 import type { Image } from "../image/image.js";
 import { readEntryContent, readLayer } from "../layer/read-layer.js";
 import type { Platform } from "../oci/platform.js";
@@ -48,6 +49,18 @@ export interface Lifecycle {
   descriptor: LifecycleDescriptor;
   files: LifecycleFile[];
   source: string;
+  /**
+   * Layers that hold exactly `/cnb/lifecycle` and can go into the builder as they are (from a
+   * lifecycle image); absent when the lifecycle layer must be written.
+   */
+  layers?: Layer[];
+}
+
+/** What a lifecycle archive or image was found to hold, before it is checked. */
+export interface LifecycleRead {
+  descriptorText?: string;
+  files: LifecycleFile[];
+  layers?: Layer[];
 }
 
 /** The lifecycle release's name for an architecture: x86-64, arm64, ppc64le, s390x. */
@@ -178,7 +191,7 @@ function earliest(versions: readonly string[]): string {
 export async function readLifecycleArchive(
   source: AsyncIterable<Uint8Array>,
   where: string,
-): Promise<{ descriptorText?: string; files: LifecycleFile[] }> {
+): Promise<LifecycleRead> {
   const files: LifecycleFile[] = [];
   let descriptorText: string | undefined;
   for await (const entry of readLayer(source, { context: where })) {
@@ -202,18 +215,22 @@ export async function readLifecycleArchive(
  * Reads the lifecycle out of an image such as `buildpacksio/lifecycle`: the files under
  * `/cnb/lifecycle/` (later layers win), lifecycle.toml among them.
  */
-export async function readLifecycleImage(
-  image: Image,
-  where: string,
-): Promise<{ descriptorText?: string; files: LifecycleFile[] }> {
+export async function readLifecycleImage(image: Image, where: string): Promise<LifecycleRead> {
   const files = new Map<string, LifecycleFile>();
   let descriptorText: string | undefined;
+  const holding: { layer: Layer; pure: boolean }[] = [];
   for (const layer of await image.layers()) {
+    let holds = false;
+    let pure = true;
     for await (const entry of readLayer(await layer.open(), {
       context: `${where} layer ${layer.descriptor.digest}`,
     })) {
       const match = /^cnb\/lifecycle\/([^/]+)$/.exec(entry.path);
-      if (!match || entry.type !== "file") continue;
+      if (!match || entry.type !== "file") {
+        if (!["cnb", "cnb/lifecycle"].includes(entry.path) || entry.type !== "directory") pure = false;
+        continue;
+      }
+      holds = true;
       if (match[1] === "lifecycle.toml") {
         descriptorText = (await readEntryContent(entry, 1024 * 1024)).toString("utf8");
       } else {
@@ -224,7 +241,15 @@ export async function readLifecycleImage(
         });
       }
     }
+    if (holds) holding.push({ layer, pure });
   }
+  // One layer holding the lifecycle and nothing else is used as it is: mounted, never re-uploaded.
+  const reusable = holding.length === 1 && holding[0]!.pure ? [holding[0]!.layer] : undefined;
+  return {
+    ...(descriptorText !== undefined ? { descriptorText } : {}),
+    files: [...files.values()],
+    ...(reusable ? { layers: reusable } : {}),
+  };
   return { ...(descriptorText !== undefined ? { descriptorText } : {}), files: [...files.values()] };
 }
 
@@ -233,11 +258,7 @@ export async function readLifecycleImage(
  * valid, every program pack requires present, and every program built for the target's
  * architecture (ELF machine, class and byte order), never just named right.
  */
-export function checkLifecycle(
-  read: { descriptorText?: string; files: LifecycleFile[] },
-  platform: Platform,
-  where: string,
-): Lifecycle {
+export function checkLifecycle(read: LifecycleRead, platform: Platform, where: string): Lifecycle {
   if (read.descriptorText === undefined) {
     throw new PolypackError("LIFECYCLE_INVALID", `${where} holds no lifecycle.toml`, {
       hint: "use a lifecycle release archive (lifecycle-v<V>+linux.<arch>.tgz) or image",
@@ -266,5 +287,6 @@ export function checkLifecycle(
     descriptor,
     files: [...read.files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
     source: where,
+    ...(read.layers ? { layers: read.layers } : {}),
   };
 }

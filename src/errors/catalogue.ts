@@ -175,6 +175,46 @@ export const CATALOGUE = {
     exit: 1,
     hint: "an index lists each platform once; drop one of the sources",
   },
+  MANIFEST_NESTED_INDEX: {
+    meaning: "an index would list another index as an entry, which the manifest verbs do not allow",
+    exit: 1,
+    hint: "name the images themselves, or give the index as a source so that its images are listed",
+  },
+  MANIFEST_PLATFORM_MISMATCH: {
+    meaning: "an index entry's platform disagrees with the platform its image's config declares",
+    exit: 1,
+    hint: "fix the entry with manifest annotate (--os, --arch, --variant), or list the right image",
+  },
+  MANIFEST_CHILDREN_DIFFER: {
+    meaning: "the images of one index are different buildpacks or builders (id, version, order, lifecycle)",
+    exit: 1,
+    hint: "join only the per-platform images of one buildpack or builder version",
+  },
+  MANIFEST_DOCKER_INCOMPATIBLE: {
+    meaning: "--format docker was asked for an index that uses what a Docker manifest list cannot hold",
+    exit: 1,
+    hint: "use --format oci, or drop the annotations and list Docker-format images only",
+  },
+  MANIFEST_ENTRY_NOT_FOUND: {
+    meaning: "manifest annotate or rm names an image the index does not list",
+    exit: 1,
+    hint: "run manifest inspect INDEX to see the digests it lists",
+  },
+  MANIFEST_LOCAL_NOT_FOUND: {
+    meaning: "no index of that name is kept in the local index store",
+    exit: 1,
+    hint: "create it with manifest create INDEX SRC..., or add --publish to edit the published index",
+  },
+  MANIFEST_LOCAL_EXISTS: {
+    meaning: "manifest create would replace a different index kept under that name in the local store",
+    exit: 1,
+    hint: "edit it with manifest add/annotate/rm, or delete it first with manifest remove INDEX",
+  },
+  MANIFEST_LOCAL_INVALID: {
+    meaning: "an index record of the local index store is damaged or was not written by polypack",
+    exit: 1,
+    hint: "delete it with manifest remove INDEX and create it again",
+  },
   CONFIG_INVALID: {
     meaning: "an image config is not a JSON object",
     exit: 1,

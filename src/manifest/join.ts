@@ -1,10 +1,11 @@
 import { PolypackError } from "../errors/index.js";
 import { configPlatform, readArtifact, type Image } from "../image/image.js";
 import { newIndex, type NewEntry } from "../image/index-edit.js";
-import { write, type WriteEvent } from "../image/write.js";
+import type { WriteEvent } from "../image/write.js";
 import type { ContentSource, ContentTarget } from "../oci/content.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import { Platform, type PlatformJSON } from "../oci/platform.js";
+import { publishIndex } from "./publish.js";
 
 /** What `joinImages` wrote. */
 export interface JoinResult {
@@ -21,7 +22,9 @@ export interface JoinResult {
  * contributes its images, with the platforms its entries give), and the index is written with the
  * image model's `write`, so whatever the target lacks is written (mounted from another repository
  * of the same registry when it can be), children by digest, and the tags last. Two images for one
- * platform are refused with MANIFEST_PLATFORM_DUPLICATE.
+ * platform are refused with MANIFEST_PLATFORM_DUPLICATE; before anything is written the images are
+ * checked as the manifest verbs check them (see checkIndex), so images of different buildpacks are
+ * refused with MANIFEST_CHILDREN_DIFFER.
  */
 export async function joinImages(
   sources: readonly ContentSource[],
@@ -52,7 +55,8 @@ export async function joinImages(
     throw error;
   }
   const index = newIndex(entries);
-  const report = await write(index, target, { tags, ...(onEvent ? { onEvent } : {}) });
+  // The same checks as the manifest verbs: each image's platform, one buildpack or builder.
+  const report = await publishIndex(index, target.name, target, tags, onEvent);
   return { index: report.root, manifests: (await index.index()).manifests, tags: [...tags] };
 }
 

@@ -116,6 +116,11 @@ function chooseImage(
   );
 }
 
+/** A layer with a Docker gzip media type given its OCI name (the bytes are the same), for OCI manifests. */
+export function asOciLayer(layer: Layer): Layer {
+  return { ...layer, descriptor: ociLayerDescriptor(layer.descriptor) };
+}
+
 function ociLayerDescriptor(layer: Descriptor): Descriptor {
   const mediaType = layer.mediaType === MediaType.dockerLayerGzip ? MediaType.ociLayerGzip : layer.mediaType;
   return { mediaType, digest: layer.digest, size: layer.size };

@@ -17,7 +17,7 @@ import {
   writeLifecycleReleases,
 } from "../support/base-images.js";
 import { polypack } from "../support/cli.js";
-import { startRegistry, type RegistryHandle } from "../support/registry.js";
+import { startHtpasswdRegistry, startRegistry, type RegistryHandle } from "../support/registry.js";
 import { tempDir } from "../support/tmp.js";
 import { run } from "../support/tools.js";
 
@@ -59,6 +59,9 @@ before(async () => {
       publish(i, `${host}/stack/build-root:1`),
     ),
     lifecycleIndex(LIFECYCLE_VERSION).then((i) => publish(i, `${host}/lifecycle:${LIFECYCLE_VERSION}`)),
+    lifecycleIndex(LIFECYCLE_VERSION, ["amd64"]).then((i) =>
+      publish(i, `${host}/lifecycle-amd64:${LIFECYCLE_VERSION}`),
+    ),
     writeLifecycleReleases(mirror, LIFECYCLE_VERSION),
   ]);
   // One buildpack from a registry (packaged by polypack itself), one from a local folder.
@@ -73,12 +76,30 @@ before(async () => {
   ]);
   assert.equal(packaged.code, 0, packaged.stderr);
   await multiArchBuildpack(join(work, "bp-local"), "test/local", "2.0.0");
+  const amd64Only = await multiArchBuildpack(join(work, "bp-amd64"), "test/amd64only", "1.0.0");
+  const amd64Package = await polypack([
+    "buildpack",
+    "package",
+    `${host}/bp/amd64-only:1`,
+    "--path",
+    amd64Only,
+    "--target",
+    "linux/amd64",
+    "--publish",
+  ]);
+  assert.equal(amd64Package.code, 0, amd64Package.stderr);
+  const ubuntuOnly = await multiArchBuildpack(join(work, "bp-ubuntu"), "test/ubuntu", "1.0.0");
+  const toml = await readFile(join(ubuntuOnly, "buildpack.toml"), "utf8");
+  await writeFile(
+    join(ubuntuOnly, "buildpack.toml"),
+    toml.replace(/arch = "(\w+)"/g, 'arch = "$1"\n[[targets.distros]]\nname = "ubuntu"\nversion = "22.04"'),
+  );
 });
 
 after(() => registry?.stop());
 
 function builderToml(
-  overrides: { build?: string; run?: string; lifecycle?: string; order?: string } = {},
+  overrides: { build?: string; run?: string; lifecycle?: string; order?: string; extra?: string } = {},
 ): string {
   const host = registry.host;
   return [
@@ -88,6 +109,7 @@ function builderToml(
     "[[buildpacks]]",
     'id = "test/local"',
     'uri = "./bp-local"',
+    overrides.extra ?? "",
     overrides.order ??
       [
         "[[order]]",
@@ -293,7 +315,16 @@ describe("builder create", () => {
       "--json",
     ]);
     assert.equal(again.code, 0, again.stderr);
-    assert.equal((JSON.parse(again.stdout) as { digest: string }).digest, report.digest);
+    const second = JSON.parse(again.stdout) as {
+      digest: string;
+      counts: { manifests: number; blobsUploaded: number };
+    };
+    assert.equal(second.digest, report.digest);
+    assert.deepEqual(
+      [second.counts.manifests, second.counts.blobsUploaded],
+      [0, 0],
+      "a re-run writes nothing new",
+    );
   });
 
   it("takes the lifecycle from a multi-arch lifecycle image, the child for each target", async () => {
@@ -320,11 +351,49 @@ describe("builder create", () => {
       report.targets.map((t) => `${t.platform} ${t.lifecycle}`),
       [`linux/amd64 ${LIFECYCLE_VERSION}`, `linux/arm64 ${LIFECYCLE_VERSION}`],
     );
-    await run("umoci", ["stat", "--image", `${layout}:test`]).catch(() => undefined);
+    // The lifecycle image's layer goes into the builder as it is (so a registry mounts it).
+    for (const arch of TEST_ARCHES) {
+      const inspect = async (where: string): Promise<string[]> =>
+        (
+          JSON.parse(
+            await run("skopeo", [
+              "inspect",
+              "--config",
+              "--raw",
+              "--tls-verify=false",
+              "--override-arch",
+              arch,
+              where,
+            ]),
+          ) as { rootfs: { diff_ids: string[] } }
+        ).rootfs.diff_ids;
+      const lifecycleLayers = await inspect(`docker://${registry.host}/lifecycle:${LIFECYCLE_VERSION}`);
+      assert.ok((await inspect(`oci:${layout}:latest`)).includes(lifecycleLayers.at(-1)!));
+      const bundle = join(work, `bundle-image-lifecycle-${arch}`);
+      await run("skopeo", [
+        "copy",
+        "--override-arch",
+        arch,
+        `oci:${layout}:latest`,
+        `oci:${layout}-${arch}:x`,
+      ]);
+      await run("umoci", ["unpack", "--image", `${layout}-${arch}:x`, bundle]);
+      assert.match(
+        await run("file", ["-b", join(bundle, "rootfs/cnb/lifecycle/builder")]),
+        arch === "amd64" ? /x86-64/ : /aarch64/,
+      );
+      assert.equal(await readlink(join(bundle, "rootfs/lifecycle")), "/cnb/lifecycle");
+    }
   });
 
   it("dry run prints the digest the real run writes, and writes nothing", async () => {
-    const config = await writeConfig("builder-dry.toml", builderToml());
+    // The lifecycle from an archive whose uri names each target's architecture.
+    const config = await writeConfig(
+      "builder-dry.toml",
+      builderToml({
+        lifecycle: `uri = "releases/v${LIFECYCLE_VERSION}/lifecycle-v${LIFECYCLE_VERSION}+linux.{arch}.tgz"`,
+      }),
+    );
     const reference = `${registry.host}/builders/dry:1`;
     const dry = await polypack([
       "builder",
@@ -357,12 +426,78 @@ describe("builder create", () => {
     );
   });
 
+  it("leaves a buildpack out of a target it lacks, with a warning (an error with --strict), and warns about run images it cannot reach", async (t) => {
+    // A registry that wants credentials polypack does not have: the mirror cannot be checked.
+    const locked = await startHtpasswdRegistry();
+    t.after(() => locked.stop());
+    const config = await writeConfig(
+      "builder-amd64-only.toml",
+      builderToml({
+        extra: `[[buildpacks]]\nuri = "docker://${registry.host}/bp/amd64-only:1"`,
+        order: [
+          "[[order]]",
+          "[[order.group]]",
+          'id = "test/local"',
+          "[[order.group]]",
+          'id = "test/amd64only"',
+          "optional = true",
+          "[[order]]",
+          "[[order.group]]",
+          'id = "test/amd64only"',
+        ].join("\n"),
+      }).replace(/mirrors = \[.*\]/, `mirrors = ["${locked.host}/private/run:1"]`),
+    );
+    const args = [
+      "builder",
+      "create",
+      "left-out",
+      "--config",
+      config,
+      "--dry-run",
+      "--lifecycle-mirror",
+      mirror,
+      "--json",
+    ];
+    const outcome = await polypack(args);
+    assert.equal(outcome.code, 0, outcome.stderr);
+    assert.match(
+      outcome.stderr,
+      /amd64-only:1 .*has no image for linux\/arm64; it is left out of that target/,
+    );
+    assert.match(outcome.stderr, /order group 2 \(test\/amd64only\) cannot run on linux\/arm64/);
+    assert.match(
+      outcome.stderr,
+      /run image 127\.0\.0\.1:\d+\/private\/run:1 could not be checked for linux\/amd64/,
+    );
+    const report = JSON.parse(outcome.stdout) as { targets: { platform: string; buildpacks: string[] }[] };
+    assert.deepEqual(
+      report.targets.map((t) => `${t.platform}: ${t.buildpacks.join(" ")}`),
+      [
+        "linux/amd64: test/amd64only@1.0.0 test/local@2.0.0 test/remote@1.0.0",
+        "linux/arm64: test/local@2.0.0 test/remote@1.0.0",
+      ],
+    );
+    const strict = await polypack([...args, "--strict"]);
+    assert.equal(strict.code, 1, strict.stderr);
+    assert.match(strict.stderr, /error\[(BUILDER_MODULE_PLATFORM_MISSING|REGISTRY_UNAUTHORIZED)\]/);
+  });
+
   const failures: [string, () => string, RegExp, RegExp][] = [
     [
       "an order naming a buildpack the builder does not hold",
       () => builderToml({ order: '[[order]]\n[[order.group]]\nid = "test/missing"' }),
       /BUILDER_ORDER_INVALID/,
       /test\/missing/,
+    ],
+    [
+      "a buildpack whose targets name another distro",
+      () =>
+        builderToml({
+          extra: '[[buildpacks]]\nuri = "./bp-ubuntu"',
+          order: '[[order]]\n[[order.group]]\nid = "test/ubuntu"',
+        }),
+      /BUILDER_MODULE_PLATFORM_MISSING/,
+      /test\/ubuntu@1.0.0 declares targets linux\/amd64 ubuntu@22.04, linux\/arm64 ubuntu@22.04, none of which is linux\/amd64 on polypack-test/,
     ],
     [
       "a build image without CNB_USER_ID",
@@ -381,6 +516,13 @@ describe("builder create", () => {
       () => builderToml({ run: `${registry.host}/stack/run-amd64-only:1` }),
       /RUN_IMAGE_PLATFORM_MISSING/,
       /run-amd64-only:1 has no image for linux\/arm64/,
+    ],
+    [
+      "a lifecycle image without the arm64 platform",
+      () =>
+        builderToml({ lifecycle: `uri = "docker://${registry.host}/lifecycle-amd64:${LIFECYCLE_VERSION}"` }),
+      /LIFECYCLE_PLATFORM_MISSING/,
+      /lifecycle-amd64:0\.20\.1 has no image for linux\/arm64/,
     ],
     [
       "a run image of another distro",

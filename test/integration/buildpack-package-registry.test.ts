@@ -181,6 +181,7 @@ describe("buildpack package with a registry", () => {
       "--json",
       "manifest",
       "create",
+      "--publish",
       `${repo}:1.0`,
       ...digests.map((d) => `${repo}@${d}`),
     ]);

@@ -144,6 +144,7 @@ test("manifest create sends --username to the target registry only, POLYPACK_SRC
       destination.password,
       "manifest",
       "create",
+      "--publish",
       `${destinationProxy.host}/dst/joined:v1`,
       `${sourceProxy.host}/src/app@${image.manifest.descriptor.digest}`,
     ],

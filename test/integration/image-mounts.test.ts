@@ -145,7 +145,7 @@ describe("writing by reference: nothing a registry already has is uploaded again
     const { value: index } = await fetchJSON<ImageIndex>("/v2/children/child-a/manifests/1", accept);
     const sources = index.manifests.map((entry) => `${proxy.host}/children/child-a@${entry.digest}`);
     proxy.requests.length = 0;
-    await polypackOk(["manifest", "create", `${proxy.host}/joined/child-a:1`, ...sources]);
+    await polypackOk(["manifest", "create", "--publish", `${proxy.host}/joined/child-a:1`, ...sources]);
     assert.equal(uploadedBlobBytes(proxy.requests), 0, "every blob mounted");
     assert.deepEqual(uploadedDigests(proxy.requests), []);
     const { value: joined } = await fetchJSON<ImageIndex>("/v2/joined/child-a/manifests/1", accept);

@@ -4,7 +4,6 @@ import { defaultCacheHome } from "../../dependencies/cache-dir.js";
 import type { Endpoint } from "../../endpoints/endpoint.js";
 import type { ContentSource } from "../../oci/content.js";
 import { openSource, openTarget } from "../../endpoints/open.js";
-import { Platform } from "../../oci/platform.js";
 import { polypackVersion } from "../../version.js";
 import type { CliContext } from "../context.js";
 import { choiceFlag } from "../flag-parsers.js";
@@ -33,6 +32,8 @@ export interface BuilderReport {
   digest: string;
   tags: string[];
   written: boolean;
+  /** What this run wrote: 0 manifests and 0 blobs uploaded when the destination had everything. */
+  counts?: { manifests: number; blobsUploaded: number; blobsMounted: number; bytesUploaded: number };
   targets: {
     platform: string;
     digest: string;
@@ -92,7 +93,11 @@ export function registerBuilderCreate(parent: Command, context: () => CliContext
       const { write } = await import("../../image/write.js");
       const labels = parseLabels(flags.label);
       const choice = flags.dryRun ? undefined : chooseOutput(name, { ...flags, tags: flags.tag });
-      const targets = flags.target.map((text) => Platform.parse(text, "--target"));
+      const { parseTargetFlag } = await import("../../package/plan-targets.js");
+      const targets = flags.target.map((text) => {
+        const target = parseTargetFlag(text);
+        return { platform: target.platform, distros: target.distros };
+      });
       const config = await readBuilderConfig(flags.config);
       for (const key of config.unknownKeys)
         ctx.output.note(`warning: ${config.file}: unknown key ${key} is ignored`);
@@ -136,12 +141,19 @@ export function registerBuilderCreate(parent: Command, context: () => CliContext
         );
         const tags = choice === undefined ? [] : choice.kind === "registry" ? choice.tags : choice.refs;
         let digest: string;
+        let counts: BuilderReport["counts"];
         if (opened) {
           const report = await write(builder.index, opened.target, {
             tags,
             onEvent: (event) => progress.onEvent(event),
           });
           digest = report.root.digest;
+          counts = {
+            manifests: report.manifests,
+            blobsUploaded: report.blobs.uploaded + report.blobs.moved,
+            blobsMounted: report.blobs.mounted,
+            bytesUploaded: report.blobs.bytesUploaded,
+          };
         } else {
           digest = (await builder.index.descriptor()).digest;
         }
@@ -150,6 +162,7 @@ export function registerBuilderCreate(parent: Command, context: () => CliContext
           digest,
           tags: opened ? tags : [],
           written: opened !== undefined,
+          ...(counts ? { counts } : {}),
           targets: await Promise.all(
             builder.targets.map(async (target) => ({
               platform: target.platform.toString(),

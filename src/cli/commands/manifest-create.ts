@@ -1,58 +1,128 @@
 import type { Command } from "commander";
 import { parseEndpoint } from "../../endpoints/endpoint.js";
-import type { ContentSource } from "../../oci/content.js";
-import { Platform } from "../../oci/platform.js";
-import type { JoinResult } from "../../manifest/join.js";
-import { openSource, openTarget } from "../../endpoints/open.js";
+import { openTarget } from "../../endpoints/open.js";
+import { PolypackError } from "../../errors/index.js";
+import type { Image } from "../../image/image.js";
 import type { CliContext } from "../context.js";
-import { addCredsOptions, parseCreds } from "../creds-option.js";
-import { renderTable } from "../table.js";
+import { choiceFlag } from "../flag-parsers.js";
+import {
+  addAccessOptions,
+  collect,
+  keyValues,
+  ManifestSession,
+  platformsOf,
+  registryHosts,
+  renderReport,
+  reportOf,
+  sameDraft,
+  type AccessFlags,
+} from "./manifest-common.js";
+
+interface CreateFlags extends AccessFlags {
+  format: "oci" | "docker";
+  publish?: boolean;
+  annotation?: string[];
+  platform?: string[];
+  dryRun?: boolean;
+}
 
 /**
- * `polypack manifest create TARGET SRC...`: joins single-platform images (pushed by digest on
- * separate machines, say) into one multi-arch index, pushed by digest first and tagged last.
+ * `polypack manifest create INDEX SRC...` (pack's verb): an index of the images the sources name
+ * (an index given as a source contributes its images). Kept in the local index store for `add`,
+ * `annotate`, `rm` and `push` when INDEX is a reference; written at once with `--publish`, or when
+ * INDEX is an OCI layout or a `.cnb`. `--dry-run` prints the index and its digest only.
  */
 export function registerManifestCreate(manifest: Command, context: () => CliContext): void {
   const command = manifest
     .command("create")
-    .description(
-      "join per-platform images into one multi-arch index (children and index by digest, tags last)",
-    )
+    .description("make a multi-arch index of images: kept locally to edit and push, or written at once")
     .argument(
-      "<target>",
-      "where the index goes: registry reference (its tag is written last), oci:DIR[:REF] or .cnb",
+      "<index>",
+      "the index: registry reference (kept locally unless --publish), oci:DIR[:REF] or .cnb",
     )
     .argument(
       "<sources...>",
-      "images to join, e.g. registry/repo@sha256:...; an index contributes its children",
+      "images or indexes (any registry, oci:DIR[:REF], .cnb); an index gives its images",
+    )
+    .option(
+      "--format <format>",
+      "oci (image index) or docker (manifest list)",
+      choiceFlag("--format", ["oci", "docker"] as const),
+      "oci",
+    )
+    .option("--publish", "push the index (and any children the repository lacks) now, tag last")
+    .option("--annotation <key=value>", "index-level annotation (repeatable)", collect)
+    .option(
+      "--platform <os/arch[/variant]>",
+      "take only these platforms from the sources (repeatable)",
+      collect,
+    )
+    .option("--dry-run", "print the index and its digest; write nothing");
+  addAccessOptions(command).action(async (indexText: string, sourceTexts: string[], flags: CreateFlags) => {
+    const { candidatesOf, locationOf } = await import("../../manifest/sources.js");
+    const { addImages, emptyDraft } = await import("../../manifest/draft.js");
+    const { checkIndex } = await import("../../manifest/check.js");
+    const { draftIndex } = await import("../../manifest/publish.js");
+    const { write } = await import("../../image/write.js");
+    const { canonicalIndexName, IndexStore } = await import("../../manifest/store.js");
+    const ctx = context();
+    const annotations = keyValues("--annotation", flags.annotation);
+    const platforms = platformsOf(flags.platform);
+    const destination = parseEndpoint(indexText);
+    // Checked before any source is read, so a bad INDEX fails at once.
+    const name =
+      destination.kind === "registry" && !flags.publish ? canonicalIndexName(indexText) : indexText;
+    const session = new ManifestSession(
+      ctx,
+      command,
+      flags,
+      destination,
+      registryHosts([indexText, ...sourceTexts]),
     );
-  addCredsOptions(command).action(
-    async (targetText: string, sourceTexts: string[], options: { srcCreds?: string; destCreds?: string }) => {
-      const srcCreds = parseCreds(command, "--src-creds", options.srcCreds);
-      const destCreds = parseCreds(command, "--dest-creds", options.destCreds);
-      const { joinImages } = await import("../../manifest/join.js");
-      const ctx = context();
-      const destination = parseEndpoint(targetText);
-      const sources: ContentSource[] = [];
-      // --src-creds go to each source's registry; the unscoped ones only to the destination's.
-      const side = { destination, ...(srcCreds ? { creds: srcCreds } : {}) };
-      try {
-        for (const text of sourceTexts) sources.push(await openSource(parseEndpoint(text), ctx, side));
-        const { target, tags } = await openTarget(destination, ctx, destCreds ? { creds: destCreds } : {});
-        const result = await joinImages(sources, target, tags);
-        ctx.output.result({ target: targetText, ...result }, renderJoin);
-      } finally {
-        for (const source of sources) await source.close?.();
+    try {
+      let draft = emptyDraft(flags.format, annotations);
+      const known = new Map<string, Image>();
+      for (const text of sourceTexts) {
+        const endpoint = parseEndpoint(text);
+        const candidates = await candidatesOf(
+          await session.open(endpoint),
+          locationOf(endpoint),
+          text,
+          platforms,
+        );
+        for (const candidate of candidates) known.set(candidate.descriptor.digest, candidate.image);
+        draft = addImages(draft, candidates);
       }
-    },
-  );
-}
-
-function renderJoin(result: JoinResult & { target: string }): string {
-  const rows = result.manifests.map((m) => [
-    m.platform ? Platform.fromJSON(m.platform).toString() : "",
-    m.digest,
-  ]);
-  const tags = result.tags.length > 0 ? `, tagged ${result.tags.join(", ")}` : " (no tag)";
-  return `${renderTable(["PLATFORM", "DIGEST"], rows)}\n\nindex ${result.index.digest}${tags}`;
+      const index = draftIndex(draft, session.openLocation, known);
+      await checkIndex(index, name);
+      if (flags.dryRun) {
+        ctx.output.result(await reportOf(name, index, "dry-run"), renderReport);
+        return;
+      }
+      if (destination.kind !== "registry" || flags.publish) {
+        const { target, tags } = await openTarget(
+          destination,
+          session.access,
+          session.destCreds ? { creds: session.destCreds } : {},
+        );
+        const report = await write(index, target, { tags });
+        ctx.output.result(
+          await reportOf(name, index, "written", { tags: [...report.tags], blobs: report.blobs }),
+          renderReport,
+        );
+        return;
+      }
+      const store = IndexStore.default();
+      const existing = await store.read(name);
+      if (existing && !sameDraft(existing, draft)) {
+        throw new PolypackError("MANIFEST_LOCAL_EXISTS", `a different local index ${name} exists`, {
+          hint: `edit it with manifest add/annotate/rm, or delete it first with manifest remove ${name}`,
+        });
+      }
+      if (!existing) await store.write({ name, ...draft });
+      ctx.output.result(await reportOf(name, index, existing ? "unchanged" : "local"), renderReport);
+    } finally {
+      await session.close();
+    }
+  });
 }

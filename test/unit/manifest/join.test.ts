@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { isPolypackError } from "../../../src/errors/index.js";
-import { emptyImage } from "../../../src/image/mutate.js";
+import { emptyImage, mutateImage } from "../../../src/image/mutate.js";
 import { write } from "../../../src/image/write.js";
 import { joinImages } from "../../../src/manifest/join.js";
 import type { PlatformJSON } from "../../../src/oci/platform.js";
@@ -39,4 +39,32 @@ test("images that differ in os.version or os.features are different platforms of
       { architecture: "amd64", os: "linux" },
     ],
   );
+});
+
+test("joinImages refuses images of different buildpacks, and writes nothing", async () => {
+  const label = (id: string): Record<string, string> => ({
+    "io.buildpacks.buildpackage.metadata": JSON.stringify({ id, version: "1.0.0" }),
+  });
+  const go = new MemoryStore("go-dist");
+  go.root = (
+    await write(
+      mutateImage(emptyImage({ os: "linux", architecture: "amd64" }), { labels: label("go-dist") }),
+      go,
+    )
+  ).root;
+  const node = new MemoryStore("node-engine");
+  node.root = (
+    await write(
+      mutateImage(emptyImage({ os: "linux", architecture: "arm64" }), { labels: label("node-engine") }),
+      node,
+    )
+  ).root;
+  const target = new MemoryStore("target");
+  await assert.rejects(
+    joinImages([go, node], target, ["latest"]),
+    (error) =>
+      isPolypackError(error, "MANIFEST_CHILDREN_DIFFER") &&
+      /go-dist@1\.0\.0.*node-engine@1\.0\.0/.test(error.message),
+  );
+  assert.deepEqual(target.log, [], "nothing written, no tag");
 });

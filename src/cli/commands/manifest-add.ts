@@ -1,0 +1,51 @@
+import type { Command } from "commander";
+import { parseEndpoint } from "../../endpoints/endpoint.js";
+import type { Image } from "../../image/image.js";
+import type { CliContext } from "../context.js";
+import { addAccessOptions, collect, platformsOf, type AccessFlags } from "./manifest-common.js";
+import { runEdit } from "./manifest-edit-flow.js";
+
+/**
+ * `polypack manifest add INDEX SRC...` (pack's verb): lists more images in an index, the local
+ * one, or with `--publish` the published one. Adding an image already listed changes nothing;
+ * another image for a platform already listed is MANIFEST_PLATFORM_DUPLICATE.
+ */
+export function registerManifestAdd(manifest: Command, context: () => CliContext): void {
+  const command = manifest
+    .command("add")
+    .description("list more images in an index (local, or published with --publish)")
+    .argument("<index>", "the index: a local index's reference, or a published one with --publish")
+    .argument("<sources...>", "images or indexes to add (an index gives its images)")
+    .option(
+      "--platform <os/arch[/variant]>",
+      "take only these platforms from the sources (repeatable)",
+      collect,
+    )
+    .option("--publish", "edit the index published at INDEX in place (tag moved last)");
+  addAccessOptions(command).action(
+    async (
+      indexText: string,
+      sourceTexts: string[],
+      flags: AccessFlags & { publish?: boolean; platform?: string[] },
+    ) => {
+      const { candidatesOf, locationOf } = await import("../../manifest/sources.js");
+      const { addImages } = await import("../../manifest/draft.js");
+      const platforms = platformsOf(flags.platform);
+      await runEdit(context(), command, indexText, flags, sourceTexts, async (draft, session) => {
+        const known = new Map<string, Image>();
+        for (const text of sourceTexts) {
+          const endpoint = parseEndpoint(text);
+          const candidates = await candidatesOf(
+            await session.open(endpoint),
+            locationOf(endpoint),
+            text,
+            platforms,
+          );
+          for (const candidate of candidates) known.set(candidate.descriptor.digest, candidate.image);
+          draft = addImages(draft, candidates);
+        }
+        return { draft, known };
+      });
+    },
+  );
+}
