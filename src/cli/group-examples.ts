@@ -42,6 +42,16 @@ export const GROUP_EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
       run: "polypack builder create registry.example.com/me/builder --config builder.toml --target linux/arm64 --publish --by-digest",
     },
   ],
+  stack: [
+    {
+      does: "CNB build and run images for every platform of an upstream base image",
+      run: "polypack stack create registry.example.com/me/build:1 registry.example.com/me/run:1 --from docker.io/library/debian:bookworm --publish",
+    },
+    {
+      does: "join per-platform build and run images made elsewhere",
+      run: "polypack stack publish registry.example.com/me/build:1 registry.example.com/me/run:1 --build oci:./build-amd64 --build oci:./build-arm64 --run oci:./run-amd64 --run oci:./run-arm64",
+    },
+  ],
   dependency: [
     {
       does: "the node dependency ./buildpack.toml installs here",

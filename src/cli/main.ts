@@ -11,6 +11,8 @@ import { registerManifestPush } from "./commands/manifest-push.js";
 import { registerManifestRemove } from "./commands/manifest-remove.js";
 import { registerManifestRm } from "./commands/manifest-rm.js";
 import { registerManifestInspect } from "./commands/manifest-inspect.js";
+import { registerStackCreate } from "./commands/stack-create.js";
+import { registerStackPublish } from "./commands/stack-publish.js";
 import { createContext, type CliContext } from "./context.js";
 import { secondsFlag } from "./flag-parsers.js";
 import { exitOnInterrupt } from "./interrupt.js";
@@ -104,6 +106,9 @@ export function buildProgram(contexts: CliContext[] = []): Command {
   registerBuilderCreate(builder, context);
   const dependency = program.command("dependency").description("work with a buildpack's dependencies");
   registerDependencyResolve(dependency, context);
+  const stack = program.command("stack").description("make and publish CNB build and run images (stacks)");
+  registerStackCreate(stack, context);
+  registerStackPublish(stack, context);
   addHelpCommand(program);
   for (const [group, examples] of Object.entries(GROUP_EXAMPLES)) {
     const command = program.commands.find((c) => c.name() === group);

@@ -601,6 +601,29 @@ export const CATALOGUE = {
     hint: "use the lifecycle built for that architecture; with a uri, put {arch} into it",
   },
 
+  // Stacks: base images made by `stack create` and joined by `stack publish`.
+  RUN_IMAGE_INVALID: {
+    meaning: "a run image breaks the CNB platform spec: no PATH, or no os or architecture in its config",
+    exit: 1,
+    hint: "fix the run image's config, or make it with `polypack stack create`",
+  },
+  STACK_PLATFORM_MISSING: {
+    meaning:
+      "an image given to `stack create` or `stack publish` has no image for a platform the stack needs",
+    exit: 1,
+    hint: "drop the --target, or give an upstream image that has that platform",
+  },
+  STACK_USER_CONFLICT: {
+    meaning: "the CNB user's or group's name or id is already taken in the image's /etc/passwd or /etc/group",
+    exit: 1,
+    hint: "choose a free --user-id or --group-id",
+  },
+  STACK_OS_RELEASE_MISSING: {
+    meaning: "an upstream image has no /etc/os-release with an ID, so its distro labels cannot be set",
+    exit: 1,
+    hint: "use an upstream image that has /etc/os-release",
+  },
+
   // Buildpack dependencies: declaring, resolving, downloading, caching.
   DEPENDENCY_INVALID: {
     meaning: "a [[metadata.dependencies]] entry lacks an id or version, or has a malformed checksum or date",
