@@ -30,6 +30,9 @@ import { layerMtime } from "../layer/header.js";
 import type { ContentSource } from "../oci/content.js";
 import { Platform } from "../oci/platform.js";
 import { layersFromFolder } from "../package/composite-folder.js";
+import { checkBuildImage, checkRunImage, checkStackPair, type BaseImageFacts } from "../stack/check.js";
+import { imageDistro } from "../stack/base-files.js";
+import type { Distro } from "../stack/labels.js";
 import { asOciLayer, layersFromImage, type DependencyLayers } from "../package/composite-image.js";
 import { dependencyLocation, openLocation } from "../package/composite.js";
 import type { BuilderConfig, BuilderGroupEntry, BuilderModuleSource, BuilderOrderEntry } from "./config.js";
@@ -57,8 +60,8 @@ const UNREACHABLE: readonly string[] = [
   "AUTH_TOKEN_INVALID",
   "CREDENTIAL_HELPER_FAILED",
 ];
-const DISTRO_NAME_LABEL = "io.buildpacks.base.distro.name";
-const DISTRO_VERSION_LABEL = "io.buildpacks.base.distro.version";
+// Ids of layer entries polypack writes: what ustar's 7 octal digits hold.
+const MAX_TAR_ID = 0o7777777;
 
 /** What `createBuilder` needs from the outside world. */
 export interface BuilderInputs {
@@ -199,14 +202,21 @@ async function builderForTarget(
     );
   }
   const buildConfig = await build.config();
-  const ids = cnbIds(
-    buildConfig.config?.Env ?? [],
-    buildConfig.config?.User ?? "",
-    config.buildImage,
-    target,
-  );
+  const ids = checkBuildImage({ name: config.buildImage, config: buildConfig }, target);
+  if (ids.uid > MAX_TAR_ID || ids.gid > MAX_TAR_ID) {
+    throw new PolypackError(
+      "BUILD_IMAGE_INVALID",
+      `build image ${config.buildImage} (${target}) has CNB ids ${ids.uid}:${ids.gid}; polypack writes layer owners up to ${MAX_TAR_ID}`,
+      { hint: "use a CNB user and group id below 2097152 (1000 is usual)" },
+    );
+  }
   const buildLabels = buildConfig.config?.Labels ?? {};
-  checkTargetDistro(choice, buildLabels, config.buildImage);
+  const buildFacts = {
+    name: config.buildImage,
+    config: buildConfig,
+    distro: await imageDistro(build, config.buildImage),
+  };
+  checkTargetDistro(choice, buildFacts.distro, config.buildImage);
   const warn = (message: string): void => {
     if (options.strict) {
       throw new PolypackError("BUILDER_MODULE_PLATFORM_MISSING", message, {
@@ -219,14 +229,13 @@ async function builderForTarget(
   const lifecycleRead = inputs.lifecycleFor(platform);
   lifecycleRead.catch(() => undefined);
   const [, buildpacks, extensions] = await Promise.all([
-    checkRunImages(options, inputs, open, platform, buildLabels),
+    checkRunImages(options, inputs, open, platform, buildFacts),
     collectModules("buildpack", config.buildpacks, config, platform, open, inputs, warn),
     collectModules("extension", config.extensions, config, platform, open, inputs, warn),
   ]);
 
-  const distro = { name: buildLabels[DISTRO_NAME_LABEL], version: buildLabels[DISTRO_VERSION_LABEL] };
   for (const module of [...buildpacks.modules, ...extensions.modules])
-    checkModuleTargets(module, platform, distro);
+    checkModuleTargets(module, platform, buildFacts.distro);
   const note = (message: string): void => inputs.onWarning?.(message);
   const order = resolveOrder(config.order, buildpacks, note, target, config.file);
   const orderExtensions = resolveOrder(config.orderExtensions, extensions, note, target, config.file);
@@ -300,48 +309,12 @@ async function builderForTarget(
   };
 }
 
-/** CNB_USER_ID and CNB_GROUP_ID of a build image, checked: integers, and a User that is not root. */
-function cnbIds(
-  env: readonly string[],
-  user: string,
-  name: string,
-  target: string,
-): { uid: number; gid: number } {
-  const value = (key: string): string | undefined =>
-    env.find((entry) => entry.startsWith(`${key}=`))?.slice(key.length + 1);
-  const id = (key: string): number => {
-    const text = value(key);
-    if (text === undefined || !/^\d+$/.test(text) || Number(text) > 2097151) {
-      throw new PolypackError(
-        "BUILD_IMAGE_INVALID",
-        text === undefined
-          ? `build image ${name} (${target}) does not set ${key}`
-          : `build image ${name} (${target}) sets ${key}=${text}, which is not a user id`,
-        {
-          hint: "a CNB build image sets CNB_USER_ID and CNB_GROUP_ID to the build user's ids (see `polypack stack create`)",
-        },
-      );
-    }
-    return Number(text);
-  };
-  const ids = { uid: id("CNB_USER_ID"), gid: id("CNB_GROUP_ID") };
-  const userPart = user.split(":")[0] ?? "";
-  if (userPart === "" || userPart === "root" || userPart === "0") {
-    throw new PolypackError(
-      "BUILD_IMAGE_INVALID",
-      `build image ${name} (${target}) runs as ${user === "" ? "root (no User set)" : `User ${JSON.stringify(user)}`}`,
-      { hint: "a CNB build image runs as its non-root build user (User = CNB_USER_ID)" },
-    );
-  }
-  return ids;
-}
-
 async function checkRunImages(
   options: BuilderOptions,
   inputs: BuilderInputs,
   open: (endpoint: Endpoint) => Promise<ContentSource>,
   platform: Platform,
-  buildLabels: Readonly<Record<string, string>>,
+  build: BaseImageFacts,
 ): Promise<void> {
   const target = platform.toString();
   for (const run of options.config.runImages) {
@@ -364,16 +337,9 @@ async function checkRunImages(
           },
         );
       }
-      const labels = (await image.config()).config?.Labels ?? {};
-      for (const key of [DISTRO_NAME_LABEL, DISTRO_VERSION_LABEL]) {
-        if (labels[key] !== buildLabels[key]) {
-          throw new PolypackError(
-            "STACK_MISMATCH",
-            `run image ${name} (${target}) has ${key}=${JSON.stringify(labels[key] ?? "")} but the build image has ${JSON.stringify(buildLabels[key] ?? "")}`,
-            { hint: "build and run images must share their distro; use a matching pair" },
-          );
-        }
-      }
+      const facts = { name, config: await image.config(), distro: await imageDistro(image, name) };
+      checkRunImage(facts, target);
+      checkStackPair(build, facts, target);
     }
   }
 }
@@ -606,11 +572,7 @@ function buildConfigEnvEntries(config: BuilderConfig): LayerEntry[] {
  * (os, architecture, variant when given, and a distro when it lists any and the build image names
  * its own).
  */
-function checkModuleTargets(
-  module: CollectedModule,
-  platform: Platform,
-  distro: { name: string | undefined; version: string | undefined },
-): void {
+function checkModuleTargets(module: CollectedModule, platform: Platform, distro: Distro | undefined): void {
   const targets = module.info.targets ?? [];
   if (targets.length === 0) return;
   const fits = targets.some((t) => {
@@ -623,11 +585,11 @@ function checkModuleTargets(
     if (declared.variant !== "" && platform.variant !== "" && declared.variant !== platform.variant)
       return false;
     const distros = t.distros ?? [];
-    if (distros.length === 0 || distro.name === undefined) return true;
+    if (distros.length === 0 || distro === undefined) return true;
     return distros.some(
       (d) =>
         d.name === distro.name &&
-        (d.version === undefined || distro.version === undefined || d.version === distro.version),
+        (d.version === undefined || d.version === "" || d.version === distro.version),
     );
   });
   if (!fits) {
@@ -639,21 +601,16 @@ function checkModuleTargets(
       .join(", ");
     throw new PolypackError(
       "BUILDER_MODULE_PLATFORM_MISSING",
-      `${module.id}@${module.version} declares targets ${declared}, none of which is ${platform.toString()}${distro.name ? ` on ${distro.name} ${distro.version ?? ""}` : ""}`,
+      `${module.id}@${module.version} declares targets ${declared}, none of which is ${platform.toString()}${distro ? ` on ${distro.name} ${distro.version ?? ""}` : ""}`,
       { hint: "use a build image the buildpack supports, or add the target to the buildpack" },
     );
   }
 }
 
 /** A target that names distros is only built on a build image of one of them. */
-function checkTargetDistro(
-  choice: BuilderTargetChoice,
-  labels: Readonly<Record<string, string>>,
-  name: string,
-): void {
+function checkTargetDistro(choice: BuilderTargetChoice, found: Distro | undefined, name: string): void {
   const distros = choice.distros ?? [];
-  const found = { name: labels[DISTRO_NAME_LABEL], version: labels[DISTRO_VERSION_LABEL] };
-  if (distros.length === 0 || found.name === undefined) return;
+  if (distros.length === 0 || found === undefined) return;
   const fits = distros.some(
     (d) =>
       d.name === found.name && (d.version === undefined || d.version === "" || d.version === found.version),

@@ -598,7 +598,7 @@ describe("builder create", () => {
       "a run image of another distro",
       () => builderToml({ run: `${registry.host}/stack/run-other-distro:1` }),
       /STACK_MISMATCH/,
-      /distro\.version/,
+      /have different distros .*polypack-test@1\.0 and polypack-test@2\.0/,
     ],
     [
       "a lifecycle archive of the wrong architecture for a target",
