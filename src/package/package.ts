@@ -15,6 +15,7 @@ import { runPrePackage } from "./pre-package.js";
 import { hasRootBin, readBuildpackSource, type BuildpackSource } from "./source.js";
 import { scanSourceTree } from "./source-tree.js";
 import { PackagePaths } from "./package-paths.js";
+import { verifyBeforeWrite } from "./verify-hook.js";
 
 /** Progress of a package run, for logs and progress bars. */
 export type PackageEvent =
@@ -67,6 +68,13 @@ export interface PackageOptions {
   labels?: Readonly<Record<string, string>>;
   /** Other buildpacks' layers per target (composite packages; see `includeCompositeLayers`). */
   include?: (source: BuildpackSource, plan: PackagePlan) => Promise<BuildOptions["include"]>;
+  /**
+   * Check every target's image before anything is written (default true): programs for another
+   * machine, or metadata that disagrees, fail the run with VERIFY_FAILED (see verifyArtifact).
+   */
+  verify?: boolean;
+  /** Paths meant to be foreign (`--allow`), reported as warnings instead of failing verification. */
+  allow?: readonly string[];
   onEvent?: (event: PackageEvent) => void;
 }
 
@@ -180,6 +188,7 @@ async function runPackage(
         onImage: (image) => options.onEvent?.({ type: "image", image }),
       },
     );
+    await verifyBeforeWrite(built.root, options, `${plan.id}@${plan.version}`);
     const delivery = await deliverPackage(built.root, built.images, options.destination, (event) =>
       options.onEvent?.({ type: "copy", event }),
     );

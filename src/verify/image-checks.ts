@@ -269,11 +269,10 @@ function checkDescriptorPlatform(
       check: "metadata",
       subject: `/${path} dependency ${dependency.id}@${dependency.version}`,
       expected,
-      found: new Platform({
-        os: dependency.os,
-        architecture: dependency.architecture,
-        variant: dependency.variant,
-      }).toString(),
+      // An empty field of a dependency means any; `*` says so instead of leaving a gap.
+      found: [dependency.os || "*", dependency.architecture || "*", dependency.variant]
+        .filter(Boolean)
+        .join("/"),
     });
   }
 }

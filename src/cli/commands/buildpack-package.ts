@@ -29,6 +29,8 @@ interface PackageFlags {
   prePackage: boolean;
   cacheDir?: string;
   layerCache: boolean;
+  verify: boolean;
+  allow: string[];
 }
 
 /**
@@ -73,6 +75,14 @@ export function registerBuildpackPackage(
     .option("--no-pre-package", "do not run [metadata] pre-package")
     .option("--cache-dir <dir>", "where offline dependencies are cached")
     .option("--no-layer-cache", "compress every layer from scratch instead of reusing cached pieces")
+    // Verification (see `polypack verify`): on by default, before anything is written.
+    .option("--no-verify", "skip checking that each target's programs are built for that target")
+    .option(
+      "--allow <pattern>",
+      "a path meant to be foreign, such as a cross-compiler (repeatable)",
+      collect,
+      [],
+    )
     .action(async (name: string, flags: PackageFlags) => {
       const ctx = context();
       // Loaded here, not at start-up, so other commands do not pay for the packaging code.
@@ -94,6 +104,8 @@ export function registerBuildpackPackage(
           dryRun: flags.dryRun ?? false,
           prePackage: flags.prePackage,
           ...(flags.layerCache ? {} : { layerCache: false as const }),
+          verify: flags.verify,
+          allow: flags.allow,
           ...(flags.cacheDir !== undefined ? { cacheDir: flags.cacheDir } : {}),
           downloads: {
             ...(ctx.registry.caFile ? { caFile: ctx.registry.caFile } : {}),
