@@ -33,8 +33,14 @@ export interface LayerDescriptor {
  * `platform`. Links to a finding's file are named in it, since that is how the file is reached.
  * Only executables and shared objects count: object files and core dumps run nowhere.
  */
-export function checkPrograms(tree: ImageTree, platform: Platform, emit: Emit): number {
+export function checkPrograms(
+  tree: ImageTree,
+  platform: Platform,
+  emit: Emit,
+  descriptors: readonly LayerDescriptor[] = [],
+): number {
   let programs = 0;
+  const dependencyNames = offlineDependencyNames(descriptors);
   const expected = platform.toString();
   const linksTo = linkIndex(tree);
   for (const [path, node] of tree.nodes) {
@@ -53,7 +59,7 @@ export function checkPrograms(tree: ImageTree, platform: Platform, emit: Emit): 
         if (runsOn(member.kind, platform) || !isProgram(member.kind)) continue;
         emit({
           check: "dependency",
-          subject: `/${path}!${member.path}`,
+          subject: `/${path}!${member.path}${dependencyNames(path)}`,
           expected,
           found: describeProgram(member.kind),
         });
@@ -69,6 +75,23 @@ export function checkPrograms(tree: ImageTree, platform: Platform, emit: Emit): 
     }
   }
   return programs;
+}
+
+// Offline dependencies sit in the layer under their sha256 (`dependencies/<hex>/...`); the name
+// the buildpack.toml gives that checksum makes a finding readable.
+function offlineDependencyNames(descriptors: readonly LayerDescriptor[]): (path: string) => string {
+  const names = new Map<string, string>();
+  for (const { descriptor } of descriptors) {
+    for (const dependency of descriptor.metadata.dependencies) {
+      if (dependency.checksum === undefined) continue;
+      names.set(dependency.checksum.hex, `${dependency.id}@${dependency.version}`);
+    }
+  }
+  return (path) => {
+    const hex = /(?:^|\/)dependencies\/([0-9a-f]{64})(?:\/|$)/.exec(path)?.[1];
+    const name = hex === undefined ? undefined : names.get(hex);
+    return name === undefined ? "" : ` (dependency ${name})`;
+  };
 }
 
 function isProgram(kind: Parameters<typeof runsOn>[0]): boolean {

@@ -67,7 +67,7 @@ export async function verifyArtifact(artifact: Artifact, options: VerifyOptions 
   const allowed = allowMatcher(options.allow ?? []);
   for (const finding of findings) {
     if (finding.check !== "program" && finding.check !== "dependency") continue;
-    const path = finding.subject.replace(/ \(linked from .*\)$/, "");
+    const path = finding.subject.replace(/ \((linked from|dependency) .*\)$/, "");
     const pattern = allowed(path) ?? allowed(path.split("!").pop() ?? path);
     if (pattern !== undefined) finding.allowed = pattern;
   }
@@ -189,8 +189,8 @@ async function verifyImage(
   const tree = await readImageTree(layers);
   summary.files = tree.files;
   checkLayers(tree, emit);
-  summary.programs = checkPrograms(tree, effective, emit);
   const descriptors = checkLabelsAndDescriptors(config, tree, effective, emit);
+  summary.programs = checkPrograms(tree, effective, emit, descriptors);
   if (options.dependencies !== undefined) {
     summary.dependencies = await checkDependencies(descriptors, effective, options.dependencies, emit);
   }
