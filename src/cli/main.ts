@@ -4,6 +4,7 @@ import { registerCopy } from "./commands/copy.js";
 import { registerDependencyResolve } from "./commands/dependency-resolve.js";
 import { registerManifestCreate } from "./commands/manifest-create.js";
 import { registerManifestInspect } from "./commands/manifest-inspect.js";
+import { registerSbom } from "./commands/sbom.js";
 import { registerVerify } from "./commands/verify.js";
 import { createContext, type CliContext } from "./context.js";
 import { secondsFlag } from "./flag-parsers.js";
@@ -67,6 +68,7 @@ export function buildProgram(contexts: CliContext[] = []): Command {
   const dependency = program.command("dependency").description("work with a buildpack's dependencies");
   registerDependencyResolve(dependency, context);
   registerVerify(program, context);
+  registerSbom(program, context);
   return program;
 }
 

@@ -104,7 +104,8 @@ export function verifyFailed(report: VerifyReport): PolypackError {
   );
 }
 
-interface PlatformImage {
+/** One platform's image of an artifact. */
+export interface PlatformImage {
   image: Image;
   /** The index entry's platform; for a lone image, its config's. */
   platform: Platform | undefined;
@@ -112,9 +113,12 @@ interface PlatformImage {
   fromIndex: boolean;
 }
 
-// The images of an index, nested indexes flattened; entries that are not images for a platform
-// (attestations with platform unknown/unknown, artifacts) are left out.
-async function platformImages(
+/**
+ * The images of an index, nested indexes flattened; entries that are not images for a platform
+ * (attestations with platform unknown/unknown, artifacts) are left out. An entry without a
+ * platform is reported through `emit`.
+ */
+export async function platformImages(
   artifact: Artifact,
   name: string,
   emit: (finding: Finding) => void,
