@@ -4,6 +4,7 @@ import { dirname, join } from "node:path";
 import { renderTable } from "../src/cli/table.js";
 import { copyBench } from "./copy-bench.js";
 import { packageBench } from "./package-bench.js";
+import { verifyBench } from "./verify-bench.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const cli = join(root, "dist", "src", "cli", "bin.js");
@@ -99,6 +100,17 @@ rows.push(
     met: packagePeak < 256,
   },
 );
+
+const verified = await verifyBench(cli, runs);
+results["verify"] = verified;
+rows.push({
+  benchmark: "verify 2 targets × 3 × 64 MiB dependencies (OCI layout)",
+  polypack: `${verified.verify.seconds.toFixed(2)} s`,
+  peer: `tar -xzf layer -O | sha256sum ${verified.floor.seconds.toFixed(2)} s`,
+  ratio: verified.ratio.toFixed(2),
+  goal: "ratio ≤ 1.50",
+  met: verified.ratio <= 1.5,
+});
 
 console.log(
   renderTable(
