@@ -151,6 +151,23 @@ describe("polypack sbom", () => {
     assert.equal(again.stdout, await readFile(join(docs, "linux-arm64.spdx.json"), "utf8"));
   });
 
+  test("buildpack package --sbom writes them beside a .cnb, the same bytes `polypack sbom` makes", async () => {
+    const cnb = join(await tempDir("polypack-sbom-cnb-"), "out.cnb");
+    const packaged = await polypackOk([
+      "buildpack",
+      "package",
+      "test/sbom",
+      "--path",
+      dir,
+      "--output",
+      cnb,
+      "--sbom",
+    ]);
+    assert.match(packaged.stderr, /sbom linux\/arm64 spdx: .*out\.cnb\.sbom\/linux-arm64\.spdx\.json/);
+    const made = await polypackOk(["sbom", cnb, "--platform", "linux/arm64", "--format", "cyclonedx"]);
+    assert.equal(await readFile(`${cnb}.sbom/linux-arm64.cdx.json`, "utf8"), made.stdout);
+  });
+
   test("attached in a registry without the referrers API, the documents sit under the sha256-<hex> tag", async () => {
     const name = `${registry.host}/sbom/test:2.0.0`;
     await polypackOk([

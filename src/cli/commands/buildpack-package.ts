@@ -31,6 +31,7 @@ interface PackageFlags {
   layerCache: boolean;
   verify: boolean;
   allow: string[];
+  sbom?: boolean;
 }
 
 /**
@@ -83,6 +84,7 @@ export function registerBuildpackPackage(
       collect,
       [],
     )
+    .option("--sbom", "write SBOMs beside a .cnb, or attach them as referrers in the layout or registry")
     .action(async (name: string, flags: PackageFlags) => {
       const ctx = context();
       // Loaded here, not at start-up, so other commands do not pay for the packaging code.
@@ -141,6 +143,7 @@ export function registerBuildpackPackage(
         ctx.output.result(result.plan, renderPlan);
         return;
       }
+      if (flags.sbom === true) await deliverSboms(name, choice!, result, ctx);
       ctx.output.result(packageReport(name, choice!, result), renderReport);
     });
 }
@@ -219,6 +222,33 @@ function renderReport(report: PackageReport): string {
   const coverageTable =
     coverage.length > 0 ? `\n\n${renderTable(["DEPENDENCY", "VERSION", "TARGETS"], coverage)}` : "";
   return `${table}${coverageTable}\n\n${report.targets.length > 1 ? "index" : "image"} ${at}${tags}`;
+}
+
+/**
+ * A CycloneDX and an SPDX document per target (see `polypack sbom`): in a folder beside a `.cnb`
+ * (`<file>.sbom/`), and as OCI referrers of each platform manifest in a layout or registry.
+ */
+async function deliverSboms(
+  name: string,
+  choice: OutputChoice,
+  result: PackageResult,
+  ctx: CliContext,
+): Promise<void> {
+  const { packageSboms } = await import("../../sbom/package-sboms.js");
+  const { attachAll, saveAll } = await import("./sbom.js");
+  const sboms = await packageSboms(result.plan, result.images, name);
+  let rows;
+  if (choice.kind === "registry") {
+    rows = await attachAll({ kind: "registry", reference: choice.reference.toString() }, ctx, sboms);
+  } else if (choice.kind === "layout") {
+    rows = await attachAll({ kind: "layout", path: choice.path }, ctx, sboms);
+  } else {
+    rows = await saveAll(`${choice.path}.sbom`, sboms);
+  }
+  for (const row of rows)
+    ctx.output.note(
+      `sbom ${row.platform} ${row.format}: ${row.route ?? row.where}${row.route ? ` ${row.where}` : ""}`,
+    );
 }
 
 async function openDestination(

@@ -18,7 +18,7 @@ interface SbomFlags {
 }
 
 /** One document written or attached, for the report. */
-interface SbomRow {
+export interface SbomRow {
   platform: string;
   format: "cyclonedx" | "spdx";
   /** The file written, or the referrer manifest's digest. */
@@ -73,16 +73,7 @@ export function registerSbom(program: Command, context: () => CliContext): void 
         return;
       }
       const rows: SbomRow[] = [];
-      if (flags.output !== undefined) {
-        await mkdir(flags.output, { recursive: true });
-        for (const sbom of sboms) {
-          for (const format of formats) {
-            const file = join(flags.output, sbomFileName(sbom.platform, format));
-            await writeFile(file, `${sbom[format]}\n`);
-            rows.push({ platform: sbom.platform, format, where: file });
-          }
-        }
-      }
+      if (flags.output !== undefined) rows.push(...(await saveAll(flags.output, sboms, formats)));
       if (flags.attach) rows.push(...(await attachAll(endpoint, ctx, sboms, formats)));
       ctx.output.result({ name: location, documents: rows }, (r) =>
         renderTable(
@@ -98,11 +89,15 @@ export function sbomFileName(platform: string, format: "cyclonedx" | "spdx"): st
   return `${platform.replaceAll("/", "-")}.${format === "cyclonedx" ? "cdx" : "spdx"}.json`;
 }
 
-async function attachAll(
+/**
+ * Attaches each platform's documents to its manifest as OCI referrers in the registry or layout
+ * `endpoint` names (see attachReferrer); used by `sbom --attach` and by `buildpack package`.
+ */
+export async function attachAll(
   endpoint: Endpoint,
   ctx: CliContext,
   sboms: readonly PlatformSboms[],
-  formats: readonly ("cyclonedx" | "spdx")[],
+  formats: readonly ("cyclonedx" | "spdx")[] = ["cyclonedx", "spdx"],
 ): Promise<SbomRow[]> {
   const { attachReferrer, layoutReferrerStore } = await import("../../image/referrers.js");
   const { CYCLONEDX_MEDIA_TYPE } = await import("../../sbom/cyclonedx.js");
@@ -148,6 +143,24 @@ async function attachAll(
   } catch (error) {
     await target.abort?.();
     throw error;
+  }
+  return rows;
+}
+
+/** Writes each platform's documents into `dir` (see sbomFileName); returns what it wrote. */
+export async function saveAll(
+  dir: string,
+  sboms: readonly PlatformSboms[],
+  formats: readonly ("cyclonedx" | "spdx")[] = ["cyclonedx", "spdx"],
+): Promise<SbomRow[]> {
+  await mkdir(dir, { recursive: true });
+  const rows: SbomRow[] = [];
+  for (const sbom of sboms) {
+    for (const format of formats) {
+      const file = join(dir, sbomFileName(sbom.platform, format));
+      await writeFile(file, `${sbom[format]}\n`);
+      rows.push({ platform: sbom.platform, format, where: file });
+    }
   }
   return rows;
 }
