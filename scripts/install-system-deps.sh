@@ -12,6 +12,8 @@ declare -A PACKAGE_FOR=(
   [htpasswd]=apache2-utils
   [openssl]=openssl
   [file]=file
+  [xz]=xz-utils
+  [bzip2]=bzip2
 )
 
 missing_programs=()
