@@ -5,6 +5,7 @@ import { renderTable } from "../src/cli/table.js";
 import { builderBench } from "./builder-bench.js";
 import { copyBench } from "./copy-bench.js";
 import { packageBench } from "./package-bench.js";
+import { verifyBench } from "./verify-bench.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const cli = join(root, "dist", "src", "cli", "bin.js");
@@ -110,6 +111,17 @@ rows.push({
   ratio: builder.ratio.toFixed(2),
   goal: "< 2 s, small layers only",
   met: builder.create.seconds < 2 && builder.uploadedBytes < 1024 * 1024,
+});
+
+const verified = await verifyBench(cli, runs);
+results["verify"] = verified;
+rows.push({
+  benchmark: "verify 2 targets × 3 × 64 MiB dependencies (OCI layout)",
+  polypack: `${verified.verify.seconds.toFixed(2)} s`,
+  peer: `tar -xzf layer -O | sha256sum ${verified.floor.seconds.toFixed(2)} s`,
+  ratio: verified.ratio.toFixed(2),
+  goal: "ratio ≤ 1.50",
+  met: verified.ratio <= 1.5,
 });
 
 console.log(

@@ -13,6 +13,8 @@ declare -A PACKAGE_FOR=(
   [openssl]=openssl
   [file]=file
   [proot]=proot
+  [xz]=xz-utils
+  [bzip2]=bzip2
 )
 
 missing_programs=()

@@ -13,6 +13,8 @@ import { registerManifestRm } from "./commands/manifest-rm.js";
 import { registerManifestInspect } from "./commands/manifest-inspect.js";
 import { registerStackCreate } from "./commands/stack-create.js";
 import { registerStackPublish } from "./commands/stack-publish.js";
+import { registerSbom } from "./commands/sbom.js";
+import { registerVerify } from "./commands/verify.js";
 import { createContext, type CliContext } from "./context.js";
 import { secondsFlag } from "./flag-parsers.js";
 import { exitOnInterrupt } from "./interrupt.js";
@@ -109,6 +111,8 @@ export function buildProgram(contexts: CliContext[] = []): Command {
   const stack = program.command("stack").description("make and publish CNB build and run images (stacks)");
   registerStackCreate(stack, context);
   registerStackPublish(stack, context);
+  registerVerify(program, context);
+  registerSbom(program, context);
   addHelpCommand(program);
   for (const [group, examples] of Object.entries(GROUP_EXAMPLES)) {
     const command = program.commands.find((c) => c.name() === group);

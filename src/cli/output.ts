@@ -17,6 +17,16 @@ const RED = "\x1b[31m";
 const YELLOW = "\x1b[33m";
 const RESET = "\x1b[0m";
 
+// Errors a command has already put in the JSON document it printed (a failed `verify --json`), so
+// stdout holds one document, not two.
+const alreadyOnStdout = new WeakSet<PolypackError>();
+
+/** Marks an error as part of the result a command printed: `--json` prints it on stdout no more. */
+export function printedWithResult(error: PolypackError): PolypackError {
+  alreadyOnStdout.add(error);
+  return error;
+}
+
 /** How a command reports: human text or JSON, and whether progress bars are drawn. */
 export class Output {
   constructor(
@@ -83,7 +93,7 @@ export class Output {
    */
   error(thrown: unknown): number {
     const error = thrown instanceof PolypackError ? thrown : internalError(String(thrown), thrown);
-    if (this.json) {
+    if (this.json && !alreadyOnStdout.has(error)) {
       this.stdout.write(JSON.stringify({ error: error.toJSON() }, null, 2) + "\n");
     }
     let text = `${this.paint(RED, `error[${error.code}]:`)} ${error.message}\n`;

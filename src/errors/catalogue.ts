@@ -702,6 +702,19 @@ export const CATALOGUE = {
     internal: true,
     hint: BUG_REPORT,
   },
+
+  // Verifying architectures and metadata; SBOMs.
+  VERIFY_FAILED: {
+    meaning:
+      "a platform's image holds a program or dependency for another machine, or its config, labels or layers disagree",
+    exit: 1,
+    hint: "fix the files the findings name (or pass --allow PATTERN for files meant to be foreign); --no-verify skips the check",
+  },
+  SBOM_FAILED: {
+    meaning: "an SBOM could not be made: a layer cannot be read, or no image has the platform asked for",
+    exit: 1,
+    hint: "check the reference and --platform; `polypack verify` names a damaged layer",
+  },
 } as const satisfies Record<string, CatalogueEntry>;
 
 /** A stable error code: a key of the catalogue. */

@@ -22,7 +22,7 @@ export async function decompressed(
 }
 
 /** The first `count` bytes of a stream (fewer if it is shorter) and the whole stream again. */
-async function peek(
+export async function peek(
   source: AsyncIterable<Uint8Array>,
   count: number,
 ): Promise<{ head: Buffer; rest: AsyncIterable<Uint8Array> }> {

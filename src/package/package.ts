@@ -17,6 +17,7 @@ import { hasRootBin, readBuildpackSource, type BuildpackSource } from "./source.
 import { scanSourceTree } from "./source-tree.js";
 import { defaultExclusion } from "./default-exclusions.js";
 import { PackagePaths } from "./package-paths.js";
+import { verifyBeforeWrite } from "./verify-hook.js";
 
 /** Progress of a package run, for logs and progress bars. */
 export type PackageEvent =
@@ -81,6 +82,13 @@ export interface PackageOptions {
   dependencyMetadataLabel?: (source: BuildpackSource) => Promise<string | undefined>;
   /** Other buildpacks' layers per target (composite packages; see `includeCompositeLayers`). */
   include?: (source: BuildpackSource, plan: PackagePlan) => Promise<BuildOptions["include"]>;
+  /**
+   * Check every target's image before anything is written (default true): programs for another
+   * machine, or metadata that disagrees, fail the run with VERIFY_FAILED (see verifyArtifact).
+   */
+  verify?: boolean;
+  /** Paths meant to be foreign (`--allow`), reported as warnings instead of failing verification. */
+  allow?: readonly string[];
   onEvent?: (event: PackageEvent) => void;
 }
 
@@ -232,6 +240,7 @@ async function runPackage(
         onImage: (image) => options.onEvent?.({ type: "image", image }),
       },
     );
+    await verifyBeforeWrite(built.root, options, `${plan.id}@${plan.version}`);
     const delivery = await deliverPackage(built.root, built.images, options.destination, (event) =>
       options.onEvent?.({ type: "copy", event }),
     );

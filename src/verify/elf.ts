@@ -118,17 +118,23 @@ export function describeProgram(kind: ProgramKind): string {
   }
 }
 
+// EI_OSABI values Linux loads: System V (most toolchains), GNU/Linux, and old ARM's own value.
+// FreeBSD (9), Solaris (6) and the like mark programs for another kernel.
+const LINUX_ABIS = new Set([0, 3, 97]);
+
 /**
  * Whether a classified file can run on `platform`: ELF files whose architecture matches (variant is
  * not told by the header; callers that care read the ARM attributes), scripts and data always,
- * Mach-O and PE never on Linux. An ELF whose machine polypack does not know is reported as foreign.
+ * Mach-O and PE never on Linux. An ELF whose machine polypack does not know is reported as foreign,
+ * and so is one whose OS/ABI byte names another kernel (FreeBSD, say) when the platform is Linux.
  */
 export function runsOn(kind: ProgramKind, platform: Platform): boolean {
   switch (kind.kind) {
     case "elf":
       return (
         kind.elf.architecture !== undefined &&
-        new Platform({ architecture: kind.elf.architecture }).architecture === platform.architecture
+        new Platform({ architecture: kind.elf.architecture }).architecture === platform.architecture &&
+        (platform.os !== "linux" || LINUX_ABIS.has(kind.elf.osAbi))
       );
     case "foreign":
       return kind.format === "pe" ? platform.os === "windows" : platform.os === "darwin";

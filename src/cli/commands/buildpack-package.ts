@@ -39,6 +39,9 @@ interface PackageFlags {
   appendImageNameSuffix?: boolean;
   pullPolicy: PullPolicy;
   buildpackRegistry?: string;
+  verify: boolean;
+  allow: string[];
+  sbom?: boolean;
 }
 
 /**
@@ -100,7 +103,16 @@ export function registerBuildpackPackage(
     .option(
       "-r, --buildpack-registry <index>",
       "a buildpack registry index (local clone or URL) for urn:cnb:registry: dependencies",
-    );
+    )
+    // Verification (see `polypack verify`): on by default, before anything is written.
+    .option("--no-verify", "skip checking that each target's programs are built for that target")
+    .option(
+      "--allow <pattern>",
+      "a path meant to be foreign, such as a cross-compiler (repeatable)",
+      collect,
+      [],
+    )
+    .option("--sbom", "write SBOMs beside a .cnb, or attach them as referrers in the layout or registry");
   addExamples(command, packageExamples(kind));
   command.action(async (name: string, flags: PackageFlags) => {
     const ctx = context();
@@ -145,6 +157,8 @@ export function registerBuildpackPackage(
         dryRun: flags.dryRun ?? false,
         prePackage: flags.prePackage,
         ...(flags.layerCache ? {} : { layerCache: false as const }),
+        verify: flags.verify,
+        allow: flags.allow,
         ...(flags.cacheDir !== undefined ? { cacheDir: flags.cacheDir } : {}),
         downloads,
         ...(destination ? { destination } : {}),
@@ -197,6 +211,7 @@ export function registerBuildpackPackage(
       ctx.output.result(result.plan, renderPlan);
       return;
     }
+    if (flags.sbom === true) await deliverSboms(name, choice!, result, ctx);
     ctx.output.result(packageReport(name, choice!, result), renderReport);
   });
 }
@@ -281,6 +296,33 @@ function renderReport(report: PackageReport): string {
     coverage.length > 0 ? `\n\n${renderTable(["DEPENDENCY", "VERSION", "TARGETS"], coverage)}` : "";
   const what = report.files ? "files" : report.targets.length > 1 ? "index" : "image";
   return `${table}${coverageTable}\n\n${what} ${at}${tags}`;
+}
+
+/**
+ * A CycloneDX and an SPDX document per target (see `polypack sbom`): in a folder beside a `.cnb`
+ * (`<file>.sbom/`), and as OCI referrers of each platform manifest in a layout or registry.
+ */
+async function deliverSboms(
+  name: string,
+  choice: OutputChoice,
+  result: PackageResult,
+  ctx: CliContext,
+): Promise<void> {
+  const { packageSboms } = await import("../../sbom/package-sboms.js");
+  const { attachAll, saveAll } = await import("./sbom.js");
+  const sboms = await packageSboms(result.plan, result.images, name);
+  let rows;
+  if (choice.kind === "registry") {
+    rows = await attachAll({ kind: "registry", reference: choice.reference.toString() }, ctx, sboms);
+  } else if (choice.kind === "layout") {
+    rows = await attachAll({ kind: "layout", path: choice.path }, ctx, sboms);
+  } else {
+    rows = await saveAll(`${choice.path}.sbom`, sboms);
+  }
+  for (const row of rows)
+    ctx.output.note(
+      `sbom ${row.platform} ${row.format}: ${row.route ?? row.where}${row.route ? ` ${row.where}` : ""}`,
+    );
 }
 
 async function openDestination(

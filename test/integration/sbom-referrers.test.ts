@@ -1,0 +1,268 @@
+/**
+ * SBOMs: per platform, a CycloneDX 1.6 and an SPDX 2.3 document that validate against their JSON
+ * schemas, list the buildpack and exactly that platform's dependencies (purl, cpe, checksum,
+ * licence, source), and come out byte for byte the same twice. Attached to a registry without the
+ * referrers API (Debian's docker-registry), they are found under the `sha256-<hex>` tag by a plain
+ * GET; attached to a layout, skopeo reads them by that ref name.
+ */
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { request } from "node:http";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import * as CDX from "@cyclonedx/cyclonedx-library";
+import { spdxValidator } from "../../src/sbom/spdx.js";
+import { goProgram } from "../support/go-programs.js";
+import { startRegistry, type RegistryHandle } from "../support/registry.js";
+import { tempDir } from "../support/tmp.js";
+import { run } from "../support/tools.js";
+import { polypackOk } from "./buildpack-package-support.js";
+import { chmod, copyFile, mkdir, writeFile } from "node:fs/promises";
+
+const SHA_AMD64 = "a".repeat(64);
+const SHA_ARM64 = "b".repeat(64);
+
+let registry: RegistryHandle;
+let dir = "";
+
+function dependency(arch: string, sha: string): string {
+  return [
+    "[[metadata.dependencies]]",
+    'id = "node"',
+    'name = "Node.js"',
+    'version = "20.11.0"',
+    `arch = "${arch}"`,
+    `uri = "https://nodejs.org/dist/v20.11.0/node-v20.11.0-linux-${arch}.tar.xz"`,
+    `sha256 = "${sha}"`,
+    `purl = "pkg:generic/node@20.11.0?arch=${arch}"`,
+    'cpes = ["cpe:2.3:a:nodejs:node.js:20.11.0:*:*:*:*:*:*:*"]',
+    'source = "https://nodejs.org/dist/v20.11.0/node-v20.11.0.tar.gz"',
+    'licenses = ["MIT"]',
+    "",
+  ].join("\n");
+}
+
+before(async () => {
+  registry = await startRegistry();
+  dir = join(await tempDir("polypack-sbom-"), "bp");
+  await mkdir(join(dir, "bin"), { recursive: true });
+  await writeFile(
+    join(dir, "buildpack.toml"),
+    [
+      'api = "0.10"',
+      "[buildpack]",
+      'id = "test/sbom"',
+      'version = "2.0.0"',
+      'homepage = "https://example.com/sbom"',
+      "[[buildpack.licenses]]",
+      'type = "Apache-2.0"',
+      '[[targets]]\nos = "linux"\narch = "amd64"',
+      '[[targets]]\nos = "linux"\narch = "arm64"',
+      dependency("amd64", SHA_AMD64),
+      dependency("arm64", SHA_ARM64),
+    ].join("\n"),
+  );
+  await writeFile(join(dir, "bin", "detect"), "#!/bin/sh\nexit 0\n");
+  await writeFile(join(dir, "bin", "build"), "#!/bin/sh\nexit 0\n");
+  for (const arch of ["amd64", "arm64"] as const) {
+    await mkdir(join(dir, "linux", arch, "bin"), { recursive: true });
+    await copyFile(await goProgram(arch), join(dir, "linux", arch, "bin", "run"));
+  }
+  await chmod(join(dir, "bin", "detect"), 0o755);
+  await chmod(join(dir, "bin", "build"), 0o755);
+});
+
+after(async () => {
+  await registry.stop();
+});
+
+async function layout(): Promise<string> {
+  const out = join(await tempDir("polypack-sbom-out-"), "layout");
+  await polypackOk([
+    "buildpack",
+    "package",
+    "test/sbom",
+    "--path",
+    dir,
+    "--format",
+    "layout",
+    "--output",
+    out,
+  ]);
+  return out;
+}
+
+describe("polypack sbom", () => {
+  test("each platform's CycloneDX and SPDX documents validate, list that platform only, and repeat exactly", async () => {
+    const out = await layout();
+    const docs = await tempDir("polypack-sbom-docs-");
+    await polypackOk(["sbom", `oci:${out}`, "--output", docs]);
+    const cdxValidator = new CDX.Validation.JsonStrictValidator(CDX.Spec.Version.v1dot6);
+    const validSpdx = spdxValidator();
+    for (const [arch, sha, other] of [
+      ["amd64", SHA_AMD64, SHA_ARM64],
+      ["arm64", SHA_ARM64, SHA_AMD64],
+    ] as const) {
+      const cdxText = await readFile(join(docs, `linux-${arch}.cdx.json`), "utf8");
+      assert.equal(
+        await cdxValidator.validate(cdxText),
+        null,
+        `linux-${arch}.cdx.json is valid CycloneDX 1.6`,
+      );
+      const cdx = JSON.parse(cdxText) as {
+        specVersion: string;
+        serialNumber?: string;
+        metadata: { timestamp?: string; component: { name: string; version: string } };
+        components: { name: string; purl?: string; cpe?: string; hashes?: { content: string }[] }[];
+      };
+      assert.equal(cdx.specVersion, "1.6");
+      assert.equal(cdx.serialNumber, undefined, "no random serial number");
+      assert.equal(cdx.metadata.timestamp, undefined, "no timestamp");
+      assert.deepEqual([cdx.metadata.component.name, cdx.metadata.component.version], ["test/sbom", "2.0.0"]);
+      assert.deepEqual(
+        cdx.components.map((c) => [c.name, c.purl, c.cpe, c.hashes?.[0]?.content]),
+        [
+          [
+            "Node.js",
+            `pkg:generic/node@20.11.0?arch=${arch}`,
+            "cpe:2.3:a:nodejs:node.js:20.11.0:*:*:*:*:*:*:*",
+            sha,
+          ],
+        ],
+      );
+      assert.doesNotMatch(cdxText, new RegExp(other));
+
+      const spdxText = await readFile(join(docs, `linux-${arch}.spdx.json`), "utf8");
+      const spdx = JSON.parse(spdxText) as {
+        packages: { name: string; checksums?: { checksumValue: string }[] }[];
+      };
+      assert.equal(validSpdx(spdx), true, JSON.stringify(validSpdx.errors));
+      assert.deepEqual(
+        spdx.packages.map((p) => [p.name, p.checksums?.[0]?.checksumValue]),
+        [
+          ["test/sbom", undefined],
+          ["Node.js", sha],
+        ],
+      );
+      assert.doesNotMatch(spdxText, new RegExp(other));
+    }
+    // Reproducible: the same image gives the same bytes.
+    const again = await polypackOk(["sbom", `oci:${out}`, "--platform", "linux/arm64", "--format", "spdx"]);
+    assert.equal(again.stdout, await readFile(join(docs, "linux-arm64.spdx.json"), "utf8"));
+  });
+
+  test("buildpack package --sbom writes them beside a .cnb, the same bytes `polypack sbom` makes", async () => {
+    const cnb = join(await tempDir("polypack-sbom-cnb-"), "out.cnb");
+    const packaged = await polypackOk([
+      "buildpack",
+      "package",
+      "test/sbom",
+      "--path",
+      dir,
+      "--output",
+      cnb,
+      "--sbom",
+    ]);
+    assert.match(packaged.stderr, /sbom linux\/arm64 spdx: .*out\.cnb\.sbom\/linux-arm64\.spdx\.json/);
+    const made = await polypackOk(["sbom", cnb, "--platform", "linux/arm64", "--format", "cyclonedx"]);
+    assert.equal(await readFile(`${cnb}.sbom/linux-arm64.cdx.json`, "utf8"), made.stdout);
+  });
+
+  test("attached in a registry without the referrers API, the documents sit under the sha256-<hex> tag", async () => {
+    const name = `${registry.host}/sbom/test:2.0.0`;
+    await polypackOk([
+      "--insecure-registry",
+      registry.host,
+      "buildpack",
+      "package",
+      name,
+      "--path",
+      dir,
+      "--publish",
+    ]);
+    const attached = await polypackOk([
+      "--insecure-registry",
+      registry.host,
+      "--json",
+      "sbom",
+      name,
+      "--attach",
+    ]);
+    const report = JSON.parse(attached.stdout) as {
+      documents: { platform: string; format: string; route: string }[];
+    };
+    assert.deepEqual(
+      report.documents.map((d) => [d.platform, d.format, d.route]),
+      [
+        ["linux/amd64", "cyclonedx", "tag-scheme"],
+        ["linux/amd64", "spdx", "tag-scheme"],
+        ["linux/arm64", "cyclonedx", "tag-scheme"],
+        ["linux/arm64", "spdx", "tag-scheme"],
+      ],
+    );
+    // Attaching again changes nothing: the same manifests, listed once.
+    await polypackOk(["--insecure-registry", registry.host, "sbom", name, "--attach"]);
+    const index = JSON.parse(
+      await run("skopeo", ["inspect", "--raw", "--tls-verify=false", `docker://${name}`]),
+    ) as { manifests: { digest: string; platform: { architecture: string } }[] };
+    const arm64 = index.manifests.find((m) => m.platform.architecture === "arm64")!;
+    const tag = `sha256-${arm64.digest.slice(7)}`;
+    const referrers = JSON.parse(await plainGet(`${registry.url}/v2/sbom/test/manifests/${tag}`)) as {
+      manifests: { digest: string; artifactType: string }[];
+    };
+    assert.deepEqual(
+      referrers.manifests.map((m) => m.artifactType),
+      ["application/vnd.cyclonedx+json", "application/spdx+json"],
+    );
+    const manifest = JSON.parse(
+      await plainGet(`${registry.url}/v2/sbom/test/manifests/${referrers.manifests[1]!.digest}`),
+    ) as { subject: { digest: string }; layers: { digest: string; mediaType: string }[] };
+    assert.equal(manifest.subject.digest, arm64.digest);
+    const spdx = JSON.parse(
+      await plainGet(`${registry.url}/v2/sbom/test/blobs/${manifest.layers[0]!.digest}`),
+    ) as {
+      name: string;
+    };
+    assert.equal(spdx.name, "test/sbom@2.0.0 linux/arm64");
+  });
+
+  test("attached to a layout, skopeo finds the referrers index by its tag-scheme ref name", async () => {
+    const out = await layout();
+    await polypackOk(["sbom", `oci:${out}`, "--attach", "--platform", "linux/amd64"]);
+    const root = JSON.parse(await run("skopeo", ["inspect", "--raw", `oci:${out}:latest`])) as {
+      manifests: { digest: string; platform: { architecture: string } }[];
+    };
+    const amd64 = root.manifests.find((m) => m.platform.architecture === "amd64")!;
+    const referrers = JSON.parse(
+      await run("skopeo", ["inspect", "--raw", `oci:${out}:sha256-${amd64.digest.slice(7)}`]),
+    ) as { manifests: { artifactType: string }[] };
+    assert.deepEqual(
+      referrers.manifests.map((m) => m.artifactType),
+      ["application/vnd.cyclonedx+json", "application/spdx+json"],
+    );
+  });
+});
+
+function plainGet(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    request(
+      url,
+      {
+        headers: {
+          accept: "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json",
+        },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.on("end", () =>
+          response.statusCode === 200
+            ? resolve(Buffer.concat(chunks).toString("utf8"))
+            : reject(new Error(`GET ${url}: ${response.statusCode}`)),
+        );
+      },
+    )
+      .on("error", reject)
+      .end();
+  });
+}
