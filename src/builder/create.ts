@@ -546,12 +546,16 @@ function dirsEntries(ids: { uid: number; gid: number }): LayerEntry[] {
 function lifecycleEntries(lifecycle: Lifecycle): LayerEntry[] {
   return [
     { type: "directory", path: "cnb/lifecycle", exactMode: 0o755 },
-    ...lifecycle.files.map((file): LayerEntry => ({
-      type: "file",
-      path: `cnb/lifecycle/${file.name}`,
-      content: file.content,
-      exactMode: file.mode,
-    })),
+    ...lifecycle.files.map((file): LayerEntry =>
+      file.linkname !== undefined
+        ? {
+            type: "symlink",
+            path: `cnb/lifecycle/${file.name}`,
+            linkname: file.linkname,
+            exactMode: file.mode,
+          }
+        : { type: "file", path: `cnb/lifecycle/${file.name}`, content: file.content, exactMode: file.mode },
+    ),
     { type: "symlink", path: "lifecycle", linkname: "/cnb/lifecycle", exactMode: 0o644 },
   ];
 }

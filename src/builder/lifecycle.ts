@@ -42,6 +42,11 @@ export interface LifecycleFile {
   name: string;
   content: Buffer;
   mode: number;
+  /**
+   * For a symbolic link: its target, another file of the folder (lifecycle releases ship one
+   * `lifecycle` program and link the phases to it).
+   */
+  linkname?: string;
 }
 
 /** A lifecycle for one target: its descriptor and programs, and where they came from. */
@@ -200,7 +205,9 @@ export async function readLifecycleArchive(
       continue;
     }
     const match = /^[^/]+\/([^/]+)$/.exec(entry.path);
-    if (match && entry.type === "file") {
+    if (match && entry.type === "symlink" && entry.linkname !== undefined) {
+      files.push({ name: match[1]!, content: Buffer.alloc(0), mode: entry.mode, linkname: entry.linkname });
+    } else if (match && entry.type === "file") {
       files.push({
         name: match[1]!,
         content: await readEntryContent(entry, MAX_LIFECYCLE_FILE),
@@ -226,6 +233,16 @@ export async function readLifecycleImage(image: Image, where: string): Promise<L
       context: `${where} layer ${layer.descriptor.digest}`,
     })) {
       const match = /^cnb\/lifecycle\/([^/]+)$/.exec(entry.path);
+      if (match && entry.type === "symlink" && entry.linkname !== undefined) {
+        holds = true;
+        files.set(match[1]!, {
+          name: match[1]!,
+          content: Buffer.alloc(0),
+          mode: entry.mode,
+          linkname: entry.linkname,
+        });
+        continue;
+      }
       if (!match || entry.type !== "file") {
         if (!["cnb", "cnb/lifecycle"].includes(entry.path) || entry.type !== "directory") pure = false;
         continue;
@@ -274,6 +291,16 @@ export function checkLifecycle(read: LifecycleRead, platform: Platform, where: s
     );
   }
   for (const file of read.files) {
+    if (file.linkname !== undefined) {
+      const target = read.files.find((other) => other.name === file.linkname && other.linkname === undefined);
+      if (target === undefined) {
+        throw new PolypackError(
+          "LIFECYCLE_INVALID",
+          `${where}: lifecycle/${file.name} links to ${JSON.stringify(file.linkname)}, which is not a program of the lifecycle`,
+        );
+      }
+      continue;
+    }
     const kind = classifyProgram(file.content.subarray(0, 64));
     if (kind.kind !== "elf" || !runsOn(kind, platform)) {
       throw new PolypackError(

@@ -4,7 +4,7 @@ import { dependencyMatchesTarget } from "../buildpack/dependencies-filter.js";
 import { BUILDPACKAGE_METADATA_LABEL } from "../buildpack/labels.js";
 import type { ImageConfig } from "../oci/manifest.js";
 import type { Platform } from "../oci/platform.js";
-import { BUILDER_METADATA_LABEL } from "../verify/image-checks.js";
+import { BUILDER_METADATA_LABEL } from "../buildpack/labels.js";
 
 /** One thing an SBOM lists: the buildpack, builder or lifecycle, or a dependency. */
 export interface SbomPackage {

@@ -7,15 +7,13 @@ import {
   BUILDPACK_LAYERS_LABEL,
   EXTENSION_LAYERS_LABEL,
 } from "../buildpack/labels.js";
+import { BUILDER_METADATA_LABEL } from "../buildpack/labels.js";
 import { platformsOverlap } from "../buildpack/targets.js";
 import type { ImageConfig } from "../oci/manifest.js";
 import { Platform } from "../oci/platform.js";
 import { describeProgram, runsOn } from "./elf.js";
 import type { Finding } from "./findings.js";
 import { resolveInImage, type ImageTree } from "./image-tree.js";
-
-/** The label a builder carries (pack's `io.buildpacks.builder.metadata`). */
-export const BUILDER_METADATA_LABEL = "io.buildpacks.builder.metadata";
 
 /** Where a builder keeps the lifecycle's one binary (the phases are links to it). */
 const LIFECYCLE_PATH = "cnb/lifecycle/lifecycle";

@@ -38,7 +38,7 @@ describe("test base images", () => {
   it("lifecycle stand-ins are static programs for their architecture", async () => {
     for (const arch of TEST_ARCHES) {
       const entries = await lifecycleEntries(arch, "0.20.0");
-      const detector = entries.find((entry) => entry.path === "lifecycle/detector");
+      const detector = entries.find((entry) => entry.path === "lifecycle/lifecycle");
       assert.ok(detector?.type === "file" && detector.content !== undefined);
       const dir = await tempDir();
       const path = join(dir, "detector");

@@ -192,7 +192,7 @@ describe("builder create", () => {
       await run("umoci", ["unpack", "--image", `${layout}:${arch}`, bundle]);
       const rootfs = join(bundle, "rootfs");
       const machine = arch === "amd64" ? /x86-64/ : /aarch64/;
-      assert.match(await run("file", ["-b", join(rootfs, "cnb/lifecycle/detector")]), machine);
+      assert.match(await run("file", ["-bL", join(rootfs, "cnb/lifecycle/detector")]), machine);
       assert.match(await run("file", ["-b", join(rootfs, "cnb/lifecycle/launcher")]), machine);
       assert.match(
         await run("file", ["-b", join(rootfs, "cnb/buildpacks/test_local/2.0.0/bin/build")]),
@@ -351,6 +351,9 @@ describe("builder create", () => {
       report.targets.map((t) => `${t.platform} ${t.lifecycle}`),
       [`linux/amd64 ${LIFECYCLE_VERSION}`, `linux/arm64 ${LIFECYCLE_VERSION}`],
     );
+    // polypack verify finds every program of each platform built for it.
+    const verified = await polypack(["verify", `oci:${layout}`]);
+    assert.equal(verified.code, 0, verified.stdout + verified.stderr);
     // The lifecycle image's layer goes into the builder as it is (so a registry mounts it).
     for (const arch of TEST_ARCHES) {
       const inspect = async (where: string): Promise<string[]> =>
@@ -379,7 +382,7 @@ describe("builder create", () => {
       ]);
       await run("umoci", ["unpack", "--image", `${layout}-${arch}:x`, bundle]);
       assert.match(
-        await run("file", ["-b", join(bundle, "rootfs/cnb/lifecycle/builder")]),
+        await run("file", ["-bL", join(bundle, "rootfs/cnb/lifecycle/builder")]),
         arch === "amd64" ? /x86-64/ : /aarch64/,
       );
       assert.equal(await readlink(join(bundle, "rootfs/lifecycle")), "/cnb/lifecycle");

@@ -247,12 +247,13 @@ export async function lifecycleEntries(
   return [
     { type: "file", path: "lifecycle.toml", content: lifecycleToml(version) },
     { type: "directory", path: "lifecycle" },
-    ...LIFECYCLE_BINARIES.filter((name) => name !== options.omit).map((name): LayerEntry => ({
-      type: "file",
-      path: `lifecycle/${name}`,
-      content: program,
-      exactMode: 0o755,
-    })),
+    // As releases ship it: one `lifecycle` program, the phases linked to it, the launcher its own.
+    { type: "file", path: "lifecycle/lifecycle", content: program, exactMode: 0o755 },
+    ...LIFECYCLE_BINARIES.filter((name) => name !== options.omit).map((name): LayerEntry =>
+      name === "launcher"
+        ? { type: "file", path: `lifecycle/${name}`, content: program, exactMode: 0o755 }
+        : { type: "symlink", path: `lifecycle/${name}`, linkname: "lifecycle", exactMode: 0o777 },
+    ),
   ];
 }
 
