@@ -23,7 +23,7 @@ import {
   type Index,
 } from "../image/image.js";
 import { newIndex } from "../image/index-edit.js";
-import { mutateImage, type AddedLayer } from "../image/mutate.js";
+import { emptyImage, mutateImage, type AddedLayer } from "../image/mutate.js";
 import type { LayerSpool } from "../image/spool.js";
 import type { LayerEntry } from "../layer/entry.js";
 import { layerMtime } from "../layer/header.js";
@@ -103,6 +103,11 @@ export interface BuilderTarget {
   extensions: BuilderModuleInfo[];
   /** Modules left out because they lack this platform. */
   skipped: string[];
+  /**
+   * What polypack adds to the build image (its layers and labels over an empty image of the
+   * platform), for checks such as `requireVerified` that must not download the base image's layers.
+   */
+  added: Image;
 }
 
 /** The builder: an index over one image per target. */
@@ -299,9 +304,11 @@ async function builderForTarget(
     ...(options.labels ?? {}),
   };
   const image = mutateImage(build, { add, labels, workingDir: "/layers", created: layerMtime() });
+  const added = mutateImage(emptyImage(await configPlatform(build)), { add, labels });
   return {
     platform,
     image,
+    added,
     lifecycle: lifecycle.descriptor.version,
     buildpacks: buildpacks.modules.map(info),
     extensions: extensions.modules.map(info),

@@ -13,6 +13,7 @@ import {
   lifecycleIndex,
   multiArchBuildpack,
   publish,
+  standInProgram,
   TEST_ARCHES,
   writeLifecycleReleases,
 } from "../support/base-images.js";
@@ -88,6 +89,10 @@ before(async () => {
     "--publish",
   ]);
   assert.equal(amd64Package.code, 0, amd64Package.stderr);
+  const wrong = await multiArchBuildpack(join(work, "bp-wrong"), "test/wrong", "1.0.0");
+  await writeFile(join(wrong, "linux", "arm64", "bin", "build"), await standInProgram("amd64"), {
+    mode: 0o755,
+  });
   const ubuntuOnly = await multiArchBuildpack(join(work, "bp-ubuntu"), "test/ubuntu", "1.0.0");
   const toml = await readFile(join(ubuntuOnly, "buildpack.toml"), "utf8");
   await writeFile(
@@ -571,6 +576,16 @@ describe("builder create", () => {
         }),
       /BUILDER_MODULE_PLATFORM_MISSING/,
       /test\/ubuntu@1.0.0 declares targets linux\/amd64 ubuntu@22.04, linux\/arm64 ubuntu@22.04, none of which is linux\/amd64 on polypack-test/,
+    ],
+    [
+      "a buildpack whose arm64 folder holds an x86-64 program",
+      () =>
+        builderToml({
+          extra: '[[buildpacks]]\nuri = "./bp-wrong"',
+          order: '[[order]]\n[[order.group]]\nid = "test/wrong"',
+        }),
+      /VERIFY_FAILED/,
+      /linux\/arm64.*test_wrong\/1\.0\.0\/bin\/build/,
     ],
     [
       "a build image without CNB_USER_ID",

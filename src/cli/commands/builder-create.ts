@@ -25,6 +25,8 @@ interface BuilderFlags {
   strict?: boolean;
   dryRun?: boolean;
   lifecycleMirror?: string;
+  verify: boolean;
+  allow: string[];
 }
 
 /** The `--json` shape of `builder create`. */
@@ -81,6 +83,13 @@ export function registerBuilderCreate(parent: Command, context: () => CliContext
     )
     .option("--strict", "fail when a run image cannot be checked or a buildpack lacks a target")
     .option("--dry-run", "show the builder's images and index digest without writing anything")
+    .option("--no-verify", "skip checking that the lifecycle and buildpacks hold programs for each target")
+    .option(
+      "--allow <pattern>",
+      "a path meant to be foreign, such as a cross-compiler (repeatable)",
+      collect,
+      [],
+    )
     .option(
       "--lifecycle-mirror <url|dir>",
       "where lifecycle releases are downloaded from (or POLYPACK_LIFECYCLE_MIRROR)",
@@ -139,6 +148,19 @@ export function registerBuilderCreate(parent: Command, context: () => CliContext
             onWarning: (message) => ctx.output.warn(message),
           },
         );
+        // What the builder adds (lifecycle, buildpacks, files) is verified as `polypack verify` would,
+        // before anything is written; the build image's own layers are the stack's business.
+        if (flags.verify) {
+          const { requireVerified } = await import("../../verify/verify.js");
+          for (const target of builder.targets) {
+            await requireVerified(target.added, {
+              name: `builder ${name} (${target.platform.toString()})`,
+              allow: flags.allow,
+            });
+          }
+        } else {
+          ctx.output.warn("--no-verify: the builder's programs were not checked against their targets");
+        }
         const tags = choice === undefined ? [] : choice.kind === "registry" ? choice.tags : choice.refs;
         let digest: string;
         let counts: BuilderReport["counts"];
