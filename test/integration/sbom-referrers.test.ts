@@ -17,7 +17,7 @@ import { startRegistry, type RegistryHandle } from "../support/registry.js";
 import { tempDir } from "../support/tmp.js";
 import { run } from "../support/tools.js";
 import { polypackOk } from "./buildpack-package-support.js";
-import { chmod, copyFile, mkdir, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, writeFile } from "node:fs/promises";
 
 const SHA_AMD64 = "a".repeat(64);
 const SHA_ARM64 = "b".repeat(64);
@@ -62,14 +62,15 @@ before(async () => {
       dependency("arm64", SHA_ARM64),
     ].join("\n"),
   );
-  await writeFile(join(dir, "bin", "detect"), "#!/bin/sh\nexit 0\n");
-  await writeFile(join(dir, "bin", "build"), "#!/bin/sh\nexit 0\n");
+  // pack's folder rule: a target with its own folder gets only that folder's files.
   for (const arch of ["amd64", "arm64"] as const) {
-    await mkdir(join(dir, "linux", arch, "bin"), { recursive: true });
-    await copyFile(await goProgram(arch), join(dir, "linux", arch, "bin", "run"));
+    const bin = join(dir, "linux", arch, "bin");
+    await mkdir(bin, { recursive: true });
+    await copyFile(await goProgram(arch), join(bin, "run"));
+    for (const script of ["detect", "build"]) {
+      await writeFile(join(bin, script), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    }
   }
-  await chmod(join(dir, "bin", "detect"), 0o755);
-  await chmod(join(dir, "bin", "build"), 0o755);
 });
 
 after(async () => {

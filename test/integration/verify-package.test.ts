@@ -65,13 +65,20 @@ async function buildpack(programs: Record<string, string>, extra = ""): Promise<
     join(dir, "buildpack.toml"),
     `api = "0.10"\n[buildpack]\nid = "test/verify"\nversion = "1.0.0"\n${TARGETS}${extra}`,
   );
-  await writeFile(join(dir, "bin", "detect"), "#!/bin/sh\nexit 0\n");
-  await writeFile(join(dir, "bin", "build"), '#!/bin/sh\nexec "$(dirname "$0")/run"\n');
+  // pack's folder rule: a target with its own folder gets only that folder's files, so the scripts
+  // go into each target's folder when there are any, else into the shared bin/.
+  const perTarget = Object.keys(programs).some((path) => path.startsWith("linux/"));
+  const bins = perTarget ? ["linux/amd64/bin", "linux/arm64/bin"] : ["bin"];
+  for (const bin of bins) {
+    await mkdir(join(dir, bin), { recursive: true });
+    await writeFile(join(dir, bin, "detect"), "#!/bin/sh\nexit 0\n");
+    await writeFile(join(dir, bin, "build"), '#!/bin/sh\nexec "$(dirname "$0")/run"\n');
+    for (const file of ["detect", "build"]) await chmod(join(dir, bin, file), 0o755);
+  }
   for (const [path, source] of Object.entries(programs)) {
     await mkdir(join(dir, path, ".."), { recursive: true });
     await copyFile(source, join(dir, path));
   }
-  for (const file of ["bin/detect", "bin/build"]) await chmod(join(dir, file), 0o755);
   return dir;
 }
 
