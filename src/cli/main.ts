@@ -5,6 +5,7 @@ import { registerCopy } from "./commands/copy.js";
 import { registerDependencyResolve } from "./commands/dependency-resolve.js";
 import { registerManifestCreate } from "./commands/manifest-create.js";
 import { registerManifestInspect } from "./commands/manifest-inspect.js";
+import { registerTest } from "./commands/test.js";
 import { createContext, type CliContext } from "./context.js";
 import { secondsFlag } from "./flag-parsers.js";
 import { exitOnInterrupt } from "./interrupt.js";
@@ -68,6 +69,7 @@ export function buildProgram(contexts: CliContext[] = []): Command {
   registerBuilderCreate(builder, context);
   const dependency = program.command("dependency").description("work with a buildpack's dependencies");
   registerDependencyResolve(dependency, context);
+  registerTest(program, context);
   return program;
 }
 
