@@ -1,9 +1,10 @@
-import { cp, mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, open, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { Image } from "../image/image.js";
 import type { Platform } from "../oci/platform.js";
 import { escapeId } from "../package/plan.js";
+import { classifyProgram, describeProgram, PROGRAM_HEADER_BYTES } from "../verify/elf.js";
 import type { Emulation } from "./emulator.js";
 import { inspectLayers, type LayersReport } from "./inspect-layers.js";
 import { resolveInside } from "./inside.js";
@@ -24,6 +25,8 @@ export interface StepReport {
   buildpack: string;
   /** pass, fail (detect's 100) or error (any other exit, a signal, a timeout). */
   outcome: "pass" | "fail" | "error";
+  /** What the program that ran is (`ELF 64-bit LSB arm64`, `script (/bin/sh)`), as verify/elf.ts tells. */
+  program: string;
   exitCode: number | null;
   signal?: string;
   timedOut: boolean;
@@ -146,12 +149,26 @@ export async function runTarget(run: TargetRun): Promise<TargetReport> {
     });
     const hostPlan = (member: GroupMember, file: string): string =>
       join(host.tmp, "plans", escapeId(member.id), file);
-    const execute = (member: GroupMember, invocation: Invocation): Promise<ProcessOutcome> =>
-      runProcess(...command(run, host, invocation, baseEnv(run, member)), {
+    const execute = async (
+      member: GroupMember,
+      invocation: Invocation,
+      detect: boolean,
+    ): Promise<StepReport> => {
+      const program = await describeFile(
+        host.buildpacks,
+        `${escapeId(member.id)}/${member.version}/bin/${detect ? "detect" : "build"}`,
+      );
+      const outcome = await runProcess(...command(run, host, invocation, baseEnv(run, member)), {
         cwd: direct ? host.app : scratch,
         env: { ...baseEnv(run, member), ...invocation.env },
         timeoutMs: run.timeoutMs,
       });
+      const step = stepReport(key(member), program, outcome, detect);
+      if (step.outcome === "error" && !run.rootfs && !direct && program.startsWith("script")) {
+        step.stderr += `polypack: ${program} needs its interpreter, and without --build-image the root holds only the buildpack, the app and the layers; give --build-image\n`;
+      }
+      return step;
+    };
 
     let chosen: { member: GroupMember; entries: PlanItem[] }[] | undefined;
     for (const group of run.order.groups) {
@@ -163,11 +180,11 @@ export async function runTarget(run: TargetRun): Promise<TargetReport> {
         await mkdir(dirname(hostPlan(member, "detect.toml")), { recursive: true });
         await writeFile(hostPlan(member, "detect.toml"), "");
         run.onStep?.(`${report.platform}: detect ${key(member)}`);
-        const outcome = await execute(
+        const step = await execute(
           member,
           detectInvocation(member.api, paths(member), run.platform, run.distro),
+          true,
         );
-        const step = stepReport(key(member), outcome, true);
         groupReport.detect.push(step);
         if (step.outcome === "pass") {
           try {
@@ -209,11 +226,11 @@ export async function runTarget(run: TargetRun): Promise<TargetReport> {
       await writeFile(hostPlan(member, "plan.toml"), buildpackPlanToml(entries));
       await mkdir(join(host.layers, escapeId(member.id)), { recursive: true });
       run.onStep?.(`${report.platform}: build ${key(member)}`);
-      const outcome = await execute(
+      const build: BuildReport = await execute(
         member,
         buildInvocation(member.api, paths(member), run.platform, run.distro),
+        false,
       );
-      const build: BuildReport = stepReport(key(member), outcome, false);
       report.builds.push(build);
       build.layers = await inspectLayers(
         join(host.layers, escapeId(member.id)),
@@ -354,7 +371,28 @@ function key(member: GroupMember): string {
   return `${member.id}@${member.version}`;
 }
 
-function stepReport(buildpack: string, outcome: ProcessOutcome, detect: boolean): StepReport {
+// What a buildpack program is, read from its first bytes (links followed inside the buildpacks folder).
+async function describeFile(root: string, path: string): Promise<string> {
+  try {
+    const handle = await open(await resolveInside(root, path, { followLast: true }), "r");
+    try {
+      const head = Buffer.alloc(PROGRAM_HEADER_BYTES);
+      const { bytesRead } = await handle.read(head, 0, PROGRAM_HEADER_BYTES, 0);
+      return describeProgram(classifyProgram(head.subarray(0, bytesRead)));
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    return `unreadable (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+  }
+}
+
+function stepReport(
+  buildpack: string,
+  program: string,
+  outcome: ProcessOutcome,
+  detect: boolean,
+): StepReport {
   const result: StepReport["outcome"] =
     !outcome.timedOut && outcome.code === 0
       ? "pass"
@@ -364,6 +402,7 @@ function stepReport(buildpack: string, outcome: ProcessOutcome, detect: boolean)
   return {
     buildpack,
     outcome: result,
+    program,
     exitCode: outcome.code,
     ...(outcome.signal ? { signal: outcome.signal } : {}),
     timedOut: outcome.timedOut,

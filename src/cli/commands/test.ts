@@ -190,7 +190,9 @@ function renderTarget(target: TargetReport): string[] {
 
 function renderStep(what: string, step: TargetReport["builds"][number]): string[] {
   const exit = step.timedOut ? "timed out" : step.signal ? step.signal : `exit ${step.exitCode ?? "?"}`;
-  const lines = [`  ${what} ${step.buildpack}: ${step.outcome} (${exit}, ${seconds(step.ms)})`];
+  const lines = [
+    `  ${what} ${step.buildpack}: ${step.outcome} (${exit}, ${seconds(step.ms)}; ${step.program})`,
+  ];
   for (const [name, text] of [
     ["out", step.stdout],
     ["err", step.stderr],
