@@ -2,6 +2,7 @@ import { createWriteStream } from "node:fs";
 import { chmod, link, lstat, mkdir, readdir, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { pipeline } from "node:stream/promises";
+import { PolypackError } from "../errors/index.js";
 import type { Image } from "../image/image.js";
 import { readLayer, type LayerReadEntry } from "../layer/read-layer.js";
 import { forgetTemp, tempPathBeside } from "../util/fs.js";
@@ -97,6 +98,12 @@ export async function applyLayer(entries: AsyncIterable<LayerReadEntry>, root: s
         break;
       case "hardlink": {
         const source = await resolveInside(root, entry.linkname ?? "", { followLast: false });
+        if (!(await exists(source))) {
+          throw new PolypackError(
+            "LAYER_INVALID",
+            `hard link ${entry.path} points at ${entry.linkname ?? ""}, which is not in the image`,
+          );
+        }
         await replaceable(host);
         await link(source, host);
         break;
