@@ -8,8 +8,9 @@ import assert from "node:assert/strict";
 import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { findProgram } from "../../src/emulate/emulator.js";
 import type { TestReport } from "../../src/emulate/test-run.js";
-import { baseIndex, publish, standInProgram, TEST_ARCHES } from "../support/base-images.js";
+import { baseIndex, lifecycleIndex, publish, standInProgram, TEST_ARCHES } from "../support/base-images.js";
 import { polypack, type Outcome } from "../support/cli.js";
 import { startRegistry, type RegistryHandle } from "../support/registry.js";
 import { tempDir } from "../support/tmp.js";
@@ -51,6 +52,8 @@ echo "app file: $(cat app.txt)" > written-by-build
 let registry: RegistryHandle;
 let work: string;
 let buildpack: string;
+/** The buildpack packaged once as a .cnb, so most tests skip packaging (and cover .cnb sources). */
+let cnb: string;
 let app: string;
 
 before(async () => {
@@ -77,6 +80,9 @@ before(async () => {
   await writeFile(join(buildpack, "bin", "build"), BUILD, { mode: 0o755 });
   // A program built for amd64 whatever the target, for the wrong-architecture check.
   await writeFile(join(buildpack, "tools", "amd64-tool"), await standInProgram("amd64"), { mode: 0o755 });
+  cnb = join(work, "uname.cnb");
+  const packaged = await polypack(["buildpack", "package", cnb, "--path", buildpack, "--format", "file"]);
+  assert.equal(packaged.code, 0, packaged.stderr);
   app = join(work, "app");
   await mkdir(app);
   await writeFile(join(app, "app.txt"), "hello app\n");
@@ -152,15 +158,7 @@ describe("polypack test with a shell-script buildpack", () => {
 
   it("runs natively without a build image on this machine's own architecture", async () => {
     const layers = join(work, "kept-native");
-    const outcome = await polypack([
-      "--json",
-      "test",
-      buildpack,
-      "--target",
-      "linux/amd64",
-      "--layers",
-      layers,
-    ]);
+    const outcome = await polypack(["--json", "test", cnb, "--target", "linux/amd64", "--layers", layers]);
     assert.equal(outcome.code, 0, outcome.stderr);
     const result = report(outcome);
     assert.equal(result.targets[0]!.emulation, "native");
@@ -171,7 +169,7 @@ describe("polypack test with a shell-script buildpack", () => {
   });
 
   it("fails a target whose detect fails, and one whose build exits non-zero, with their output", async () => {
-    const detect = await polypack(["test", buildpack, "--target", "linux/amd64", "--env", "FAIL_DETECT=1"]);
+    const detect = await polypack(["test", cnb, "--target", "linux/amd64", "--env", "FAIL_DETECT=1"]);
     assert.equal(detect.code, 1);
     assert.match(detect.stdout, /linux\/amd64: FAIL/);
     assert.match(detect.stdout, /detect test\/uname@1\.0\.0: fail \(exit 100/);
@@ -183,7 +181,7 @@ describe("polypack test with a shell-script buildpack", () => {
 
     const build = await polypack([
       "test",
-      buildpack,
+      cnb,
       "--target",
       "linux/arm64",
       "--build-image",
@@ -201,7 +199,7 @@ describe("polypack test with a shell-script buildpack", () => {
     const outcome = await polypack([
       "--json",
       "test",
-      buildpack,
+      cnb,
       "--build-image",
       `${registry.host}/stack/build:1`,
       "--env",
@@ -225,7 +223,7 @@ describe("polypack test with a shell-script buildpack", () => {
   it("fails a target the build image has no image for", async () => {
     const outcome = await polypack([
       "test",
-      buildpack,
+      cnb,
       "--target",
       "linux/arm64",
       "--build-image",
@@ -239,7 +237,7 @@ describe("polypack test with a shell-script buildpack", () => {
     const started = Date.now();
     const outcome = await polypack([
       "test",
-      buildpack,
+      cnb,
       "--target",
       "linux/arm64",
       "--build-image",
@@ -255,18 +253,76 @@ describe("polypack test with a shell-script buildpack", () => {
     assert.ok(Date.now() - started < 30_000, "the sleeping build was not left to finish");
   });
 
+  it("runs a builder's order: a group whose detect fails is passed over for the next", async () => {
+    const host = registry.host;
+    const picky = join(work, "picky-buildpack");
+    await mkdir(join(picky, "bin"), { recursive: true });
+    await writeFile(
+      join(picky, "buildpack.toml"),
+      'api = "0.10"\n[buildpack]\nid = "test/picky"\nversion = "2.0.0"\n[[targets]]\nos = "linux"\narch = "arm64"\n',
+    );
+    await writeFile(join(picky, "bin", "detect"), "#!/bin/sh\necho no\nexit 100\n", { mode: 0o755 });
+    await writeFile(join(picky, "bin", "build"), "#!/bin/sh\nexit 1\n", { mode: 0o755 });
+    await lifecycleIndex("0.20.1").then((i) => publish(i, `${host}/lifecycle:0.20.1`));
+    const config = join(work, "builder.toml");
+    await writeFile(
+      config,
+      [
+        "[[buildpacks]]",
+        `uri = "${picky}"`,
+        "[[buildpacks]]",
+        `uri = "${buildpack}"`,
+        "[[order]]",
+        "[[order.group]]",
+        'id = "test/picky"',
+        "[[order]]",
+        "[[order.group]]",
+        'id = "test/uname"',
+        "[build]",
+        `image = "${host}/stack/build:1"`,
+        "[[run.images]]",
+        `image = "${host}/stack/build:1"`,
+        "[lifecycle]",
+        `uri = "docker://${host}/lifecycle:0.20.1"`,
+        "",
+      ].join("\n"),
+    );
+    const builder = join(work, "builder-layout");
+    const created = await polypack([
+      "builder",
+      "create",
+      "builder",
+      "--config",
+      config,
+      "--target",
+      "linux/arm64",
+      "--format",
+      "layout",
+      "--output",
+      builder,
+    ]);
+    assert.equal(created.code, 0, created.stderr);
+    const outcome = await polypack(["--json", "test", `oci:${builder}`, "--target", "linux/arm64"]);
+    assert.equal(outcome.code, 0, outcome.stderr);
+    const target = report(outcome).targets[0]!;
+    assert.equal(target.emulation, "proot + qemu-aarch64-static");
+    assert.deepEqual(
+      target.groups.map((g) => [g.buildpacks, g.passed]),
+      [
+        [["test/picky@2.0.0"], false],
+        [["test/uname@1.0.0"], true],
+      ],
+    );
+    assert.match(target.builds[0]!.stdout, /build on aarch64 in \/workspace/);
+  });
+
   it("names a missing proot or qemu-user program with the Debian package to install", async () => {
     const bin = join(work, "only-proot");
     await mkdir(bin, { recursive: true });
-    await symlink("/usr/bin/proot", join(bin, "proot")).catch(() => undefined);
-    const args = [
-      "test",
-      buildpack,
-      "--target",
-      "linux/arm64",
-      "--build-image",
-      `${registry.host}/stack/build:1`,
-    ];
+    const proot = await findProgram("proot", process.env["PATH"] ?? "");
+    assert.ok(proot !== undefined, "proot is installed by scripts/install-system-deps.sh");
+    await symlink(proot, join(bin, "proot"));
+    const args = ["test", cnb, "--target", "linux/arm64", "--build-image", `${registry.host}/stack/build:1`];
     const noProot = await polypack(args, { env: { PATH: join(work, "empty") } });
     assert.equal(noProot.code, 1, noProot.stderr);
     assert.match(noProot.stderr, /error\[EMULATOR_MISSING\]: proot is not on PATH/);
