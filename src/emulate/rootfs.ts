@@ -26,23 +26,41 @@ export async function cachedRootfs(
   const path = join(cacheDir, digest.replace(":", "-"));
   if (await exists(join(path, ROOTFS_MARKER))) return { path, reused: true };
   await mkdir(cacheDir, { recursive: true });
-  // A folder without the marker is what a crash left behind.
-  await removeTree(path);
   const temp = tempPathBeside(path);
   try {
     await mkdir(temp, { mode: 0o755 });
     await applyLayers(image, temp);
     await writeFile(join(temp, ROOTFS_MARKER), JSON.stringify({ image: digest }) + "\n");
-    try {
-      await rename(temp, path);
-    } catch (error) {
+    if (!(await moveInto(temp, path))) {
       // Another run made the same entry meanwhile: use theirs.
-      if (!(await exists(join(path, ROOTFS_MARKER)))) throw error;
+      if (await exists(join(path, ROOTFS_MARKER))) return { path, reused: true };
+      // A folder without the marker was not made by polypack (entries appear whole, marker
+      // included): it is not trusted, but moved aside and replaced.
+      const aside = tempPathBeside(path);
+      try {
+        await rename(path, aside);
+        await removeTree(aside);
+      } finally {
+        forgetTemp(aside);
+      }
+      if (!(await moveInto(temp, path))) throw new Error(`${path} appeared again while it was replaced`);
     }
     return { path, reused: false };
   } finally {
     await removeTree(temp);
     forgetTemp(temp);
+  }
+}
+
+// Renames a finished folder into place; false when something is already there.
+async function moveInto(temp: string, path: string): Promise<boolean> {
+  try {
+    await rename(temp, path);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOTEMPTY" || code === "EEXIST") return false;
+    throw error;
   }
 }
 

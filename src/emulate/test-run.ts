@@ -79,6 +79,11 @@ async function testTarget(
   let rootImage: Image | undefined;
   if (order.kind === "builder") {
     rootImage = image;
+    if (options.buildImage !== undefined) {
+      options.onStep?.(
+        `warning: ${options.source} is a builder: its own root filesystem is used, not --build-image`,
+      );
+    }
   } else if (buildImage !== undefined) {
     rootImage = await imageForPlatform(buildImage, platform);
     if (rootImage === undefined) {
