@@ -1,7 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { parseEndpoint, type Endpoint } from "../endpoints/endpoint.js";
 import { PolypackError } from "../errors/index.js";
 import { imageFor, readArtifact, type Artifact, type Image } from "../image/image.js";
@@ -27,7 +27,10 @@ export interface TestSource {
 /** How to reach images and package folders: the command line wires these to its own code. */
 export interface SourceHooks {
   openSource(endpoint: Endpoint): Promise<ContentSource>;
-  /** Packages a buildpack folder for `targets` into an OCI layout at `layout`. */
+  /**
+   * Packages a buildpack folder (with its package.toml when it has one, making composites work) or
+   * a package.toml file for `targets` into an OCI layout at `layout`.
+   */
   packageFolder(dir: string, layout: string, targets: readonly string[]): Promise<void>;
 }
 
@@ -65,13 +68,14 @@ export async function openTestSource(
   return { name: src, artifact: await readArtifact(source), close: () => Promise.resolve() };
 }
 
+// A folder holding buildpack.toml or package.toml, or a package.toml file itself.
 function isBuildpackFolder(path: string): boolean {
+  if (!existsSync(path)) return false;
+  if (!statSync(path).isDirectory()) return basename(path) === "package.toml";
   return (
-    existsSync(path) &&
-    statSync(path).isDirectory() &&
-    (existsSync(join(path, "buildpack.toml")) ||
-      existsSync(join(path, "package.toml")) ||
-      existsSync(join(path, "extension.toml")))
+    existsSync(join(path, "buildpack.toml")) ||
+    existsSync(join(path, "package.toml")) ||
+    existsSync(join(path, "extension.toml"))
   );
 }
 

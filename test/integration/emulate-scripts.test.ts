@@ -316,6 +316,33 @@ describe("polypack test with a shell-script buildpack", () => {
     assert.match(target.builds[0]!.stdout, /build on aarch64 in \/workspace/);
   });
 
+  it("packages a composite folder with its package.toml and runs its order's group", async () => {
+    const composite = join(work, "composite");
+    await mkdir(composite, { recursive: true });
+    await writeFile(
+      join(composite, "buildpack.toml"),
+      'api = "0.10"\n[buildpack]\nid = "test/composite"\nversion = "0.1.0"\n' +
+        '[[order]]\n[[order.group]]\nid = "test/uname"\nversion = "1.0.0"\n',
+    );
+    await writeFile(
+      join(composite, "package.toml"),
+      `[buildpack]\nuri = "."\n[[dependencies]]\nuri = "${cnb}"\n`,
+    );
+    const outcome = await polypack([
+      "--json",
+      "test",
+      composite,
+      "--target",
+      "linux/arm64",
+      "--build-image",
+      `${registry.host}/stack/build:1`,
+    ]);
+    assert.equal(outcome.code, 0, outcome.stderr);
+    const target = report(outcome).targets[0]!;
+    assert.deepEqual(target.groups[0]!.buildpacks, ["test/uname@1.0.0"]);
+    assert.match(target.builds[0]!.stdout, /build on aarch64/);
+  });
+
   it("names a missing proot or qemu-user program with the Debian package to install", async () => {
     const bin = join(work, "only-proot");
     await mkdir(bin, { recursive: true });

@@ -78,8 +78,10 @@ export function registerTest(program: Command, context: () => CliContext): void 
           openSource: (endpoint) => openSource(endpoint, ctx),
           packageFolder: async (dir, layout, packageTargets) => {
             ctx.output.note(`packaging ${dir} for ${packageTargets.join(", ") || "its targets"}`);
+            // A package.toml beside buildpack.toml names a composite's buildpacks, as for pack.
+            const config = statSync(dir).isDirectory() ? join(dir, "package.toml") : dir;
             const result = await packageBuildpack({
-              path: dir,
+              ...(existsSync(config) ? { config } : { path: dir }),
               kind: "buildpack",
               ...(packageTargets.length > 0 ? { targets: packageTargets } : {}),
               destination: { kind: "layout", path: layout, refs: ["latest"] },
