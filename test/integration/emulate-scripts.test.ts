@@ -14,6 +14,7 @@ import { baseIndex, lifecycleIndex, publish, standInProgram, TEST_ARCHES } from 
 import { polypack, type Outcome } from "../support/cli.js";
 import { startRegistry, type RegistryHandle } from "../support/registry.js";
 import { tempDir } from "../support/tmp.js";
+import { run } from "../support/tools.js";
 
 const DISTRO = {
   "io.buildpacks.base.distro.name": "polypack-test",
@@ -39,7 +40,7 @@ echo "build on $(uname -m) in $(pwd) with plan:"
 cat "$CNB_BP_PLAN_PATH"
 [ "$1" = "$CNB_LAYERS_DIR" ] || { echo "first argument $1 is not CNB_LAYERS_DIR $CNB_LAYERS_DIR" >&2; exit 9; }
 if [ -n "$FAIL_BUILD" ]; then echo "build failed on purpose" >&2; exit 3; fi
-if [ -n "$SLOW_BUILD" ]; then sleep 60; fi
+if [ -n "$SLOW_BUILD" ]; then sleep 4711 & sleep 60; fi
 mkdir -p "$CNB_LAYERS_DIR/machine/bin"
 uname -m > "$CNB_LAYERS_DIR/machine/uname"
 printf '[types]\\nlaunch = true\\ncache = true\\n' > "$CNB_LAYERS_DIR/machine.toml"
@@ -251,6 +252,9 @@ describe("polypack test with a shell-script buildpack", () => {
     assert.match(outcome.stdout, /build test\/uname@1\.0\.0: error \(timed out/);
     assert.match(outcome.stderr, /timed out after 2 s and was stopped/);
     assert.ok(Date.now() - started < 30_000, "the sleeping build was not left to finish");
+    // The build's own child (started in the background) went with it.
+    const left = await run("ps", ["-eo", "args"]);
+    assert.doesNotMatch(left, /sleep 4711/);
   });
 
   it("runs a builder's order: a group whose detect fails is passed over for the next", async () => {
