@@ -533,7 +533,7 @@ export const CATALOGUE = {
   // Emulated tests: `polypack test`.
   TEST_SOURCE_INVALID: {
     meaning:
-      "what polypack test was given holds no buildpack it can run: no buildpack layers label, an image extension, or an order naming a buildpack the image lacks",
+      "polypack test was given no buildpack it can run: no buildpack layers label, an image extension, or an order naming a missing buildpack",
     exit: 1,
     hint: "give a buildpack folder, a buildpack package (.cnb, layout or reference) or a builder",
   },
