@@ -4,6 +4,7 @@ import { dirname, join } from "node:path";
 import { renderTable } from "../src/cli/table.js";
 import { builderBench } from "./builder-bench.js";
 import { copyBench } from "./copy-bench.js";
+import { emulateBench } from "./emulate-bench.js";
 import { packageBench } from "./package-bench.js";
 import { verifyBench } from "./verify-bench.js";
 
@@ -122,6 +123,17 @@ rows.push({
   ratio: verified.ratio.toFixed(2),
   goal: "ratio ≤ 1.50",
   met: verified.ratio <= 1.5,
+});
+
+const emulate = await emulateBench(cli, root, runs);
+results["emulate"] = emulate;
+rows.push({
+  benchmark: "polypack test of the example: arm64 under proot + qemu vs amd64 natively",
+  polypack: `${emulate.emulated.seconds.toFixed(2)} s`,
+  peer: `native amd64 ${emulate.native.seconds.toFixed(2)} s`,
+  ratio: emulate.ratio.toFixed(2),
+  goal: "ratio ≤ 10, both < 5 s",
+  met: emulate.ratio <= 10 && emulate.emulated.seconds < 5 && emulate.native.seconds < 5,
 });
 
 console.log(

@@ -15,6 +15,7 @@ import { registerStackCreate } from "./commands/stack-create.js";
 import { registerStackPublish } from "./commands/stack-publish.js";
 import { registerSbom } from "./commands/sbom.js";
 import { registerVerify } from "./commands/verify.js";
+import { registerTest } from "./commands/test.js";
 import { createContext, type CliContext } from "./context.js";
 import { secondsFlag } from "./flag-parsers.js";
 import { exitOnInterrupt } from "./interrupt.js";
@@ -113,6 +114,7 @@ export function buildProgram(contexts: CliContext[] = []): Command {
   registerStackPublish(stack, context);
   registerVerify(program, context);
   registerSbom(program, context);
+  registerTest(program, context);
   addHelpCommand(program);
   for (const [group, examples] of Object.entries(GROUP_EXAMPLES)) {
     const command = program.commands.find((c) => c.name() === group);

@@ -624,6 +624,31 @@ export const CATALOGUE = {
     hint: "use an upstream image that has /etc/os-release",
   },
 
+  // Emulated tests: `polypack test`.
+  TEST_SOURCE_INVALID: {
+    meaning:
+      "polypack test was given no buildpack it can run: no buildpack layers label, an image extension, or an order naming a missing buildpack",
+    exit: 1,
+    hint: "give a buildpack folder, a buildpack package (.cnb, layout or reference) or a builder",
+  },
+  EMULATOR_MISSING: {
+    meaning: "proot, or the qemu-user program for a target's architecture, is not installed",
+    exit: 1,
+    hint: "install proot and qemu-user-static (Debian and Ubuntu: apt-get install proot qemu-user-static)",
+  },
+  EMULATION_UNSUPPORTED: {
+    meaning:
+      "a target cannot be run on this machine: not Linux, or an architecture qemu-user has no emulator for",
+    exit: 1,
+    hint: "leave the target out of --target",
+  },
+  TEST_FAILED: {
+    meaning:
+      "a target of polypack test failed: detection, a build, the architecture of a program the build wrote, or a missing platform",
+    exit: 1,
+    hint: "read the report above: it names the target, the buildpack and the file at fault",
+  },
+
   // Buildpack dependencies: declaring, resolving, downloading, caching.
   DEPENDENCY_INVALID: {
     meaning: "a [[metadata.dependencies]] entry lacks an id or version, or has a malformed checksum or date",
