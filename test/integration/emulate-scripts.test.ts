@@ -82,7 +82,18 @@ before(async () => {
   // A program built for amd64 whatever the target, for the wrong-architecture check.
   await writeFile(join(buildpack, "tools", "amd64-tool"), await standInProgram("amd64"), { mode: 0o755 });
   cnb = join(work, "uname.cnb");
-  const packaged = await polypack(["buildpack", "package", cnb, "--path", buildpack, "--format", "file"]);
+  // The tool is foreign on arm64 on purpose: packaging is told so, as a cross-compiler would be.
+  const packaged = await polypack([
+    "buildpack",
+    "package",
+    cnb,
+    "--path",
+    buildpack,
+    "--format",
+    "file",
+    "--allow",
+    "cnb/buildpacks/*/*/tools/amd64-tool",
+  ]);
   assert.equal(packaged.code, 0, packaged.stderr);
   app = join(work, "app");
   await mkdir(app);
@@ -106,6 +117,8 @@ describe("polypack test with a shell-script buildpack", () => {
       "--json",
       "test",
       buildpack,
+      "--allow",
+      "cnb/buildpacks/*/*/tools/amd64-tool",
       "--build-image",
       `${registry.host}/stack/build:1`,
       "--app",
@@ -298,6 +311,8 @@ describe("polypack test with a shell-script buildpack", () => {
       "builder",
       "--config",
       config,
+      "--allow",
+      "cnb/buildpacks/*/*/tools/amd64-tool",
       "--target",
       "linux/arm64",
       "--format",
@@ -336,6 +351,8 @@ describe("polypack test with a shell-script buildpack", () => {
       "--json",
       "test",
       composite,
+      "--allow",
+      "cnb/buildpacks/*/*/tools/amd64-tool",
       "--target",
       "linux/arm64",
       "--build-image",

@@ -18,6 +18,7 @@ interface TestFlags {
   env: string[];
   layers?: string;
   timeout?: number;
+  allow: string[];
 }
 
 /** How long one detect or build may run when --timeout is not given. */
@@ -48,6 +49,12 @@ export function registerTest(program: Command, context: () => CliContext): void 
       [],
     )
     .option("--layers <dir>", "keep each target's layers in DIR/<os>-<arch>[-<variant>]/")
+    .option(
+      "--allow <pattern>",
+      "a file of a buildpack folder meant to be foreign when it is packaged for the test (repeatable)",
+      (value: string, previous: string[]) => [...previous, value],
+      [],
+    )
     .option(
       "--timeout <seconds>",
       `stop a detect or build that runs longer, with its process tree (default ${DEFAULT_TIMEOUT_SECONDS})`,
@@ -86,6 +93,7 @@ export function registerTest(program: Command, context: () => CliContext): void 
               kind: "buildpack",
               ...(packageTargets.length > 0 ? { targets: packageTargets } : {}),
               destination: { kind: "layout", path: layout, refs: ["latest"] },
+              allow: flags.allow,
               log: process.stderr,
               include: (source, plan) =>
                 includeCompositeLayers(source, plan, {
