@@ -104,10 +104,9 @@ after(async () => {
   await registry?.stop();
 });
 
-function report(outcome: Outcome): TestReport {
-  // A failed run prints the report, then the error, as two JSON documents.
-  const end = outcome.stdout.indexOf("\n}\n");
-  return JSON.parse(end < 0 ? outcome.stdout : outcome.stdout.slice(0, end + 2)) as TestReport;
+function report(outcome: Outcome): TestReport & { error?: { code: string } } {
+  // stdout is one JSON document, passed or failed: a failed run's report carries the error.
+  return JSON.parse(outcome.stdout) as TestReport & { error?: { code: string } };
 }
 
 describe("polypack test with a shell-script buildpack", () => {
@@ -221,6 +220,7 @@ describe("polypack test with a shell-script buildpack", () => {
     ]);
     assert.equal(outcome.code, 1);
     const result = report(outcome);
+    assert.equal(result.error?.code, "TEST_FAILED");
     assert.deepEqual(
       result.targets.map((t) => t.passed),
       [true, false],

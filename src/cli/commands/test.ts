@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { printedWithResult } from "../output.js";
 import { addExamples } from "../help.js";
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -108,16 +109,20 @@ export function registerTest(program: Command, context: () => CliContext): void 
           },
         },
       );
-      ctx.output.result(report, renderReport);
       const failed = report.targets.filter((target) => !target.passed);
-      if (failed.length > 0) {
-        throw new PolypackError(
-          "TEST_FAILED",
-          `${failed.length} of ${report.targets.length} targets failed: ${failed
-            .map((target) => `${target.platform} (${target.failure ?? "failed"})`)
-            .join("; ")}`,
-        );
+      if (failed.length === 0) {
+        ctx.output.result(report, renderReport);
+        return;
       }
+      const error = new PolypackError(
+        "TEST_FAILED",
+        `${failed.length} of ${report.targets.length} targets failed: ${failed
+          .map((target) => `${target.platform} (${target.failure ?? "failed"})`)
+          .join("; ")}`,
+      );
+      // With --json, the report carries the error: stdout stays one JSON document.
+      ctx.output.result({ ...report, error: error.toJSON() }, renderReport);
+      throw printedWithResult(error);
     });
   addExamples(command, [
     {
