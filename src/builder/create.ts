@@ -15,8 +15,8 @@ import type { Endpoint } from "../endpoints/endpoint.js";
 import { isPolypackError, PolypackError } from "../errors/index.js";
 import type { Layer } from "../image/blob.js";
 import {
+  artifactImageFor,
   configPlatform,
-  imageFor,
   readArtifact,
   type Artifact,
   type Image,
@@ -180,12 +180,6 @@ async function chooseTargets(
   return usable.map((platform) => ({ platform }));
 }
 
-/** The image for `platform` in a registry/layout artifact, or undefined when it has none. */
-async function childFor(root: Artifact, platform: Platform): Promise<Image | undefined> {
-  if (root.kind === "index") return imageFor(root, platform);
-  return Platform.fromJSON(await configPlatform(root)).overlaps(platform) ? root : undefined;
-}
-
 async function builderForTarget(
   options: BuilderOptions,
   inputs: BuilderInputs,
@@ -196,7 +190,7 @@ async function builderForTarget(
   const platform = choice.platform;
   const { config } = options;
   const target = platform.toString();
-  const build = await childFor(buildRoot, platform);
+  const build = await artifactImageFor(buildRoot, platform);
   if (!build) {
     throw new PolypackError(
       "BUILD_IMAGE_PLATFORM_MISSING",
@@ -334,7 +328,7 @@ async function checkRunImages(
         inputs.onWarning?.(`run image ${name} could not be checked for ${target}: ${error.message}`);
         continue;
       }
-      const image = await childFor(root, platform);
+      const image = await artifactImageFor(root, platform);
       if (!image) {
         throw new PolypackError(
           "RUN_IMAGE_PLATFORM_MISSING",

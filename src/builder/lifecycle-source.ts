@@ -8,10 +8,10 @@ import { downloadDependencies, type DownloadOptions } from "../dependencies/down
 import { openHttp } from "../dependencies/http-source.js";
 import { parseEndpoint, type Endpoint } from "../endpoints/endpoint.js";
 import { PolypackError } from "../errors/index.js";
-import { imageFor, readArtifact, configPlatform } from "../image/image.js";
+import { artifactImageFor, readArtifact } from "../image/image.js";
 import type { ContentSource } from "../oci/content.js";
 import { Digest } from "../oci/digest.js";
-import { Platform } from "../oci/platform.js";
+import type { Platform } from "../oci/platform.js";
 import { readCapped } from "../util/streams.js";
 import {
   checkLifecycle,
@@ -70,12 +70,7 @@ async function load(options: LifecycleSourceOptions, platform: Platform): Promis
   if (expanded.startsWith("docker://")) {
     const name = expanded.slice("docker://".length);
     const root = await readArtifact(await options.openSource(parseEndpoint(name)));
-    const image =
-      root.kind === "index"
-        ? await imageFor(root, platform)
-        : Platform.fromJSON(await configPlatform(root)).overlaps(platform)
-          ? root
-          : undefined;
+    const image = await artifactImageFor(root, platform);
     if (!image) {
       throw new PolypackError(
         "LIFECYCLE_PLATFORM_MISSING",

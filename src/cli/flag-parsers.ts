@@ -50,3 +50,8 @@ function invalid(
 ): PolypackError {
   return new PolypackError(code, `${flag} ${JSON.stringify(value)} is invalid: expected ${expected}`);
 }
+
+/** Collects a repeatable option's values, in the order given (commander's accumulator). */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

@@ -17,7 +17,7 @@ import { registerSbom } from "./commands/sbom.js";
 import { registerVerify } from "./commands/verify.js";
 import { registerTest } from "./commands/test.js";
 import { createContext, type CliContext } from "./context.js";
-import { secondsFlag } from "./flag-parsers.js";
+import { collect, secondsFlag } from "./flag-parsers.js";
 import { exitOnInterrupt } from "./interrupt.js";
 import { USAGE_EXIT_STATUS } from "../errors/index.js";
 import { Output, type OutputStyle } from "./output.js";
@@ -142,10 +142,6 @@ export function outputStyle(options: Partial<GlobalOptions>): OutputStyle {
     ...(options.forceColor ? { color: true } : options.color === false ? { color: false } : {}),
     ...(options.timestamps ? { timestamps: true } : {}),
   };
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 /**

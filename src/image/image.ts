@@ -203,3 +203,12 @@ export async function imageFor(index: Index, wanted: Platform): Promise<Image | 
   }
   return undefined;
 }
+
+/**
+ * The image for `wanted` of whatever a reference names: an index's child (see imageFor), or a single
+ * image when its config's platform overlaps `wanted`; undefined when there is none.
+ */
+export async function artifactImageFor(artifact: Artifact, wanted: Platform): Promise<Image | undefined> {
+  if (artifact.kind === "index") return imageFor(artifact, wanted);
+  return Platform.fromJSON(await configPlatform(artifact)).overlaps(wanted) ? artifact : undefined;
+}

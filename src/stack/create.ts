@@ -10,7 +10,7 @@ import { addCnbAccount, type CnbAccount } from "./accounts.js";
 import { readBaseFiles, requireDistro, type BaseFiles } from "./base-files.js";
 import { checkBuildImage, checkRunImage, checkStackPair } from "./check.js";
 import { BASE_LABELS, STACK_ID_LABEL, STACK_MIXINS_LABEL, type Distro } from "./labels.js";
-import { memoryLayer } from "./memory-layer.js";
+import { memoryLayer } from "../image/memory-layer.js";
 
 /** An upstream image or index, with the name the user gave it. */
 export interface Upstream {

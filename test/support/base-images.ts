@@ -6,10 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { extract } from "tar-stream";
-import type { Layer } from "../../src/image/blob.js";
-import { bytesBlob } from "../../src/image/blob.js";
 import type { Image, Index } from "../../src/image/image.js";
 import { newIndex } from "../../src/image/index-edit.js";
+import { memoryLayer } from "../../src/image/memory-layer.js";
 import { emptyImage, mutateImage } from "../../src/image/mutate.js";
 import type { LayerEntry } from "../../src/layer/entry.js";
 import { layerBytes } from "./layer-bytes.js";
@@ -69,11 +68,8 @@ async function readBusybox(arch: TestArch): Promise<Buffer> {
   });
 }
 
-/** A layer held in memory, made of `entries` with polypack's own layer writer. */
-export async function memoryLayer(entries: LayerEntry[]): Promise<Layer> {
-  const { layer, blob } = await layerBytes(entries);
-  return { ...bytesBlob(layer.descriptor, blob), diffID: layer.diffID };
-}
+/** A layer held in memory (see src/image/memory-layer.ts), re-exported for the tests. */
+export { memoryLayer } from "../../src/image/memory-layer.js";
 
 /** How a test base image is made. */
 export interface BaseImageOptions {

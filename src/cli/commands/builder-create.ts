@@ -7,7 +7,7 @@ import type { ContentSource } from "../../oci/content.js";
 import { openSource, openTarget } from "../../endpoints/open.js";
 import { polypackVersion } from "../../version.js";
 import type { CliContext } from "../context.js";
-import { choiceFlag } from "../flag-parsers.js";
+import { choiceFlag, collect } from "../flag-parsers.js";
 import { parseLabels } from "../labels-flag.js";
 import { chooseOutput } from "../output-choice.js";
 import { renderTable } from "../table.js";
@@ -227,8 +227,4 @@ function renderReport(report: BuilderReport): string {
       : " (no tag)"
     : " (dry run: nothing written)";
   return `${renderTable(["PLATFORM", "DIGEST", "LIFECYCLE", "BUILDPACKS"], rows)}\n\nbuilder ${report.name} ${report.digest}${what}`;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }

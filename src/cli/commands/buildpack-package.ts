@@ -8,7 +8,7 @@ import { Platform } from "../../oci/platform.js";
 import { openSource } from "../../endpoints/open.js";
 import type { CliContext } from "../context.js";
 import type { ProgressReporter } from "../progress.js";
-import { choiceFlag } from "../flag-parsers.js";
+import { choiceFlag, collect } from "../flag-parsers.js";
 import { addExamples } from "../help.js";
 import { BlobNames } from "../blob-names.js";
 import { parseLabels, splitList } from "../labels-flag.js";
@@ -338,10 +338,6 @@ async function openDestination(
   const { RegistryTarget } = await import("../../registry/target.js");
   const target = new RegistryTarget(await ctx.client(choice.reference.registry), choice.reference);
   return { kind: "target", target, tags: choice.tags, archTags };
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 function plural(n: number, one: string, many = `${one}s`): string {

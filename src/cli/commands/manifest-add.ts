@@ -3,7 +3,8 @@ import { addExamples } from "../help.js";
 import { parseEndpoint } from "../../endpoints/endpoint.js";
 import type { Image } from "../../image/image.js";
 import type { CliContext } from "../context.js";
-import { addAccessOptions, collect, platformsOf, type AccessFlags } from "./manifest-common.js";
+import { addAccessOptions, platformsOf, type AccessFlags } from "./manifest-common.js";
+import { collect } from "../flag-parsers.js";
 import { runEdit } from "./manifest-edit-flow.js";
 
 /**

@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import { addExamples } from "../help.js";
 import type { CliContext } from "../context.js";
-import { addAccessOptions, collect, entryDigest, keyValues, type AccessFlags } from "./manifest-common.js";
+import { addAccessOptions, entryDigest, keyValues, type AccessFlags } from "./manifest-common.js";
+import { collect } from "../flag-parsers.js";
 import { runEdit } from "./manifest-edit-flow.js";
 
 interface AnnotateFlags extends AccessFlags {

@@ -17,11 +17,6 @@ import type { CliContext } from "../context.js";
 import { addCredsOptions, parseCreds, type SideCreds } from "../creds-option.js";
 import { renderTable } from "../table.js";
 
-/** Collects a repeatable option's values. */
-export function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
 /** `K=V` values of a repeatable flag as a map; a value without a key, or a key twice, is FLAG_INVALID. */
 export function keyValues(flag: string, values: readonly string[] = []): Record<string, string> {
   const map: Record<string, string> = {};

@@ -5,10 +5,9 @@ import { openTarget } from "../../endpoints/open.js";
 import { PolypackError } from "../../errors/index.js";
 import type { Image } from "../../image/image.js";
 import type { CliContext } from "../context.js";
-import { choiceFlag } from "../flag-parsers.js";
+import { choiceFlag, collect } from "../flag-parsers.js";
 import {
   addAccessOptions,
-  collect,
   keyValues,
   ManifestSession,
   platformsOf,

@@ -4,11 +4,10 @@ import { parseEndpoint } from "../../endpoints/endpoint.js";
 import { openTarget } from "../../endpoints/open.js";
 import { PolypackError } from "../../errors/index.js";
 import type { CliContext } from "../context.js";
-import { choiceFlag } from "../flag-parsers.js";
+import { choiceFlag, collect } from "../flag-parsers.js";
 import { chooseOutput } from "../output-choice.js";
 import {
   addAccessOptions,
-  collect,
   ManifestSession,
   registryHosts,
   renderReport,

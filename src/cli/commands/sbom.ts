@@ -8,7 +8,7 @@ import { PolypackError } from "../../errors/index.js";
 import { Platform } from "../../oci/platform.js";
 import type { PlatformSboms } from "../../sbom/sbom.js";
 import type { CliContext } from "../context.js";
-import { choiceFlag } from "../flag-parsers.js";
+import { choiceFlag, collect } from "../flag-parsers.js";
 import { renderTable, shortDigest } from "../table.js";
 
 interface SbomFlags {
@@ -178,8 +178,4 @@ export async function saveAll(
     }
   }
   return rows;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }

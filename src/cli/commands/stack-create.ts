@@ -6,7 +6,7 @@ import { openSource } from "../../endpoints/open.js";
 import type { ContentSource } from "../../oci/content.js";
 import { Platform } from "../../oci/platform.js";
 import type { CliContext } from "../context.js";
-import { choiceFlag, integerFlag } from "../flag-parsers.js";
+import { choiceFlag, collect, integerFlag } from "../flag-parsers.js";
 import { parseLabels } from "../labels-flag.js";
 import { chooseStackOutput, openStackOutput, renderStackReport, stackReport } from "./stack-output.js";
 
@@ -149,8 +149,4 @@ function metadataLabels(flags: CreateFlags): Record<string, string> {
   set("description", flags.description);
   set("released", flags.released);
   return labels;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }

@@ -10,7 +10,7 @@ import type { TargetReport } from "../../emulate/run-target.js";
 import { PolypackError } from "../../errors/index.js";
 import { Platform } from "../../oci/platform.js";
 import type { CliContext } from "../context.js";
-import { secondsFlag } from "../flag-parsers.js";
+import { collect, secondsFlag } from "../flag-parsers.js";
 
 interface TestFlags {
   target: string[];
@@ -53,7 +53,7 @@ export function registerTest(program: Command, context: () => CliContext): void 
     .option(
       "--allow <pattern>",
       "a file of a buildpack folder meant to be foreign when it is packaged for the test (repeatable)",
-      (value: string, previous: string[]) => [...previous, value],
+      collect,
       [],
     )
     .option(
@@ -235,8 +235,4 @@ function renderStep(what: string, step: TargetReport["builds"][number]): string[
 
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(2)} s`;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { collect } from "../flag-parsers.js";
 import { addExamples } from "../help.js";
 import { parseEndpoint } from "../../endpoints/endpoint.js";
 import { openSource } from "../../endpoints/open.js";
@@ -117,8 +118,4 @@ export function renderVerify(report: VerifyReport): string {
     : `${report.name}: ${failing} finding${failing === 1 ? "" : "s"}`;
   const notes = report.notes.map((n) => `note: ${n}`);
   return [platforms, "", findings, "", ...notes, verdict].join("\n");
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
