@@ -348,16 +348,37 @@ describe("builder create", () => {
       "layout",
       "--output",
       layout,
+      "--tag",
+      "extra",
+      "--label",
+      "org.example.team=platform",
+      "--pull-policy",
+      "if-not-present",
       "--json",
     ]);
     assert.equal(created.code, 0, created.stderr);
-    const report = JSON.parse(created.stdout) as { targets: { platform: string; lifecycle: string }[] };
+    const report = JSON.parse(created.stdout) as {
+      tags: string[];
+      targets: { platform: string; lifecycle: string }[];
+    };
+    assert.deepEqual(report.tags, ["latest", "extra"]);
+    const labelled = JSON.parse(
+      await run("skopeo", [
+        "inspect",
+        "--config",
+        "--raw",
+        "--override-arch",
+        "arm64",
+        `oci:${layout}:extra`,
+      ]),
+    ) as { config: { Labels: Record<string, string> } };
+    assert.equal(labelled.config.Labels["org.example.team"], "platform");
     assert.deepEqual(
       report.targets.map((t) => `${t.platform} ${t.lifecycle}`),
       [`linux/amd64 ${LIFECYCLE_VERSION}`, `linux/arm64 ${LIFECYCLE_VERSION}`],
     );
     // polypack verify finds every program of each platform built for it.
-    const verified = await polypack(["verify", `oci:${layout}`]);
+    const verified = await polypack(["verify", `oci:${layout}:latest`]);
     assert.equal(verified.code, 0, verified.stdout + verified.stderr);
     // The lifecycle image's layer goes into the builder as it is (so a registry mounts it).
     for (const arch of TEST_ARCHES) {
