@@ -6,7 +6,7 @@ import type { MemberCache } from "./member-cache.js";
 import { memberInputs } from "./member-inputs.js";
 import { emptyMemberStats, gzipMembers, type MemberStats } from "./parallel-gzip.js";
 import { isSmallLayer, planSegments } from "./segment-plan.js";
-import { readAhead } from "./stream-util.js";
+import { readAhead, teed } from "./stream-util.js";
 import type { PreparedEntry } from "./tar-writer.js";
 
 // Member inputs read ahead of the one being handled, so file reads overlap hashing and writing.
@@ -20,6 +20,8 @@ export interface GzipLayerSettings {
   memberSize: number;
   headerOptions: HeaderOptions;
   cache?: MemberCache | undefined;
+  /** Receives the uncompressed tar as it is produced (see LayerOptions.tarTap). */
+  tarTap?: Writable | undefined;
 }
 
 /** The digests and sizes of a written gzip layer, with how its members were made. */
@@ -48,7 +50,7 @@ export async function writeGzipLayer(
   const stats = emptyMemberStats();
   try {
     const inputs = memberInputs(prepared, segments, settings);
-    const tar = readAhead(hashed(inputs, diff), READ_AHEAD);
+    const tar = readAhead(teed(hashed(inputs, diff), settings.tarTap), READ_AHEAD);
     const { level, parallelism, cache } = settings;
     const probe = !isSmallLayer(prepared, settings.segmentThreshold);
     await pipeline(hashed(gzipMembers(tar, { level, parallelism, cache, probe }, stats), blob), sink);

@@ -83,3 +83,14 @@ export async function* readAhead<T>(source: AsyncIterable<T>, depth: number): As
     if (!finished) await iterator.return?.(undefined);
   }
 }
+
+/** Passes chunks through, copying each into `tap` (waiting while it is full). */
+export async function* teed(
+  source: AsyncIterable<Buffer>,
+  tap: FeedableStream | undefined,
+): AsyncGenerator<Buffer> {
+  for await (const chunk of source) {
+    if (tap !== undefined && !tap.write(chunk)) await drained(tap);
+    yield chunk;
+  }
+}

@@ -13,6 +13,7 @@ import { MemberCache } from "./member-cache.js";
 import { writeGzipLayer } from "./gzip-layer.js";
 import { checkParallelism, defaultParallelism, type MemberStats } from "./parallel-gzip.js";
 import { segmentation } from "./segment-plan.js";
+import { teed } from "./stream-util.js";
 import { prepareEntries, tarHeaderOptions, tarStream, type TarOptions } from "./tar-writer.js";
 
 /** How a layer blob is written. */
@@ -38,6 +39,12 @@ export interface LayerOptions extends TarOptions {
   segmentThreshold?: number;
   /** The most uncompressed bytes per gzip member (default 8 MiB). Part of the layer format too. */
   memberSize?: number;
+  /**
+   * Receives the layer's uncompressed tar as it is produced (the bytes the diffID is the digest
+   * of), with backpressure, so a reader can inspect the layer without reading it back. Ended when
+   * the layer is complete, destroyed when writing fails.
+   */
+  tarTap?: Writable;
 }
 
 /** A written layer: its blob descriptor and the digest of its uncompressed tar. */
@@ -80,7 +87,9 @@ export async function writeLayer(
   const mediaType = layerMediaType(options);
   if ((options.compression ?? "gzip") === "none") {
     const tar = verifyingStream({}, "layer tar");
-    await pipeline([Readable.from(tarStream(entries, options)), tar, sink]);
+    await tapped(options.tarTap, () =>
+      pipeline([Readable.from(teed(tarStream(entries, options), options.tarTap)), tar, sink]),
+    );
     const diffID = tar.digest().toString();
     const descriptor = { mediaType, digest: diffID, size: tar.bytes };
     return { descriptor, diffID, uncompressedSize: tar.bytes };
@@ -90,20 +99,35 @@ export async function writeLayer(
   const { segmentThreshold, memberSize } = segmentation(options);
   const parallelism = checkParallelism(options.parallelism ?? defaultParallelism());
   const cache = options.memberCache === undefined ? undefined : new MemberCache(options.memberCache, level);
-  const layer = await writeGzipLayer(prepareEntries(entries), sink, {
-    level,
-    parallelism,
-    segmentThreshold,
-    memberSize,
-    headerOptions: tarHeaderOptions(options),
-    cache,
-  });
+  const layer = await tapped(options.tarTap, () =>
+    writeGzipLayer(prepareEntries(entries), sink, {
+      level,
+      parallelism,
+      segmentThreshold,
+      memberSize,
+      headerOptions: tarHeaderOptions(options),
+      cache,
+      tarTap: options.tarTap,
+    }),
+  );
   return {
     descriptor: { mediaType, digest: layer.digest, size: layer.size },
     diffID: layer.diffID,
     uncompressedSize: layer.uncompressedSize,
     members: layer.members,
   };
+}
+
+/** Runs a write, then ends the tap; a write that fails destroys it, so its reader stops too. */
+async function tapped<T>(tap: Writable | undefined, write: () => Promise<T>): Promise<T> {
+  try {
+    const result = await write();
+    tap?.end();
+    return result;
+  } catch (error) {
+    tap?.destroy(error instanceof Error ? error : new Error(String(error)));
+    throw error;
+  }
 }
 
 /** Writes a layer blob to a file, atomically: nothing appears at `path` unless it completes. */

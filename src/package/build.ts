@@ -13,6 +13,7 @@ import {
   layersLabelFor,
   type ModuleLayers,
 } from "../buildpack/labels.js";
+import { scanLayerTar, type LayerScan } from "../verify/image-tree.js";
 import { targetLayerEntries, type EntrySources } from "./layer-entries.js";
 import type { PackagePlan, TargetPlan } from "./plan.js";
 
@@ -72,6 +73,11 @@ export interface BuildOptions {
   layerCache?: string;
   /** More labels for every image (`--label`); the buildpackage labels always win. */
   labels?: Readonly<Record<string, string>>;
+  /**
+   * Filled with a scan of each layer this run writes, by layer digest, read from the tar as it is
+   * written (see scanLayerTar), so that verification need not read the layers back.
+   */
+  scans?: Map<string, Promise<LayerScan>>;
   /** Called as each target's image is made. */
   onImage?: (image: BuiltImage) => void;
 }
@@ -92,11 +98,14 @@ export async function buildPackage(
   const images: BuiltImage[] = [];
   for (const target of plan.targets) {
     const included = (await options.include?.(target, spool)) ?? { layers: [], moduleLayers: {} };
+    const scanner = options.scans ? scanLayerTar(`the ${target.key} layer`) : undefined;
     const own = await spool.write(targetLayerEntries(plan, target, sources), {
       absoluteNames: true,
       mediaTypes: "oci",
       ...(options.layerCache ? { memberCache: options.layerCache } : {}),
+      ...(scanner ? { tarTap: scanner.input } : {}),
     });
+    if (scanner) options.scans?.set(own.descriptor.digest, scanner.result);
     const moduleLayers: ModuleLayers = structuredClone(included.moduleLayers);
     addModuleLayer(moduleLayers, plan.id, plan.version, { ...plan.layerInfo, layerDiffID: own.diffID });
     const layers = [...included.layers, own];

@@ -18,6 +18,7 @@ import { scanSourceTree } from "./source-tree.js";
 import { defaultExclusion } from "./default-exclusions.js";
 import { PackagePaths } from "./package-paths.js";
 import { verifyBeforeWrite } from "./verify-hook.js";
+import type { LayerScan } from "../verify/image-tree.js";
 
 /** Progress of a package run, for logs and progress bars. */
 export type PackageEvent =
@@ -226,6 +227,8 @@ async function runPackage(
     : new Map<string, OfflineFile>();
 
   const spool = await LayerSpool.create(spoolNear(options.destination));
+  // Each layer is scanned for verification as it is written, instead of being read back.
+  const scans = new Map<string, Promise<LayerScan>>();
   paths.spool = spool.dir;
   try {
     const built = await buildPackage(
@@ -237,10 +240,11 @@ async function runPackage(
         ...(options.labels ? { labels: options.labels } : {}),
         ...(include ? { include } : {}),
         ...(paths.layerCache !== undefined ? { layerCache: paths.layerCache } : {}),
+        ...(options.verify !== false ? { scans } : {}),
         onImage: (image) => options.onEvent?.({ type: "image", image }),
       },
     );
-    await verifyBeforeWrite(built.root, options, `${plan.id}@${plan.version}`);
+    await verifyBeforeWrite(built.root, options, `${plan.id}@${plan.version}`, scans);
     const delivery = await deliverPackage(built.root, built.images, options.destination, (event) =>
       options.onEvent?.({ type: "copy", event }),
     );

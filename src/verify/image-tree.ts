@@ -1,7 +1,8 @@
 import { posix } from "node:path";
+import { PassThrough } from "node:stream";
 import type { Layer } from "../image/blob.js";
 import { peek } from "../layer/decompress.js";
-import { readEntryContent, readLayer } from "../layer/read-layer.js";
+import { readEntryContent, readLayer, type LayerReadEntry } from "../layer/read-layer.js";
 import { scanArchive, HEAD_BYTES, type ArchiveScan } from "./archive.js";
 import { classifyProgram, type ProgramKind } from "./elf.js";
 
@@ -41,91 +42,184 @@ export interface ImageTree {
   files: number;
 }
 
+/** What one layer does to the file system, in order: read once, applied to a tree later. */
+export type LayerOp =
+  | { op: "opaque"; dir: string }
+  | { op: "whiteout"; path: string }
+  | { op: "hardlink"; path: string; linkname: string }
+  | { op: "put"; path: string; node: NodeKind; descriptor?: string };
+
+/** A tree node without the layer that put it there. */
+type NodeKind = DistributiveOmit<TreeNode, "layer">;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/**
+ * One layer read to its end, or as far as it could be read: what it does to the tree, the regular
+ * files it holds, and why it stopped early when it did. It depends only on the layer's bytes.
+ */
+export interface LayerScan {
+  ops: LayerOp[];
+  files: number;
+  problem?: string;
+}
+
+/** Options of readImageTree. */
+export interface ImageTreeOptions {
+  /**
+   * Scans of layers already read in this run, by layer digest: a packaging run scans each layer
+   * from the very tar bytes it hashes as it writes it (see scanLayerTar), so verifying before
+   * delivery need not read the layer back.
+   */
+  scans?: ReadonlyMap<string, Promise<LayerScan>>;
+}
+
 /**
  * Reads each layer once, in order, streaming, and applies it to a tree: whiteouts delete what
  * earlier layers put there, opaque directories hide their earlier contents. Each regular file is
  * classified from its first bytes; archives are opened and their programs listed. A layer that
  * fails part way is recorded, and the next one is read all the same.
  */
-export async function readImageTree(layers: readonly Layer[]): Promise<ImageTree> {
+export async function readImageTree(
+  layers: readonly Layer[],
+  options: ImageTreeOptions = {},
+): Promise<ImageTree> {
   const tree: ImageTree = { nodes: new Map(), descriptors: new Map(), layerProblems: [], files: 0 };
   for (const [index, layer] of layers.entries()) {
-    try {
-      await applyLayer(tree, index, layer);
-    } catch (error) {
-      tree.layerProblems.push({
-        layer: index,
-        digest: layer.descriptor.digest,
-        problem: error instanceof Error ? error.message : String(error),
-      });
-    }
+    const digest = layer.descriptor.digest;
+    const context = `layer ${index} (${digest})`;
+    const scan =
+      (await options.scans?.get(digest)) ??
+      (await layer.open().then(
+        (source) => scanLayer(source, context),
+        (error: unknown) => ({ ops: [], files: 0, problem: message(error) }),
+      ));
+    applyScan(tree, index, scan);
+    if (scan.problem !== undefined) tree.layerProblems.push({ layer: index, digest, problem: scan.problem });
   }
   return tree;
 }
 
-async function applyLayer(tree: ImageTree, index: number, layer: Layer): Promise<void> {
-  const context = `layer ${index} (${layer.descriptor.digest})`;
-  for await (const entry of readLayer(await layer.open(), { context })) {
-    if (entry.path === ".") continue;
-    const base = posix.basename(entry.path);
-    const dir = posix.dirname(entry.path);
-    if (base === ".wh..wh..opq") {
-      removeUnder(tree, dir === "." ? "" : dir, (node) => node.layer < index);
-      continue;
+/**
+ * Reads a layer (compressed or not) to its end and records what it does. Never throws: a layer
+ * that cannot be read to its end keeps the operations read so far and says why in `problem`.
+ */
+export async function scanLayer(
+  source: AsyncIterable<Uint8Array>,
+  context: string,
+  compression: "gzip" | "none" | "auto" = "auto",
+): Promise<LayerScan> {
+  const scan: LayerScan = { ops: [], files: 0 };
+  try {
+    for await (const entry of readLayer(source, { context, compression })) {
+      await scanEntry(scan, entry);
     }
-    if (base.startsWith(".wh.")) {
-      const hidden = dir === "." ? base.slice(4) : `${dir}/${base.slice(4)}`;
-      tree.nodes.delete(hidden);
-      removeUnder(tree, hidden, () => true);
-      continue;
-    }
-    // Anything but a directory put where a directory was hides what lay below it.
-    if (entry.type !== "directory" && tree.nodes.get(entry.path)?.type === "directory") {
-      removeUnder(tree, entry.path, () => true);
-    }
-    switch (entry.type) {
-      case "file": {
-        tree.files++;
-        if (DESCRIPTOR_PATH.test(entry.path)) {
-          const text = (await readEntryContent(entry, MAX_DESCRIPTOR_BYTES)).toString("utf8");
-          tree.descriptors.set(entry.path, text);
-          tree.nodes.set(entry.path, { type: "file", layer: index });
-          break;
-        }
-        tree.nodes.set(entry.path, await inspectFile(entry.content, index));
+  } catch (error) {
+    scan.problem = message(error);
+  }
+  return scan;
+}
+
+/**
+ * A scanner fed by a layer writer (LayerOptions.tarTap): write the uncompressed tar into `input`
+ * as it is produced, and `result` is its scan. It keeps accepting bytes after the scan has ended
+ * or failed, so it never stalls the writer; a writer that fails destroys `input`.
+ */
+export function scanLayerTar(context: string): { input: PassThrough; result: Promise<LayerScan> } {
+  const input = new PassThrough();
+  const source = input.iterator({ destroyOnReturn: false });
+  const result = scanLayer(source, context, "none").finally(() => input.resume());
+  return { input, result };
+}
+
+async function scanEntry(scan: LayerScan, entry: LayerReadEntry): Promise<void> {
+  if (entry.path === ".") return;
+  const base = posix.basename(entry.path);
+  const dir = posix.dirname(entry.path);
+  if (base === ".wh..wh..opq") {
+    scan.ops.push({ op: "opaque", dir: dir === "." ? "" : dir });
+    return;
+  }
+  if (base.startsWith(".wh.")) {
+    scan.ops.push({ op: "whiteout", path: dir === "." ? base.slice(4) : `${dir}/${base.slice(4)}` });
+    return;
+  }
+  const put = (node: NodeKind, descriptor?: string): void => {
+    scan.ops.push({ op: "put", path: entry.path, node, ...(descriptor !== undefined ? { descriptor } : {}) });
+  };
+  switch (entry.type) {
+    case "file": {
+      scan.files++;
+      if (DESCRIPTOR_PATH.test(entry.path)) {
+        put({ type: "file" }, (await readEntryContent(entry, MAX_DESCRIPTOR_BYTES)).toString("utf8"));
         break;
       }
+      put(await inspectFile(entry.content));
+      break;
+    }
+    case "hardlink":
+      scan.ops.push({ op: "hardlink", path: entry.path, linkname: entry.linkname ?? "" });
+      break;
+    case "symlink":
+      put({ type: "symlink", linkname: entry.linkname ?? "" });
+      break;
+    case "directory":
+      put({ type: "directory" });
+      break;
+    default:
+      put({ type: "other" });
+  }
+}
+
+/** Applies a layer's operations to the tree, as the container runtime would apply the layer. */
+function applyScan(tree: ImageTree, index: number, scan: LayerScan): void {
+  tree.files += scan.files;
+  for (const op of scan.ops) {
+    switch (op.op) {
+      case "opaque":
+        removeUnder(tree, op.dir, (node) => node.layer < index);
+        break;
+      case "whiteout":
+        tree.nodes.delete(op.path);
+        removeUnder(tree, op.path, () => true);
+        break;
       case "hardlink": {
+        hideDirectory(tree, op.path);
         // The link shares the target's content, so it shares its verdict too.
-        const target = tree.nodes.get(entry.linkname ?? "");
+        const target = tree.nodes.get(op.linkname);
         tree.nodes.set(
-          entry.path,
+          op.path,
           target?.type === "file" ? { ...target, layer: index } : { type: "other", layer: index },
         );
         break;
       }
-      case "symlink":
-        tree.nodes.set(entry.path, { type: "symlink", layer: index, linkname: entry.linkname ?? "" });
+      case "put":
+        if (op.node.type !== "directory") hideDirectory(tree, op.path);
+        tree.nodes.set(op.path, { ...op.node, layer: index });
+        if (op.descriptor !== undefined) tree.descriptors.set(op.path, op.descriptor);
         break;
-      case "directory":
-        tree.nodes.set(entry.path, { type: "directory", layer: index });
-        break;
-      default:
-        tree.nodes.set(entry.path, { type: "other", layer: index });
     }
   }
 }
 
-async function inspectFile(content: AsyncIterable<Uint8Array>, layer: number): Promise<TreeNode> {
+// Anything but a directory put where a directory was hides what lay below it.
+function hideDirectory(tree: ImageTree, path: string): void {
+  if (tree.nodes.get(path)?.type === "directory") removeUnder(tree, path, () => true);
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function inspectFile(content: AsyncIterable<Uint8Array>): Promise<NodeKind> {
   const { head, rest } = await peek(content, HEAD_BYTES);
   const program = classifyProgram(head);
   if (program.kind === "elf" || program.kind === "foreign") {
     await (rest as AsyncGenerator<Uint8Array>).return?.(undefined);
-    return { type: "file", layer, program };
+    return { type: "file", program };
   }
   const archive = await scanArchive(head, rest);
   if (archive === undefined) await (rest as AsyncGenerator<Uint8Array>).return?.(undefined);
-  return archive === undefined ? { type: "file", layer } : { type: "file", layer, archive };
+  return archive === undefined ? { type: "file" } : { type: "file", archive };
 }
 
 function removeUnder(tree: ImageTree, dir: string, which: (node: TreeNode) => boolean): void {

@@ -9,7 +9,7 @@ import {
   checkLayers,
   checkPrograms,
 } from "./image-checks.js";
-import { readImageTree } from "./image-tree.js";
+import { readImageTree, type LayerScan } from "./image-tree.js";
 
 /** Options of `verifyArtifact`. */
 export interface VerifyOptions {
@@ -21,6 +21,11 @@ export interface VerifyOptions {
   allow?: readonly string[];
   /** Fetch and check every dependency the descriptors list (`--dependencies`). */
   dependencies?: DependencyDownloads;
+  /**
+   * Scans of layers this run has already read as it wrote them, by layer digest (see
+   * scanLayerTar); those layers are not read again.
+   */
+  scans?: ReadonlyMap<string, Promise<LayerScan>>;
   /** Told as each platform's image is about to be read. */
   onPlatform?: (platform: string) => void;
 }
@@ -190,7 +195,7 @@ async function verifyImage(
   checkConfigPlatform(config, platform, emit);
   const effective = platform ?? Platform.fromJSON(config);
   summary.layers = layers.length;
-  const tree = await readImageTree(layers);
+  const tree = await readImageTree(layers, options.scans ? { scans: options.scans } : {});
   summary.files = tree.files;
   checkLayers(tree, emit);
   const descriptors = checkLabelsAndDescriptors(config, tree, effective, emit);
