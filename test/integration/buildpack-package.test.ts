@@ -165,6 +165,11 @@ describe("buildpack package: hello-multiarch for linux/amd64 and linux/arm64", (
         `/${LAYER_ROOT}/bin/detect`,
         `/${LAYER_ROOT}/bin/run`,
         `/${LAYER_ROOT}/buildpack.toml`,
+        // pre-package copies the target's own dependency archives in, for bin/build to install.
+        `/${LAYER_ROOT}/dependencies-src`,
+        `/${LAYER_ROOT}/dependencies-src/hello-docs-1.0.0.tgz`,
+        `/${LAYER_ROOT}/dependencies-src/hello-runtime-1.0.0-linux-${arch}.tgz`,
+        `/${LAYER_ROOT}/dependencies-src/hello-runtime-1.1.0-linux-${arch}.tgz`,
       ]);
     }
   });

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { cp, mkdir, mkdtemp, readdir, readFile, readlink, symlink } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, readlink, symlink, writeFile } from "node:fs/promises";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, test } from "node:test";
@@ -87,7 +87,7 @@ async function pathWithoutGo(parent: string): Promise<string> {
   const bin = join(parent, "bin-without-go");
   await mkdir(bin);
   const tools = ["bash", "sh", "env", "dirname", "basename", "rm", "mkdir", "cp", "chmod", "ln"];
-  tools.push("uname", "awk", "sort", "tail", "cat");
+  tools.push("uname", "awk", "sort", "tail", "cat", "sha256sum", "cut", "tar", "gzip", "wc", "tr");
   const searchPath = (process.env["PATH"] ?? "").split(delimiter);
   for (const tool of tools) {
     const found = searchPath.map((dir) => join(dir, tool)).find((path) => existsSync(path));
@@ -95,6 +95,18 @@ async function pathWithoutGo(parent: string): Promise<string> {
     await symlink(found, join(bin, tool));
   }
   return bin;
+}
+
+/** Where bin/build installs the hello-runtime program, below the layers folder. */
+const RUNTIME_PROGRAM = "hello/hello-runtime/bin/hello-runtime";
+
+/** A gzip-compressed tar archive holding a symbolic link, which bin/build must refuse to unpack. */
+async function archiveWithLink(parent: string): Promise<Buffer> {
+  const stage = await mkdtemp(join(parent, "link-"));
+  await mkdir(join(stage, "hello-runtime"));
+  await symlink("/etc/passwd", join(stage, "hello-runtime", "link"));
+  await run("tar", ["-czf", join(stage, "link.tgz"), "-C", stage, "hello-runtime"]);
+  return readFile(join(stage, "link.tgz"));
 }
 
 describe("examples/hello-multiarch", () => {
@@ -124,7 +136,7 @@ describe("examples/hello-multiarch", () => {
     assert.ok(!existsSync(join(dir, "linux/arm64")), "stale linux/arm64 folder left behind");
   });
 
-  test("the arm64 binary runs under qemu as detect and build and picks the arm64 dependency", async () => {
+  test("the arm64 binary runs under qemu as detect and build, and installs and runs the arm64 dependency", async () => {
     const parent = await tempDir();
     const dir = await copyExample(parent, "hello-multiarch");
     const built = await prePackage(dir);
@@ -144,8 +156,9 @@ describe("examples/hello-multiarch", () => {
     });
     assert.equal(failing.code, 100);
 
+    // The build starts the program it installed; proot -q runs that child under qemu too.
     const layers = await mkdtemp(join(parent, "layers-"));
-    const build = await outcome(qemu, [join(dir, "linux/arm64/bin/build"), layers], {
+    const build = await outcome("proot", ["-q", qemu, join(dir, "linux/arm64/bin/build"), layers], {
       ...targetEnv,
       CNB_BUILDPACK_DIR: dir,
     });
@@ -153,10 +166,19 @@ describe("examples/hello-multiarch", () => {
     assert.match(build.stdout, /built for linux\/arm64, target linux\/arm64/);
     assert.match(
       build.stdout,
-      /would install hello-runtime 1\.1\.0 from file:dependencies-src\/hello-runtime-1\.1\.0-linux-arm64\.tgz/,
+      /installing hello-runtime 1\.1\.0 from file:dependencies-src\/hello-runtime-1\.1\.0-linux-arm64\.tgz/,
+    );
+    assert.match(build.stdout, /^hello-multiarch build: hello-runtime says: hello-runtime 1\.1\.0 arm64$/m);
+    assert.match(
+      await run("file", ["--brief", join(layers, RUNTIME_PROGRAM)]),
+      /^ELF 64-bit LSB executable, ARM aarch64/,
     );
     assert.equal(await readFile(join(layers, "hello/env/HELLO_ARCH"), "utf8"), "arm64");
     assert.equal(await readFile(join(layers, "hello/env/HELLO_RUNTIME_VERSION"), "utf8"), "1.1.0");
+    assert.equal(
+      await readFile(join(layers, "hello/env/PATH.prepend"), "utf8"),
+      join(layers, "hello/hello-runtime/bin"),
+    );
     assert.match(await readFile(join(layers, "hello.toml"), "utf8"), /launch = true/);
 
     // The native amd64 binary honours a requested version and finds buildpack.toml on its own.
@@ -173,7 +195,64 @@ describe("examples/hello-multiarch", () => {
       pinned.stdout,
       /hello-runtime 1\.0\.0 from file:dependencies-src\/hello-runtime-1\.0\.0-linux-amd64\.tgz/,
     );
+    assert.match(pinned.stdout, /^hello-multiarch build: hello-runtime says: hello-runtime 1\.0\.0 amd64$/m);
     assert.equal(await readFile(join(amd64Layers, "hello/env/HELLO_ARCH"), "utf8"), "amd64");
+  });
+
+  test("both bin/build variants refuse an archive that fails its checksum or would leave the layer, writing no layer", async () => {
+    const parent = await tempDir();
+    const dir = await copyExample(parent, "hello-multiarch");
+    const built = await prePackage(dir);
+    assert.equal(built.code, 0, built.stderr);
+    const script = join(parent, "sh-variant", "build");
+    await mkdir(dirname(script));
+    await cp(join(dir, "scripts/sh/run"), join(dirname(script), "run"));
+    await symlink("run", script);
+    const descriptor = await readFile(join(dir, "buildpack.toml"), "utf8");
+    const archive = "dependencies-src/hello-runtime-1.1.0-linux-amd64.tgz";
+    const declared = `sha256:${await sha256File(join(dir, archive))}`;
+
+    // Each case rewrites the amd64 1.1.0 entry (or its archive) and expects this on stderr.
+    const cases: { name: string; uri?: string; archive?: Buffer; message: RegExp }[] = [
+      {
+        name: "checksum",
+        archive: Buffer.from("not the archive"),
+        message: /but buildpack.toml declares sha256:/,
+      },
+      {
+        name: "escaping uri",
+        uri: "file:dependencies-src/../../outside.tgz",
+        message: /not a plain path inside the buildpack/,
+      },
+      { name: "missing file", uri: "file:dependencies-src/absent.tgz", message: /absent\.tgz/ },
+      { name: "link in the archive", archive: await archiveWithLink(parent), message: /hello-runtime\/link/ },
+    ];
+    for (const c of cases) {
+      await writeFile(join(dir, archive), c.archive ?? (await readFile(join(EXAMPLE, archive))));
+      const checksum = c.archive
+        ? `sha256:${createHash("sha256").update(c.archive).digest("hex")}`
+        : declared;
+      const text = c.name === "checksum" ? descriptor : descriptor.replace(declared, checksum);
+      await writeFile(join(dir, "buildpack.toml"), c.uri ? text.replace(`file:${archive}`, c.uri) : text);
+      for (const program of [join(dir, "linux/amd64/bin/build"), script]) {
+        const layers = await mkdtemp(join(parent, "layers-"));
+        const result = await outcome(program, [layers], {
+          ...process.env,
+          CNB_BUILDPACK_DIR: dir,
+          CNB_TARGET_OS: "linux",
+          CNB_TARGET_ARCH: "amd64",
+        });
+        assert.equal(result.code, 1, `${c.name}, ${program}: ${result.stdout}`);
+        assert.match(
+          result.stderr,
+          /^hello-multiarch build: hello-runtime 1\.1\.0: /m,
+          `${c.name}, ${program}`,
+        );
+        assert.match(result.stderr, c.message, `${c.name}, ${program}`);
+        assert.deepEqual(await readdir(layers), [], `${c.name}, ${program}: a layer was left`);
+      }
+    }
+    assert.ok(!existsSync(join(parent, "outside.tgz")));
   });
 
   test("the binaries are byte-for-byte the same when built in two different directories", async () => {
@@ -218,14 +297,26 @@ describe("examples/hello-multiarch", () => {
     });
     assert.equal(failing.code, 100);
 
+    // A script runs on any machine, but the program it installs and starts is this machine's.
     const layers = await mkdtemp(join(parent, "layers-"));
-    const build = await outcome(join(dir, "linux/arm64/bin/build"), [layers], targetEnv);
+    const build = await outcome(join(dir, "linux/amd64/bin/build"), [layers], {
+      ...env,
+      CNB_TARGET_OS: "linux",
+      CNB_TARGET_ARCH: "amd64",
+    });
     assert.equal(build.code, 0, build.stderr);
     assert.match(
       build.stdout,
-      /hello-runtime 1\.1\.0 from file:dependencies-src\/hello-runtime-1\.1\.0-linux-arm64\.tgz/,
+      /installing hello-runtime 1\.1\.0 from file:dependencies-src\/hello-runtime-1\.1\.0-linux-amd64\.tgz/,
     );
-    assert.equal(await readFile(join(layers, "hello/env/HELLO_ARCH"), "utf8"), "arm64");
+    assert.match(build.stdout, /^hello-multiarch build: installed 6 files of hello-runtime 1\.1\.0 into /m);
+    assert.match(build.stdout, /^hello-multiarch build: hello-runtime says: hello-runtime 1\.1\.0 amd64$/m);
+    assert.match(await run("file", ["--brief", join(layers, RUNTIME_PROGRAM)]), /x86-64/);
+    assert.equal(await readFile(join(layers, "hello/env/HELLO_ARCH"), "utf8"), "amd64");
+    assert.equal(
+      await readFile(join(layers, "hello/env/PATH.prepend"), "utf8"),
+      join(layers, "hello/hello-runtime/bin"),
+    );
   });
 
   test("buildpack.toml declares the real sha256 of every committed dependency file", async () => {
@@ -254,6 +345,20 @@ describe("examples/hello-multiarch", () => {
         (await run("tar", ["-xzOf", archive, `${dependency.id}/${file}`])).trim();
       assert.equal(await say("VERSION"), dependency.version);
       assert.equal(await say("ARCH"), dependency.arch ?? "any");
+      if (dependency.arch === undefined) continue;
+      // A per-architecture archive holds a real program for that machine, which says what it is.
+      const unpacked = await tempDir();
+      await run("tar", ["-xzf", archive, "-C", unpacked]);
+      const program = join(unpacked, dependency.id!, "bin", dependency.id!);
+      const machine = dependency.arch === "arm64" ? /ARM aarch64/ : /x86-64/;
+      const description = await run("file", ["--brief", program]);
+      assert.match(description, /^ELF 64-bit LSB executable, .*, statically linked/);
+      assert.match(description, machine, `${archive}: ${description}`);
+      const runner = dependency.arch === "arm64" ? ["qemu-aarch64-static", program] : [program];
+      assert.equal(
+        await run(runner[0]!, runner.slice(1)),
+        `${dependency.id} ${dependency.version} ${dependency.arch}\n`,
+      );
     }
     // The unknown table the example keeps to show that packaging preserves it.
     assert.ok(metadata["example-extra"], "[metadata.example-extra] is missing");

@@ -4,7 +4,8 @@
 #   POLYPACK_TARGETS         the targets being packaged, space-separated: "linux/amd64 linux/arm64"
 #   POLYPACK_BUILDPACK_DIR   the buildpack directory (the working directory too)
 # For each target os/arch[/variant] it writes <os>/<arch>[/<variant>]/bin/run and the symlinks
-# bin/build and bin/detect, the per-target folders pack and polypack package for that target.
+# bin/build and bin/detect, the per-target folders pack and polypack package for that target, and
+# copies that target's dependency archives beside them (dependencies-src/), for bin/build to install.
 #
 # The binaries are byte-for-byte reproducible: the same Go release gives the same bytes whatever the
 # checkout path, user or time. Without Go it installs scripts/sh/run instead, in the same layout.
@@ -72,6 +73,48 @@ else
   description="shell script"
 fi
 
+# dependency_files: `os arch path` for each [[metadata.dependencies]] entry whose uri is a relative
+# file: URI (`-` for a missing os or arch). Only `key = "string"` lines count.
+dependency_files() {
+  awk '
+    function flush() {
+      if (table && v["uri"] ~ /^file:[^\/]/)
+        print (v["os"] == "" ? "-" : v["os"]), (v["arch"] == "" ? "-" : v["arch"]), substr(v["uri"], 6)
+      delete v
+    }
+    /^[[:space:]]*\[/ { flush(); table = ($0 ~ /^[[:space:]]*\[\[metadata\.dependencies\]\]/); next }
+    table && /^[[:space:]]*(uri|os|arch)[[:space:]]*=[[:space:]]*"/ {
+      key = $0; sub(/^[[:space:]]*/, "", key); sub(/[[:space:]]*=.*/, "", key)
+      value = $0; sub(/^[^"]*"/, "", value); sub(/".*/, "", value)
+      v[key] = value
+    }
+    END { flush() }
+  ' buildpack.toml
+}
+
+# copy_dependencies TARGET DIR: copies the archives of TARGET's dependencies (its os and arch, or
+# none) into DIR under the same relative path, so the target's package carries them and its
+# bin/build finds `file:dependencies-src/...` inside the buildpack. Other targets' archives stay out.
+copy_dependencies() {
+  local platform="${1%%:*}" os arch variant dep_os dep_arch file copied=0
+  IFS=/ read -r os arch variant <<<"$platform"
+  while read -r dep_os dep_arch file; do
+    if [ "$dep_os" != - ] && [ "$dep_os" != "$os" ]; then continue; fi
+    if [ "$dep_arch" != - ] && [ "$dep_arch" != "$arch" ]; then continue; fi
+    case "/$file/" in
+      */../* | */./*)
+        echo "build.sh: buildpack.toml: file:$file is not a plain path inside the buildpack" >&2
+        return 1
+        ;;
+    esac
+    mkdir -p "$2/$(dirname "$file")"
+    cp "$file" "$2/$file"
+    chmod 0644 "$2/$file"
+    copied=$((copied + 1))
+  done < <(dependency_files)
+  echo "build.sh: $1 -> $copied dependency archives in $2/"
+}
+
 for target in "${targets[@]}"; do
   bin="$(out_dir "$target")/bin"
   mkdir -p "$bin"
@@ -84,4 +127,5 @@ for target in "${targets[@]}"; do
   ln -sfn run "$bin/build"
   ln -sfn run "$bin/detect"
   echo "build.sh: $target -> $bin/{run,build,detect} ($description)"
+  copy_dependencies "$target" "$(out_dir "$target")"
 done

@@ -18,11 +18,18 @@ deterministic_tgz() {
     --mode=u=rwX,go=rX -cf - "$3" | gzip -n -9 >"$1"
 }
 
-# artifact ID VERSION OS ARCH: a binary-distribution stand-in that says what it is.
+# artifact ID VERSION OS ARCH: a binary-distribution stand-in that says what it is. One for an
+# architecture also holds a real program for it, bin/ID (scripts/make-elf.sh), printing
+# "ID VERSION ARCH", so a build that installs it can run it and a check can read its ELF machine.
 artifact() {
   local id=$1 version=$2 os=$3 arch=$4 stage suffix
   stage="$(mktemp -d)"
   mkdir "$stage/$id"
+  if [ -n "$arch" ]; then
+    mkdir "$stage/$id/bin"
+    bash "$root/scripts/make-elf.sh" "$arch" "$id $version $arch" >"$stage/$id/bin/$id"
+    chmod 0755 "$stage/$id/bin/$id"
+  fi
   printf '%s\n' "$id" >"$stage/$id/ID"
   printf '%s\n' "$version" >"$stage/$id/VERSION"
   printf '%s\n' "${os:-any}" >"$stage/$id/OS"

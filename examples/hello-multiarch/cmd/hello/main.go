@@ -43,8 +43,9 @@ func detect() int {
 	return 0
 }
 
-// build picks the hello-runtime dependency for the target and records the choice in a layer; it
-// prints the URI instead of downloading it, which keeps the example free of network access.
+// build picks the hello-runtime dependency for the target, installs it into the `hello` layer
+// after checking its sha256 (from the buildpack's own files: the example never downloads), and
+// runs the installed program once, so its output shows which architecture was installed.
 func build(args []string) int {
 	fail := func(format string, a ...interface{}) int {
 		fmt.Fprintf(os.Stderr, buildpackName+" build: "+format+"\n", a...)
@@ -76,17 +77,33 @@ func build(args []string) int {
 		return fail("%s lists no hello-runtime matching %q for %s/%s", descriptorPath, constraint, targetOS, targetArch)
 	}
 	fmt.Printf("%s build: built for %s/%s, target %s/%s\n", buildpackName, runtime.GOOS, runtime.GOARCH, targetOS, targetArch)
-	fmt.Printf("%s build: would install hello-runtime %s from %s (%s)\n", buildpackName, dep["version"], dep["uri"], dep["checksum"])
+	fmt.Printf("%s build: installing hello-runtime %s from %s (%s)\n", buildpackName, dep["version"], dep["uri"], dep["checksum"])
 
-	if err := writeLayer(layersDir, targetArch, dep["version"]); err != nil {
+	layerDir := filepath.Join(layersDir, "hello")
+	files, err := install(filepath.Dir(descriptorPath), dep, layerDir)
+	if err != nil {
+		return fail("hello-runtime %s: %v", dep["version"], err)
+	}
+	// The archive keeps its release's own top folder, hello-runtime/, so the program is not in
+	// <layer>/bin, which the lifecycle would put on PATH by itself: env/PATH.prepend does it.
+	binDir := filepath.Join(layerDir, "hello-runtime", "bin")
+	if err := writeLayer(layersDir, targetArch, dep["version"], binDir); err != nil {
 		return fail("%v", err)
 	}
+	fmt.Printf("%s build: installed %d files of hello-runtime %s into %s; %s is on PATH\n",
+		buildpackName, len(files), dep["version"], layerDir, binDir)
+	said, err := runInstalled(filepath.Join(binDir, "hello-runtime"))
+	if err != nil {
+		return fail("hello-runtime %s was installed, but %v", dep["version"], err)
+	}
+	fmt.Printf("%s build: hello-runtime says: %s\n", buildpackName, said)
 	return 0
 }
 
-// writeLayer creates the `hello` layer: env/HELLO_ARCH and env/HELLO_RUNTIME_VERSION become
-// environment variables of later buildpacks and of the app (a file without a suffix overrides).
-func writeLayer(layersDir, arch, version string) error {
+// writeLayer writes the `hello` layer's metadata: env/HELLO_ARCH and env/HELLO_RUNTIME_VERSION
+// become environment variables of later buildpacks and of the app (a file without a suffix
+// overrides), and PATH gets binDir in front.
+func writeLayer(layersDir, arch, version, binDir string) error {
 	envDir := filepath.Join(layersDir, "hello", "env")
 	if err := os.MkdirAll(envDir, 0o755); err != nil {
 		return err
@@ -94,6 +111,8 @@ func writeLayer(layersDir, arch, version string) error {
 	files := map[string]string{
 		filepath.Join(envDir, "HELLO_ARCH"):            arch,
 		filepath.Join(envDir, "HELLO_RUNTIME_VERSION"): version,
+		filepath.Join(envDir, "PATH.prepend"):          binDir,
+		filepath.Join(envDir, "PATH.delim"):            ":",
 		// Without hello.toml the lifecycle ignores the layer directory.
 		filepath.Join(layersDir, "hello.toml"): "[types]\n  build = true\n  launch = true\n",
 	}
