@@ -2,9 +2,8 @@
 // command line in them is parsed by the real command tree (actions replaced, so nothing runs), and
 // the workflow files are checked against GitHub's workflow schema by action-validator.
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, test } from "node:test";
 import { validateWorkflow } from "@action-validator/core";
 import { CommanderError, type Command } from "commander";
@@ -12,138 +11,15 @@ import { walk } from "../../../src/cli/help.js";
 import { buildProgram } from "../../../src/cli/main.js";
 import { expandTemplate } from "../../../src/dependencies/authoring/template.js";
 import { Platform } from "../../../src/oci/platform.js";
-
-/** The repository root: the nearest folder above this file with a package.json (works from dist/ too). */
-function repositoryRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "package.json")) || !existsSync(join(dir, "docs"))) dir = dirname(dir);
-  return dir;
-}
+import {
+  markdownShell,
+  polypackInvocations,
+  repositoryRoot,
+  workflowShell,
+} from "../../support/ci-recipes.js";
 
 const ROOT = repositoryRoot();
 const WORKFLOWS = join(ROOT, "examples", "ci", "github-actions");
-
-/** What shell expansions stand for when a command line is checked. */
-const SAMPLE_DIGEST = `sha256:${"0".repeat(64)}`;
-const VARIABLES: Record<string, string> = {
-  IMAGE: "ghcr.io/me/bp",
-  VERSION: "1.2.3",
-  digest: SAMPLE_DIGEST,
-};
-
-/** The shell text of a workflow: `run: CMD` lines and the lines of `run: |` blocks. */
-function workflowShell(text: string): string[] {
-  const out: string[] = [];
-  let blockIndent = -1;
-  for (const line of text.split("\n")) {
-    const indent = line.length - line.trimStart().length;
-    if (blockIndent >= 0 && (line.trim() === "" || indent > blockIndent)) {
-      out.push(line.trim());
-      continue;
-    }
-    blockIndent = -1;
-    const run = /^(\s*)(?:- )?run:\s*(.*)$/.exec(line);
-    if (run === null) continue;
-    if (run[2] === "|" || run[2] === "|-") blockIndent = (run[1] ?? "").length;
-    else out.push(run[2] ?? "");
-  }
-  return out;
-}
-
-/** The shell text of a Markdown file: the lines of its ```sh fenced blocks. */
-function markdownShell(text: string): string[] {
-  const out: string[] = [];
-  let inside = false;
-  for (const line of text.split("\n")) {
-    if (/^\s*```/.test(line)) {
-      inside = !inside && /```(sh|bash|shell)\s*$/.test(line);
-      continue;
-    }
-    if (inside) out.push(line.trim());
-  }
-  return out;
-}
-
-/**
- * The argument lists of every `polypack` invocation in shell lines, including those inside
- * `$(...)`. Quotes are honoured; `$VAR`, `${{ expr }}` and `$(...)` are replaced by sample values;
- * an invocation ends at an unquoted `|`, `;`, `&&`, `>` or the `)` closing its substitution.
- */
-function polypackInvocations(lines: readonly string[]): string[][] {
-  const text = lines.join("\n").replace(/\\\n/g, " ");
-  const found: string[][] = [];
-  for (const line of text.split("\n")) {
-    for (const match of line.matchAll(/(?:^|[\s(;&|])polypack\s/g)) {
-      const start = (match.index ?? 0) + match[0].indexOf("polypack") + "polypack".length;
-      found.push(words(line.slice(start)));
-    }
-  }
-  return found;
-}
-
-function words(rest: string): string[] {
-  const out: string[] = [];
-  let word = "";
-  let inWord = false;
-  let quote = "";
-  const push = (): void => {
-    if (inWord) out.push(word);
-    word = "";
-    inWord = false;
-  };
-  for (let i = 0; i < rest.length; i++) {
-    const ch = rest[i] ?? "";
-    const tail = rest.slice(i);
-    if (quote === "'") {
-      if (ch === "'") quote = "";
-      else word += ch;
-      continue;
-    }
-    if (tail.startsWith("${{")) {
-      const end = tail.indexOf("}}");
-      const expression = tail.slice(3, end).trim();
-      word += /target|platform/.test(expression) ? "linux/arm64" : "value";
-      inWord = true;
-      i += end + 1;
-      continue;
-    }
-    if (tail.startsWith("$(")) {
-      let depth = 0;
-      let j = 0;
-      for (; j < tail.length; j++) {
-        if (tail[j] === "(") depth++;
-        else if (tail[j] === ")" && --depth === 0) break;
-      }
-      word += `ghcr.io/me/bp@${SAMPLE_DIGEST}`;
-      inWord = true;
-      i += j;
-      continue;
-    }
-    const variable = /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/.exec(tail);
-    if (variable !== null) {
-      word += VARIABLES[variable[1] ?? ""] ?? "value";
-      inWord = true;
-      i += variable[0].length - 1;
-      continue;
-    }
-    if (quote === '"') {
-      if (ch === '"') quote = "";
-      else word += ch;
-      continue;
-    }
-    if (ch === "'" || ch === '"') {
-      quote = ch;
-      inWord = true;
-    } else if (/\s/.test(ch)) push();
-    else if ("|;)>#".includes(ch) || tail.startsWith("&&")) break;
-    else {
-      word += ch;
-      inWord = true;
-    }
-  }
-  push();
-  return out;
-}
 
 /**
  * Parses one command line with the real command tree, every action replaced by one that only
