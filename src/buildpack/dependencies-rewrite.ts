@@ -129,7 +129,7 @@ function sameDocument(text: string, expected: TomlTable): boolean {
 }
 
 /** A TOML value as text that tells integers, floats and dates apart and ignores key order. */
-function canonical(value: unknown): string {
+export function canonical(value: unknown): string {
   if (value instanceof Date) return `date:${value.toISOString()}`;
   if (typeof value === "bigint") return `int:${value}`;
   if (typeof value === "number") return `float:${value}`;

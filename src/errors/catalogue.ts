@@ -728,6 +728,31 @@ export const CATALOGUE = {
     hint: BUG_REPORT,
   },
 
+  // Dependency authoring: `polypack dependency add` and `update` editing buildpack.toml.
+  DEPENDENCY_WRONG_ARCHITECTURE: {
+    meaning:
+      "a download for one target holds programs for another architecture (named by its path inside the archive)",
+    exit: 1,
+    hint: "check the --uri template and --arch-name spellings for that target",
+  },
+  DEPENDENCY_ENTRY_CONFLICT: {
+    meaning: "buildpack.toml already has an entry for this id, version and platform, with another checksum",
+    exit: 1,
+    hint: "remove the old entry first if the file at the uri really changed",
+  },
+  DEPENDENCY_METADATA_INVALID: {
+    meaning:
+      "a metadata.json for `dependency update` is not a JSON array of dependency objects with id, version, uri and a checksum",
+    exit: 1,
+    hint: "fix the entry the message names",
+  },
+  DEPENDENCY_EDIT_UNSUPPORTED: {
+    meaning:
+      "buildpack.toml cannot be edited as text: its dependencies are not [[metadata.dependencies]] tables, or the edit did not read back as intended",
+    exit: 1,
+    hint: "write each dependency as a [[metadata.dependencies]] table, then run again",
+  },
+
   // Verifying architectures and metadata; SBOMs.
   VERIFY_FAILED: {
     meaning:
