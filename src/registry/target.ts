@@ -67,9 +67,18 @@ export class RegistryTarget implements ContentTarget {
     this.manifests.set(descriptor.digest, { bytes, mediaType });
   }
 
-  /** Points each tag at the manifest by pushing the very same bytes under the tag. */
+  /**
+   * Points each tag at the manifest by pushing the very same bytes under the tag, unless the tag
+   * already names that manifest.
+   */
   async tag(descriptor: Descriptor, tags: readonly string[]): Promise<void> {
-    const names = tags.map((tag) => this.reference.with({ tag, digest: null }).tag!);
+    const names: string[] = [];
+    for (const tag of tags.map((t) => this.reference.with({ tag: t, digest: null }).tag!)) {
+      // A tag that already names this very manifest is left as it is: a re-run writes nothing.
+      const current = await this.client.headManifest(this.location, tag).catch(() => undefined);
+      if (current?.digest !== descriptor.digest) names.push(tag);
+    }
+    if (names.length === 0) return;
     let stored = this.manifests.get(descriptor.digest);
     if (!stored) {
       // Stored by an earlier run or found present: take the bytes from the registry itself.
