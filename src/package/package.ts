@@ -18,6 +18,7 @@ import { scanSourceTree } from "./source-tree.js";
 import { defaultExclusion } from "./default-exclusions.js";
 import { PackagePaths } from "./package-paths.js";
 import { verifyBeforeWrite } from "./verify-hook.js";
+import type { FlattenOptions } from "./flatten.js";
 
 /** Progress of a package run, for logs and progress bars. */
 export type PackageEvent =
@@ -89,6 +90,8 @@ export interface PackageOptions {
   verify?: boolean;
   /** Paths meant to be foreign (`--allow`), reported as warnings instead of failing verification. */
   allow?: readonly string[];
+  /** pack's `--flatten` (and `--flatten-exclude`): a composite's modules in one layer. */
+  flatten?: FlattenOptions;
   onEvent?: (event: PackageEvent) => void;
 }
 
@@ -238,6 +241,8 @@ async function runPackage(
         ...(include ? { include } : {}),
         ...(paths.layerCache !== undefined ? { layerCache: paths.layerCache } : {}),
         onImage: (image) => options.onEvent?.({ type: "image", image }),
+        ...(options.flatten ? { flatten: options.flatten } : {}),
+        onWarning: (message) => options.onEvent?.({ type: "warning", message }),
       },
     );
     await verifyBeforeWrite(built.root, options, `${plan.id}@${plan.version}`);
