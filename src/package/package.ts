@@ -128,6 +128,10 @@ export async function packageBuildpack(options: PackageOptions): Promise<Package
     ...(options.path !== undefined ? { path: options.path } : {}),
     ...(options.config !== undefined ? { config: options.config } : {}),
     ...(options.version !== undefined ? { version: options.version } : {}),
+    downloads: {
+      ...options.downloads,
+      ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+    },
   });
   const { descriptor } = source;
   if (options.kind !== undefined && descriptor.kind !== options.kind) {

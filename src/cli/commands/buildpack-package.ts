@@ -150,7 +150,7 @@ export function registerBuildpackPackage(
     const dependencies = {
       openSource: pullingSource(flags.pullPolicy, (endpoint) => openSource(endpoint, ctx)),
       ...(flags.buildpackRegistry ? { buildpackRegistry: flags.buildpackRegistry } : {}),
-      downloads,
+      downloads: { ...downloads, ...(flags.cacheDir !== undefined ? { cacheDir: flags.cacheDir } : {}) },
     };
     const choice = flags.dryRun ? undefined : chooseOutput(name, { ...flags, tags: flags.tag, archTags });
     const names = new BlobNames();
