@@ -124,7 +124,7 @@ async function readIndexFile(
   const url = new URL(`${index.replace(/\/+$/, "")}/${path}`);
   const idleTimeoutMs = downloads.idleTimeoutMs ?? 60_000;
   const { createHttpStack } = await import("../http/stack.js");
-  const stack = await createHttpStack<HttpRequest>({
+  const stack = createHttpStack<HttpRequest>({
     errors: downloadErrors,
     timeoutMs: idleTimeoutMs,
     retry: false,
