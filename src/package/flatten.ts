@@ -20,6 +20,8 @@ import { rawTarEntries } from "./raw-tar.js";
 export interface FlattenOptions {
   /** Modules that keep their own layer, as `<id>@<version>`. */
   exclude?: readonly string[];
+  /** Where the modules live: `/cnb/buildpacks` (default) or `/cnb/extensions`. */
+  parent?: "/cnb/buildpacks" | "/cnb/extensions";
 }
 
 /** A package's layers after flattening, with the label entries pointing at them. */
@@ -33,7 +35,7 @@ export interface FlattenedLayers {
 /**
  * Puts the modules of a composite package into one layer, as pack's `--flatten` does: each
  * module's layer tar is copied entry by entry, in layer order (the dependencies, then the
- * composite itself), leaving out a `/cnb/buildpacks/<id>` directory an earlier module already
+ * composite itself), leaving out a `/cnb/buildpacks/<id>` (or extensions) directory an earlier module already
  * wrote (two versions of one id), and every flattened module's label entry gets the new layer's
  * diffID. Modules named in `exclude` keep their own layer, where it was. Every layer read is
  * checked against its digest and its diffID. The flattened layer is written into the spool.
@@ -69,7 +71,7 @@ export async function flattenLayers(
   }
   const merged = layers.filter((layer) => !apart.has(layer.diffID));
   if (merged.length <= 1) return { layers: [...layers], moduleLayers, warnings };
-  const flat = await writeFlatLayer(merged, modules, spool);
+  const flat = await writeFlatLayer(merged, modules, spool, options.parent ?? "/cnb/buildpacks");
   const result: Layer[] = [];
   for (const layer of layers) {
     if (apart.has(layer.diffID)) result.push(layer);
@@ -86,6 +88,7 @@ async function writeFlatLayer(
   layers: readonly Layer[],
   modules: readonly { id: string; diffID: string }[],
   spool: LayerSpool,
+  parent: string,
 ): Promise<Layer> {
   const path = join(
     spool.dir,
@@ -103,7 +106,7 @@ async function writeFlatLayer(
     for (const layer of layers) {
       const roots = modules
         .filter((m) => m.diffID === layer.diffID)
-        .map((m) => `/cnb/buildpacks/${escapeId(m.id)}`);
+        .map((m) => `${parent}/${escapeId(m.id)}`);
       yield* checkedEntries(layer, (name) => !rootsWritten.has(name));
       for (const root of roots) rootsWritten.add(root);
     }

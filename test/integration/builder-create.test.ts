@@ -485,6 +485,71 @@ describe("builder create", () => {
     assert.equal(await tagExists("builders/split", "mixed"), false);
   });
 
+  it("--flatten puts the named buildpacks into one layer, both label entries pointing at it, as pack", async () => {
+    const config = await writeConfig("builder-flatten.toml", builderToml());
+    const layers = async (tag: string, extra: string[]) => {
+      const reference = `${registry.host}/builders/flatten:${tag}`;
+      const created = await polypack([
+        "builder",
+        "create",
+        reference,
+        "--config",
+        config,
+        "--publish",
+        "--target",
+        "linux/amd64",
+        "--lifecycle-mirror",
+        mirror,
+        ...extra,
+      ]);
+      assert.equal(created.code, 0, created.stderr);
+      const image = JSON.parse(
+        await run("skopeo", ["inspect", "--config", "--tls-verify=false", `docker://${reference}`]),
+      ) as { rootfs: { diff_ids: string[] }; config: { Labels: Record<string, string> } };
+      const label = JSON.parse(image.config.Labels["io.buildpacks.buildpack.layers"]!) as Record<
+        string,
+        Record<string, { layerDiffID: string }>
+      >;
+      return { reference, diffIDs: image.rootfs.diff_ids, label, stderr: created.stderr };
+    };
+    const plain = await layers("plain", []);
+    const flat = await layers("flat", [
+      "--flatten",
+      "test/local@2.0.0,test/remote@1.0.0",
+      "--flatten",
+      "nope@1",
+    ]);
+    assert.equal(flat.diffIDs.length, plain.diffIDs.length - 1);
+    const local = flat.label["test/local"]!["2.0.0"]!.layerDiffID;
+    assert.equal(flat.label["test/remote"]!["1.0.0"]!.layerDiffID, local);
+    assert.ok(flat.diffIDs.includes(local));
+    assert.ok(!plain.diffIDs.includes(local));
+    assert.match(flat.stderr, /--flatten names nope@1, which the linux\/amd64 builder does not hold/);
+
+    const layout = join(work, "builder-flatten-layout");
+    await run("skopeo", ["copy", "--src-tls-verify=false", `docker://${flat.reference}`, `oci:${layout}:x`]);
+    const bundle = join(work, "bundle-flatten");
+    await run("umoci", ["unpack", "--image", `${layout}:x`, bundle]);
+    for (const file of ["test_local/2.0.0/bin/build", "test_remote/1.0.0/bin/detect"]) {
+      await stat(join(bundle, "rootfs/cnb/buildpacks", file));
+    }
+    const refused = await polypack([
+      "builder",
+      "create",
+      "x",
+      "--config",
+      config,
+      "--dry-run",
+      "--flatten",
+      "test/local",
+    ]);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(
+      refused.stderr,
+      /error\[FLAG_INVALID\]: --flatten "test\/local": "test\/local" is not <id>@<version>/,
+    );
+  });
+
   it("dry run prints the digest the real run writes, and writes nothing", async () => {
     // The lifecycle from an archive whose uri names each target's architecture.
     const config = await writeConfig(
