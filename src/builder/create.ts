@@ -446,7 +446,8 @@ async function collectModules(
 
 /**
  * The modules after `--flatten` (their label entries pointing at the flattened layers) and the
- * module layers in the order they go into the image; without groups, one layer per module as before.
+ * module layers in the order they go into the image, each once: the modules of a flattened
+ * buildpackage share one layer, which the image must not hold twice.
  */
 async function flattenModules(
   groups: readonly (readonly string[])[],
@@ -455,10 +456,6 @@ async function flattenModules(
   inputs: BuilderInputs,
   target: string,
 ): Promise<{ buildpacks: CollectedModules; extensions: CollectedModules; moduleLayers: Layer[] }> {
-  if (groups.length === 0) {
-    const moduleLayers = [...buildpacks.modules, ...extensions.modules].map((m) => m.layer);
-    return { buildpacks, extensions, moduleLayers };
-  }
   const known = new Set([...buildpacks.modules, ...extensions.modules].map((m) => `${m.id}@${m.version}`));
   for (const wanted of new Set(groups.flat())) {
     if (!known.has(wanted))

@@ -4,7 +4,7 @@
  * builder created for both, and every platform checked with skopeo, umoci and `file`.
  */
 import assert from "node:assert/strict";
-import { readFile, stat, writeFile, readlink } from "node:fs/promises";
+import { mkdir, readFile, stat, writeFile, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parse as parseToml } from "smol-toml";
@@ -548,6 +548,60 @@ describe("builder create", () => {
       refused.stderr,
       /error\[FLAG_INVALID\]: --flatten "test\/local": "test\/local" is not <id>@<version>/,
     );
+  });
+
+  it("a flattened buildpackage's shared layer goes into the builder once", async () => {
+    const composite = join(work, "bp-flat-composite");
+    await multiArchBuildpack(join(work, "bp-flat-one"), "test/one", "1.0.0");
+    await multiArchBuildpack(join(work, "bp-flat-two"), "test/two", "1.0.0");
+    await mkdir(composite, { recursive: true });
+    await writeFile(
+      join(composite, "buildpack.toml"),
+      'api = "0.10"\n[buildpack]\nid = "test/flat"\nversion = "1.0.0"\n' +
+        '[[order]]\n[[order.group]]\nid = "test/one"\nversion = "1.0.0"\n[[order.group]]\nid = "test/two"\nversion = "1.0.0"\n',
+    );
+    await writeFile(
+      join(work, "flat-package.toml"),
+      '[buildpack]\nuri = "bp-flat-composite"\n[[dependencies]]\nuri = "bp-flat-one"\n[[dependencies]]\nuri = "bp-flat-two"\n',
+    );
+    const packaged = await polypack([
+      "buildpack",
+      "package",
+      `${registry.host}/bp/flat:1`,
+      "--config",
+      join(work, "flat-package.toml"),
+      "--flatten",
+      "--publish",
+    ]);
+    assert.equal(packaged.code, 0, packaged.stderr);
+    const config = await writeConfig(
+      "builder-flat-package.toml",
+      builderToml({ extra: `[[buildpacks]]\nuri = "docker://${registry.host}/bp/flat:1"` }),
+    );
+    const reference = `${registry.host}/builders/flat-package:1`;
+    const created = await polypack([
+      "builder",
+      "create",
+      reference,
+      "--config",
+      config,
+      "--publish",
+      "--target",
+      "linux/amd64",
+      "--lifecycle-mirror",
+      mirror,
+    ]);
+    assert.equal(created.code, 0, created.stderr);
+    const image = JSON.parse(
+      await run("skopeo", ["inspect", "--config", "--tls-verify=false", `docker://${reference}`]),
+    ) as { rootfs: { diff_ids: string[] }; config: { Labels: Record<string, string> } };
+    const label = JSON.parse(image.config.Labels["io.buildpacks.buildpack.layers"]!) as Record<
+      string,
+      Record<string, { layerDiffID: string }>
+    >;
+    const shared = label["test/one"]!["1.0.0"]!.layerDiffID;
+    assert.equal(label["test/flat"]!["1.0.0"]!.layerDiffID, shared);
+    assert.equal(image.rootfs.diff_ids.filter((d) => d === shared).length, 1);
   });
 
   it("dry run prints the digest the real run writes, and writes nothing", async () => {

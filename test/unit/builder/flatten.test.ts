@@ -54,3 +54,23 @@ test("a group becomes one layer in builder.toml's order, before the other module
     await spool.remove();
   }
 });
+
+test("without groups each layer goes in once, also one that a flattened buildpackage's modules share", async () => {
+  const spool = await LayerSpool.create();
+  try {
+    const a = await module("a", "1", 0);
+    const b = {
+      ...(await module("b", "1", 1)),
+      layer: a.layer,
+      info: { api: "0.10", layerDiffID: a.layer.diffID },
+    };
+    const c = await module("c", "1", 2);
+    const result = await flattenBuilderModules([a, b, c], [], spool, "buildpack");
+    assert.deepEqual(
+      result.layers.map((l) => l.diffID),
+      [a.layer.diffID, c.layer.diffID],
+    );
+  } finally {
+    await spool.remove();
+  }
+});
