@@ -31,6 +31,7 @@ import type { ContentSource } from "../oci/content.js";
 import { Platform } from "../oci/platform.js";
 import { layersFromFolder } from "../package/composite-folder.js";
 import { flattenBuilderModules } from "./flatten.js";
+import type { BuildpackDownloadOptions } from "../package/http-download.js";
 import { checkBuildImage, checkRunImage, checkStackPair, type BaseImageFacts } from "../stack/check.js";
 import { imageDistro } from "../stack/base-files.js";
 import type { Distro } from "../stack/labels.js";
@@ -74,6 +75,8 @@ export interface BuilderInputs {
   spool: LayerSpool;
   /** The layer member cache folder (see LayerOptions.memberCache), so a re-run compresses nothing anew. */
   memberCache?: string;
+  /** How http(s) buildpack uris are downloaded: `--ca-file`, the idle timeout, the cache. */
+  downloads?: BuildpackDownloadOptions;
   onWarning?(message: string): void;
 }
 
@@ -396,7 +399,12 @@ async function collectModules(
       await mkdir(dir, { recursive: true });
       return dir;
     };
-    const location = await openLocation(given, {}, scratch, `${config.file} ${source.key}`);
+    const location = await openLocation(
+      given,
+      inputs.downloads ? { downloads: inputs.downloads } : {},
+      scratch,
+      `${config.file} ${source.key}`,
+    );
     let part: DependencyLayers;
     try {
       part =

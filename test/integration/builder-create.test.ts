@@ -18,6 +18,9 @@ import {
   writeLifecycleReleases,
 } from "../support/base-images.js";
 import { polypack } from "../support/cli.js";
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import { createTestCertificates } from "../support/certificates.js";
 import { startHtpasswdRegistry, startRegistry, type RegistryHandle } from "../support/registry.js";
 import { tempDir } from "../support/tmp.js";
 import { run } from "../support/tools.js";
@@ -602,6 +605,53 @@ describe("builder create", () => {
     const shared = label["test/one"]!["1.0.0"]!.layerDiffID;
     assert.equal(label["test/flat"]!["1.0.0"]!.layerDiffID, shared);
     assert.equal(image.rootfs.diff_ids.filter((d) => d === shared).length, 1);
+  });
+
+  it("an https buildpack uri is downloaded with --ca-file, as every other download is", async () => {
+    const certificates = await createTestCertificates(await tempDir("polypack-builder-tls-"));
+    const folder = await multiArchBuildpack(join(work, "bp-https"), "test/https", "1.0.0");
+    await run("tar", ["-czf", join(work, "bp-https.tgz"), "-C", folder, "."]);
+    const archive = await readFile(join(work, "bp-https.tgz"));
+    const server = createHttpsServer(
+      { key: await readFile(certificates.key), cert: await readFile(certificates.certificate) },
+      (request, response) => {
+        if (request.url === "/bp-https.tgz") response.end(archive);
+        else response.writeHead(404).end();
+      },
+    );
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/bp-https.tgz`;
+      const config = await writeConfig(
+        "builder-https.toml",
+        builderToml({ extra: `[[buildpacks]]\nuri = "${url}"` }),
+      );
+      const args = [
+        "builder",
+        "create",
+        `${registry.host}/builders/https:1`,
+        "--config",
+        config,
+        "--dry-run",
+        "--target",
+        "linux/amd64",
+        "--lifecycle-mirror",
+        mirror,
+        "--json",
+      ];
+      const trusted = await polypack(["--ca-file", certificates.ca, ...args]);
+      assert.equal(trusted.code, 0, trusted.stderr);
+      const report = JSON.parse(trusted.stdout) as { targets: { buildpacks: string[] }[] };
+      assert.ok(
+        report.targets[0]!.buildpacks.some((b) => b.startsWith("test/https")),
+        trusted.stdout,
+      );
+      const untrusted = await polypack(args);
+      assert.equal(untrusted.code, 1, untrusted.stderr);
+      assert.match(untrusted.stderr, /error\[DEPENDENCY_DOWNLOAD_FAILED\]/);
+    } finally {
+      server.close();
+    }
   });
 
   it("dry run prints the digest the real run writes, and writes nothing", async () => {

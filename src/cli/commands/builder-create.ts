@@ -153,6 +153,10 @@ export function registerBuilderCreate(parent: Command, context: () => CliContext
               },
             }),
             spool,
+            downloads: {
+              ...(ctx.registry.caFile ? { caFile: ctx.registry.caFile } : {}),
+              ...(ctx.registry.timeoutMs ? { idleTimeoutMs: ctx.registry.timeoutMs } : {}),
+            },
             ...(opened ? { memberCache: join(defaultCacheHome(), "layers") } : {}),
             onWarning: (message) => ctx.output.warn(message),
           },
