@@ -30,6 +30,8 @@ import { layerMtime } from "../layer/header.js";
 import type { ContentSource } from "../oci/content.js";
 import { Platform } from "../oci/platform.js";
 import { layersFromFolder } from "../package/composite-folder.js";
+import { flattenBuilderModules } from "./flatten.js";
+import type { BuildpackDownloadOptions } from "../package/http-download.js";
 import { checkBuildImage, checkRunImage, checkStackPair, type BaseImageFacts } from "../stack/check.js";
 import { imageDistro } from "../stack/base-files.js";
 import type { Distro } from "../stack/labels.js";
@@ -73,6 +75,8 @@ export interface BuilderInputs {
   spool: LayerSpool;
   /** The layer member cache folder (see LayerOptions.memberCache), so a re-run compresses nothing anew. */
   memberCache?: string;
+  /** How http(s) buildpack uris are downloaded: `--ca-file`, the idle timeout, the cache. */
+  downloads?: BuildpackDownloadOptions;
   onWarning?(message: string): void;
 }
 
@@ -85,6 +89,8 @@ export interface BuilderOptions {
   labels?: Readonly<Record<string, string>>;
   /** Turns warnings about a run image that cannot be reached or a module missing a target into errors. */
   strict?: boolean;
+  /** pack's `--flatten`: groups of `<id>@<version>`, each put into one layer (see flattenBuilderModules). */
+  flatten?: readonly (readonly string[])[];
   createdBy: { name: string; version: string };
 }
 
@@ -227,11 +233,18 @@ async function builderForTarget(
   // Run images, modules and the lifecycle are read side by side; the first problem found fails.
   const lifecycleRead = inputs.lifecycleFor(platform);
   lifecycleRead.catch(() => undefined);
-  const [, buildpacks, extensions] = await Promise.all([
+  const [, collectedBuildpacks, collectedExtensions] = await Promise.all([
     checkRunImages(options, inputs, open, platform, buildFacts),
     collectModules("buildpack", config.buildpacks, config, platform, open, inputs, warn),
     collectModules("extension", config.extensions, config, platform, open, inputs, warn),
   ]);
+  const { buildpacks, extensions, moduleLayers } = await flattenModules(
+    options.flatten ?? [],
+    collectedBuildpacks,
+    collectedExtensions,
+    inputs,
+    target,
+  );
 
   for (const module of [...buildpacks.modules, ...extensions.modules])
     checkModuleTargets(module, platform, buildFacts.distro);
@@ -259,7 +272,7 @@ async function builderForTarget(
   } else {
     await push(lifecycleEntries(lifecycle));
   }
-  for (const module of [...buildpacks.modules, ...extensions.modules]) add.push({ layer: module.layer });
+  for (const layer of moduleLayers) add.push({ layer });
   await push([{ type: "file", path: "cnb/order.toml", content: orderFile(order, orderExtensions) }]);
   const hasSystem = systemPre.length > 0 || systemPost.length > 0;
   if (hasSystem)
@@ -350,6 +363,8 @@ interface CollectedModule {
   version: string;
   layer: Layer;
   info: ModuleLayers[string][string];
+  /** The order builder.toml brings it in (for --flatten). */
+  added: number;
 }
 
 interface CollectedModules {
@@ -384,7 +399,12 @@ async function collectModules(
       await mkdir(dir, { recursive: true });
       return dir;
     };
-    const location = await openLocation(given, {}, scratch, `${config.file} ${source.key}`);
+    const location = await openLocation(
+      given,
+      inputs.downloads ? { downloads: inputs.downloads } : {},
+      scratch,
+      `${config.file} ${source.key}`,
+    );
     let part: DependencyLayers;
     try {
       part =
@@ -410,7 +430,9 @@ async function collectModules(
             `${source.location}: the layer of ${id}@${version} (${info.layerDiffID}) is not in the image`,
           );
         }
-        byName.set(`${id}@${version}`, { id, version, layer, info });
+        // Where builder.toml brings it in: pack flattens modules in that order.
+        const added = byName.get(`${id}@${version}`)?.added ?? byName.size;
+        byName.set(`${id}@${version}`, { id, version, layer, info, added });
       }
     }
     if (
@@ -428,6 +450,32 @@ async function collectModules(
   // pack adds modules sorted by id@version, so the layer order does not depend on builder.toml's.
   const modules = [...byName.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, m]) => m);
   return { modules, skipped };
+}
+
+/**
+ * The modules after `--flatten` (their label entries pointing at the flattened layers) and the
+ * module layers in the order they go into the image, each once: the modules of a flattened
+ * buildpackage share one layer, which the image must not hold twice.
+ */
+async function flattenModules(
+  groups: readonly (readonly string[])[],
+  buildpacks: CollectedModules,
+  extensions: CollectedModules,
+  inputs: BuilderInputs,
+  target: string,
+): Promise<{ buildpacks: CollectedModules; extensions: CollectedModules; moduleLayers: Layer[] }> {
+  const known = new Set([...buildpacks.modules, ...extensions.modules].map((m) => `${m.id}@${m.version}`));
+  for (const wanted of new Set(groups.flat())) {
+    if (!known.has(wanted))
+      inputs.onWarning?.(`--flatten names ${wanted}, which the ${target} builder does not hold`);
+  }
+  const bp = await flattenBuilderModules(buildpacks.modules, groups, inputs.spool, "buildpack");
+  const ext = await flattenBuilderModules(extensions.modules, groups, inputs.spool, "extension");
+  return {
+    buildpacks: { ...buildpacks, modules: bp.modules },
+    extensions: { ...extensions, modules: ext.modules },
+    moduleLayers: [...bp.layers, ...ext.layers],
+  };
 }
 
 function resolveGroup(

@@ -1,6 +1,6 @@
 import type { Readable } from "node:stream";
 import { HttpError, type ErrorFactory } from "../http/errors.js";
-import { discard, type HttpRequest } from "../http/message.js";
+import { discard, header, type HttpRequest } from "../http/message.js";
 import { redactUrl } from "../http/redact.js";
 import type { HttpStack } from "../http/stack.js";
 import { failure } from "./failure.js";
@@ -17,6 +17,19 @@ export interface HttpSourceOptions {
 export interface OpenedSource {
   stream: Readable;
   size?: number;
+  /** The response's validators, for a later conditional request (see `Validators`). */
+  validators?: Validators;
+}
+
+/** What a server said identifies a response's content: its ETag and Last-Modified headers. */
+export interface Validators {
+  etag?: string;
+  lastModified?: string;
+}
+
+/** `openHttp`'s answer to a conditional request whose content has not changed (HTTP 304). */
+export interface NotModified {
+  notModified: true;
 }
 
 /**
@@ -31,16 +44,39 @@ export const downloadErrors: ErrorFactory = (_failure, message, fields) =>
  * the URL (sent as Basic auth) once a redirect leaves their origin. Failures carry no dependency
  * name yet; connection failures and 5xx/429 answers are marked transient.
  */
-export async function openHttp(original: URL, options: HttpSourceOptions): Promise<OpenedSource> {
+export async function openHttp(original: URL, options: HttpSourceOptions): Promise<OpenedSource>;
+/**
+ * The same GET made conditional on `validators` (If-None-Match, If-Modified-Since): a server whose
+ * content has not changed answers 304, returned as NotModified.
+ */
+export async function openHttp(
+  original: URL,
+  options: HttpSourceOptions,
+  validators: Validators,
+): Promise<OpenedSource | NotModified>;
+export async function openHttp(
+  original: URL,
+  options: HttpSourceOptions,
+  validators?: Validators,
+): Promise<OpenedSource | NotModified> {
   const authorization = basicAuthorization(original);
   const url = withoutCredentials(original);
   const stack = await options.stack();
   const response = await stack.send({
     method: "GET",
     url,
-    headers: { accept: "*/*", ...(authorization === undefined ? {} : { authorization }) },
+    headers: {
+      accept: "*/*",
+      ...(authorization === undefined ? {} : { authorization }),
+      ...(validators?.etag !== undefined ? { "if-none-match": validators.etag } : {}),
+      ...(validators?.lastModified !== undefined ? { "if-modified-since": validators.lastModified } : {}),
+    },
   });
   const where = response.url.href === url.href ? "" : ` (redirected to ${redactUrl(response.url)})`;
+  if (response.status === 304 && validators !== undefined) {
+    await discard(response);
+    return { notModified: true };
+  }
   if (response.status < 200 || response.status > 299) {
     await discard(response);
     const status = response.status;
@@ -49,9 +85,15 @@ export async function openHttp(original: URL, options: HttpSourceOptions): Promi
     });
   }
   const length = Number(response.headers["content-length"]);
+  const etag = header(response, "etag");
+  const lastModified = header(response, "last-modified");
   return {
     stream: response.body,
     ...(Number.isSafeInteger(length) && length >= 0 ? { size: length } : {}),
+    validators: {
+      ...(etag !== undefined ? { etag } : {}),
+      ...(lastModified !== undefined ? { lastModified } : {}),
+    },
   };
 }
 

@@ -15,6 +15,7 @@ import {
 } from "../buildpack/labels.js";
 import { scanLayerTar, type LayerScan } from "../verify/image-tree.js";
 import { targetLayerEntries, type EntrySources } from "./layer-entries.js";
+import { flattenLayers, type FlattenOptions } from "./flatten.js";
 import type { PackagePlan, TargetPlan } from "./plan.js";
 
 /** Layers (and their label entries) of other buildpacks that go into a target's image first. */
@@ -80,6 +81,10 @@ export interface BuildOptions {
   scans?: Map<string, Promise<LayerScan>>;
   /** Called as each target's image is made. */
   onImage?: (image: BuiltImage) => void;
+  /** pack's `--flatten`: the composite's modules in one layer (see flattenLayers). */
+  flatten?: FlattenOptions;
+  /** Told what the user should know (flattening's warnings). */
+  onWarning?: (message: string) => void;
 }
 
 /**
@@ -106,9 +111,17 @@ export async function buildPackage(
       ...(scanner ? { tarTap: scanner.input } : {}),
     });
     if (scanner) options.scans?.set(own.descriptor.digest, scanner.result);
-    const moduleLayers: ModuleLayers = structuredClone(included.moduleLayers);
+    let moduleLayers: ModuleLayers = structuredClone(included.moduleLayers);
     addModuleLayer(moduleLayers, plan.id, plan.version, { ...plan.layerInfo, layerDiffID: own.diffID });
-    const layers = [...included.layers, own];
+    let layers: Layer[] = [...included.layers, own];
+    if (options.flatten !== undefined && included.layers.length > 0) {
+      const flat = await flattenLayers(layers, moduleLayers, spool, options.flatten);
+      for (const warning of flat.warnings) options.onWarning?.(`${target.key}: ${warning}`);
+      ({ layers, moduleLayers } = flat);
+    }
+    // With --flatten the buildpack's files are in the flattened layer; report that one.
+    const mine = moduleLayers[plan.id]?.[plan.version]?.layerDiffID;
+    const layer = layers.find((l) => l.diffID === mine) ?? own;
     const image = mutateImage(emptyImage(target.platform), {
       add: layers.map((layer) => ({ layer })),
       created,
@@ -124,8 +137,8 @@ export async function buildPackage(
       platform: target.platform,
       manifest: { ...(await image.descriptor()), platform: target.platform },
       image,
-      layer: own,
-      layerDiffID: own.diffID,
+      layer,
+      layerDiffID: layer.diffID,
       layerWrite: {
         written: true,
         members: members?.members ?? 1,

@@ -2,6 +2,11 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import semver from "semver";
 import { PolypackError } from "../errors/index.js";
+import { downloadErrors, openHttp } from "../dependencies/http-source.js";
+import type { HttpRequest } from "../http/message.js";
+import { redactUrl } from "../http/redact.js";
+import { readCapped } from "../util/streams.js";
+import type { BuildpackDownloadOptions } from "./http-download.js";
 
 /** The prefix of a buildpack registry locator: `urn:cnb:registry:<ns>/<name>[@<version>]`. */
 export const REGISTRY_URN_PREFIX = "urn:cnb:registry:";
@@ -28,6 +33,7 @@ export async function resolveRegistryUrn(
   urn: string,
   index: string | undefined,
   where: string,
+  downloads: BuildpackDownloadOptions = {},
 ): Promise<string> {
   const fail = (why: string, hint: string): PolypackError =>
     new PolypackError("BUILDPACK_REGISTRY_LOOKUP_FAILED", `${where}: cannot resolve ${urn}: ${why}`, {
@@ -45,17 +51,23 @@ export async function resolveRegistryUrn(
     throw fail("it is not urn:cnb:registry:<namespace>/<name>[@<version>]", "check the dependency's uri");
   }
   const path = indexPath(ns, name);
-  const text = await readIndexFile(index, path).catch((error: unknown) => {
+  const text = await readIndexFile(index, path, downloads).catch((error: unknown) => {
+    const reason = error instanceof Error ? `: ${error.message}` : "";
     throw new PolypackError(
       "BUILDPACK_REGISTRY_LOOKUP_FAILED",
-      `${where}: cannot resolve ${urn}: ${index} has no readable ${path}`,
-      { cause: error, hint: "check the registry index and the buildpack's id" },
+      `${where}: cannot resolve ${urn}: ${redactIndex(index)} has no readable ${path}${reason}`,
+      {
+        cause: error,
+        hint: "check the registry index and the buildpack's id (and --ca-file for a private CA)",
+      },
     );
   });
   const entries = text
     .split("\n")
     .filter((line) => line.trim() !== "")
-    .map((line) => JSON.parse(line) as IndexEntry)
+    .map((line, i) =>
+      parseIndexLine(line, () => fail(`line ${i + 1} of ${path} is not JSON`, "check the registry index")),
+    )
     .filter((e) => e.ns === ns && e.name === name && typeof e.addr === "string" && e.addr !== "");
   const chosen =
     version !== undefined
@@ -74,6 +86,16 @@ export async function resolveRegistryUrn(
   return chosen.addr!;
 }
 
+function parseIndexLine(line: string, invalid: () => Error): IndexEntry {
+  try {
+    const entry = JSON.parse(line) as unknown;
+    if (typeof entry === "object" && entry !== null) return entry as IndexEntry;
+  } catch {
+    // reported below
+  }
+  throw invalid();
+}
+
 /** pack's registry.IndexPath: `1/`, `2/`, `3/<ab>/` or `<ab>/<cd>/` by the name's length, then `<ns>_<name>`. */
 function indexPath(ns: string, name: string): string {
   const dir =
@@ -87,17 +109,38 @@ function indexPath(ns: string, name: string): string {
   return `${dir}/${ns}_${name}`;
 }
 
-async function readIndexFile(index: string, path: string): Promise<string> {
+async function readIndexFile(
+  index: string,
+  path: string,
+  downloads: BuildpackDownloadOptions,
+): Promise<string> {
   if (!/^https?:\/\//i.test(index)) {
     const text = await readFile(join(index, path));
     if (text.length > MAX_INDEX_FILE_BYTES) throw new Error(`larger than ${MAX_INDEX_FILE_BYTES} bytes`);
     return text.toString("utf8");
   }
-  const response = await fetch(`${index.replace(/\/+$/, "")}/${path}`, {
-    signal: AbortSignal.timeout(60_000),
+  // The same HTTP stack as every other download: --ca-file, the idle timeout, redirects that drop
+  // URL credentials when they leave the origin.
+  const url = new URL(`${index.replace(/\/+$/, "")}/${path}`);
+  const idleTimeoutMs = downloads.idleTimeoutMs ?? 60_000;
+  const { createHttpStack } = await import("../http/stack.js");
+  const stack = createHttpStack<HttpRequest>({
+    errors: downloadErrors,
+    timeoutMs: idleTimeoutMs,
+    retry: false,
+    maxRedirects: 5,
+    ...(downloads.caFile ? { caFile: downloads.caFile } : {}),
   });
-  if (!response.ok) throw new Error(`HTTP ${response.status}`);
-  const body = Buffer.from(await response.arrayBuffer());
-  if (body.length > MAX_INDEX_FILE_BYTES) throw new Error(`larger than ${MAX_INDEX_FILE_BYTES} bytes`);
-  return body.toString("utf8");
+  try {
+    const opened = await openHttp(url, { stack: () => Promise.resolve(stack), idleTimeoutMs });
+    const body = await readCapped(opened.stream, MAX_INDEX_FILE_BYTES, { declaredSize: opened.size });
+    return body.toString("utf8");
+  } finally {
+    await stack.close();
+  }
+}
+
+/** The index for messages: a URL without the credentials it may carry. */
+function redactIndex(index: string): string {
+  return /^https?:\/\//i.test(index) ? redactUrl(new URL(index)) : index;
 }

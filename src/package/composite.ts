@@ -67,7 +67,7 @@ export async function openLocation(
   if (location.kind === "urn") {
     return {
       kind: "registry",
-      reference: await resolveRegistryUrn(location.urn, options.buildpackRegistry, file),
+      reference: await resolveRegistryUrn(location.urn, options.buildpackRegistry, file, options.downloads),
     };
   }
   let archive: string;

@@ -2,7 +2,10 @@ import { createWriteStream } from "node:fs";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { PolypackError } from "../errors/index.js";
-import { openHttp, downloadErrors } from "../dependencies/http-source.js";
+import { downloadErrors } from "../dependencies/http-source.js";
+import { DependencyCache } from "../dependencies/cache.js";
+import { defaultDependencyCacheDir } from "../dependencies/cache-dir.js";
+import { cacheUrl } from "../dependencies/url-cache.js";
 import type { HttpRequest } from "../http/message.js";
 import type { HttpStack } from "../http/stack.js";
 import { redactUrl } from "../http/redact.js";
@@ -11,6 +14,8 @@ import { redactUrl } from "../http/redact.js";
 export interface BuildpackDownloadOptions {
   caFile?: string;
   idleTimeoutMs?: number;
+  /** The download cache (`--cache-dir`; default: the user's, see defaultDependencyCacheDir). */
+  cacheDir?: string;
 }
 
 const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
@@ -18,8 +23,10 @@ const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 /**
  * Downloads an http(s) `uri` of a package.toml dependency (a `.cnb`, or an archive of a buildpack
  * folder) into `dir` through polypack's HTTP stack (redirects that drop URL credentials when they
- * leave the origin, the idle timeout, extra certificate authorities). Returns the file's path.
- * Throws DEPENDENCY_DOWNLOAD_FAILED naming `where` and the redacted URL.
+ * leave the origin, the idle timeout, extra certificate authorities), by way of the download cache:
+ * a URL fetched before is revalidated (ETag, Last-Modified) instead of downloaded again, and the
+ * cached content is checked against the sha256 recorded for it as it is copied out (see cacheUrl).
+ * Returns the file's path. Throws DEPENDENCY_DOWNLOAD_FAILED naming `where` and the redacted URL.
  */
 export async function downloadBuildpack(
   url: URL,
@@ -41,8 +48,9 @@ export async function downloadBuildpack(
     ));
   const path = join(dir, "download");
   try {
-    const opened = await openHttp(url, { stack: makeStack, idleTimeoutMs });
-    await pipeline(opened.stream, createWriteStream(path, { flags: "wx" }));
+    const cache = new DependencyCache(options.cacheDir ?? defaultDependencyCacheDir());
+    const { digest } = await cacheUrl(url, cache, { stack: makeStack, idleTimeoutMs }, dir);
+    await pipeline(await cache.open(digest), createWriteStream(path, { flags: "wx" }));
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new PolypackError(

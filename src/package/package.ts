@@ -19,6 +19,7 @@ import { defaultExclusion } from "./default-exclusions.js";
 import { PackagePaths } from "./package-paths.js";
 import { verifyBeforeWrite } from "./verify-hook.js";
 import type { LayerScan } from "../verify/image-tree.js";
+import type { FlattenOptions } from "./flatten.js";
 
 /** Progress of a package run, for logs and progress bars. */
 export type PackageEvent =
@@ -90,6 +91,8 @@ export interface PackageOptions {
   verify?: boolean;
   /** Paths meant to be foreign (`--allow`), reported as warnings instead of failing verification. */
   allow?: readonly string[];
+  /** pack's `--flatten` (and `--flatten-exclude`): a composite's modules in one layer. */
+  flatten?: FlattenOptions;
   onEvent?: (event: PackageEvent) => void;
 }
 
@@ -126,6 +129,10 @@ export async function packageBuildpack(options: PackageOptions): Promise<Package
     ...(options.path !== undefined ? { path: options.path } : {}),
     ...(options.config !== undefined ? { config: options.config } : {}),
     ...(options.version !== undefined ? { version: options.version } : {}),
+    downloads: {
+      ...options.downloads,
+      ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+    },
   });
   const { descriptor } = source;
   if (options.kind !== undefined && descriptor.kind !== options.kind) {
@@ -242,6 +249,8 @@ async function runPackage(
         ...(paths.layerCache !== undefined ? { layerCache: paths.layerCache } : {}),
         ...(options.verify !== false ? { scans } : {}),
         onImage: (image) => options.onEvent?.({ type: "image", image }),
+        ...(options.flatten ? { flatten: options.flatten } : {}),
+        onWarning: (message) => options.onEvent?.({ type: "warning", message }),
       },
     );
     await verifyBeforeWrite(built.root, options, `${plan.id}@${plan.version}`, scans);

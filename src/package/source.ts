@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { unpackBuildpackArchive } from "./archive-unpack.js";
@@ -14,6 +14,7 @@ import {
 import { PolypackError } from "../errors/index.js";
 import { onUserPath } from "../util/path-error.js";
 import { stampVersion } from "./version-stamp.js";
+import { downloadBuildpack, type BuildpackDownloadOptions } from "./http-download.js";
 
 /** A buildpack's source directory, its parsed descriptor and the package.toml that named it. */
 export interface BuildpackSource {
@@ -38,6 +39,8 @@ export async function readBuildpackSource(options: {
   config?: string;
   /** The version to package instead of the file's (see `stampVersion`). */
   version?: string;
+  /** How an http(s) `[buildpack] uri` is downloaded (and cached). */
+  downloads?: BuildpackDownloadOptions;
 }): Promise<BuildpackSource> {
   let packageConfig: PackageConfig | undefined;
   let configPath: string | undefined;
@@ -50,18 +53,33 @@ export async function readBuildpackSource(options: {
       () => readFile(configPath!, "utf8"),
     );
     packageConfig = parsePackageToml(text, { file: configPath });
-    dir = resolveBuildpackUri(packageConfig.uri, dirname(configPath), configPath);
-    if (ARCHIVE.test(dir) && (await stat(dir).catch(() => undefined))?.isFile() === true) {
+    const remote = /^https?:\/\//i.test(packageConfig.uri) ? new URL(packageConfig.uri) : undefined;
+    dir = remote ? "" : resolveBuildpackUri(packageConfig.uri, dirname(configPath), configPath);
+    if (remote || (ARCHIVE.test(dir) && (await stat(dir).catch(() => undefined))?.isFile() === true)) {
       // pack reads a [buildpack] uri archive as the buildpack's folder: unpack it for this run.
       const unpacked = await mkdtemp(join(tmpdir(), "polypack-buildpack-"));
       cleanup = () => rm(unpacked, { recursive: true, force: true });
+      const into = join(unpacked, "buildpack");
       try {
-        await unpackBuildpackArchive(dir, unpacked);
+        let archive = dir;
+        if (remote) {
+          // Fetched through the download cache into the scratch folder, unpacked, then removed.
+          await mkdir(join(unpacked, "download"));
+          archive = await downloadBuildpack(
+            remote,
+            join(unpacked, "download"),
+            configPath,
+            options.downloads,
+          );
+        }
+        await mkdir(into);
+        await unpackBuildpackArchive(archive, into);
+        if (remote) await rm(join(unpacked, "download"), { recursive: true, force: true });
       } catch (error) {
         await cleanup();
         throw error;
       }
-      dir = unpacked;
+      dir = into;
     }
   }
   const kind =

@@ -4,7 +4,7 @@
  * builder created for both, and every platform checked with skopeo, umoci and `file`.
  */
 import assert from "node:assert/strict";
-import { readFile, stat, writeFile, readlink } from "node:fs/promises";
+import { mkdir, readFile, stat, writeFile, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parse as parseToml } from "smol-toml";
@@ -18,6 +18,9 @@ import {
   writeLifecycleReleases,
 } from "../support/base-images.js";
 import { polypack } from "../support/cli.js";
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import { createTestCertificates } from "../support/certificates.js";
 import { startHtpasswdRegistry, startRegistry, type RegistryHandle } from "../support/registry.js";
 import { tempDir } from "../support/tmp.js";
 import { run } from "../support/tools.js";
@@ -483,6 +486,172 @@ describe("builder create", () => {
     assert.equal(mixed.code, 1, mixed.stderr);
     assert.match(mixed.stderr, /MANIFEST_CHILDREN_DIFFER/);
     assert.equal(await tagExists("builders/split", "mixed"), false);
+  });
+
+  it("--flatten puts the named buildpacks into one layer, both label entries pointing at it, as pack", async () => {
+    const config = await writeConfig("builder-flatten.toml", builderToml());
+    const layers = async (tag: string, extra: string[]) => {
+      const reference = `${registry.host}/builders/flatten:${tag}`;
+      const created = await polypack([
+        "builder",
+        "create",
+        reference,
+        "--config",
+        config,
+        "--publish",
+        "--target",
+        "linux/amd64",
+        "--lifecycle-mirror",
+        mirror,
+        ...extra,
+      ]);
+      assert.equal(created.code, 0, created.stderr);
+      const image = JSON.parse(
+        await run("skopeo", ["inspect", "--config", "--tls-verify=false", `docker://${reference}`]),
+      ) as { rootfs: { diff_ids: string[] }; config: { Labels: Record<string, string> } };
+      const label = JSON.parse(image.config.Labels["io.buildpacks.buildpack.layers"]!) as Record<
+        string,
+        Record<string, { layerDiffID: string }>
+      >;
+      return { reference, diffIDs: image.rootfs.diff_ids, label, stderr: created.stderr };
+    };
+    const plain = await layers("plain", []);
+    const flat = await layers("flat", [
+      "--flatten",
+      "test/local@2.0.0,test/remote@1.0.0",
+      "--flatten",
+      "nope@1",
+    ]);
+    assert.equal(flat.diffIDs.length, plain.diffIDs.length - 1);
+    const local = flat.label["test/local"]!["2.0.0"]!.layerDiffID;
+    assert.equal(flat.label["test/remote"]!["1.0.0"]!.layerDiffID, local);
+    assert.ok(flat.diffIDs.includes(local));
+    assert.ok(!plain.diffIDs.includes(local));
+    assert.match(flat.stderr, /--flatten names nope@1, which the linux\/amd64 builder does not hold/);
+
+    const layout = join(work, "builder-flatten-layout");
+    await run("skopeo", ["copy", "--src-tls-verify=false", `docker://${flat.reference}`, `oci:${layout}:x`]);
+    const bundle = join(work, "bundle-flatten");
+    await run("umoci", ["unpack", "--image", `${layout}:x`, bundle]);
+    for (const file of ["test_local/2.0.0/bin/build", "test_remote/1.0.0/bin/detect"]) {
+      await stat(join(bundle, "rootfs/cnb/buildpacks", file));
+    }
+    const refused = await polypack([
+      "builder",
+      "create",
+      "x",
+      "--config",
+      config,
+      "--dry-run",
+      "--flatten",
+      "test/local",
+    ]);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(
+      refused.stderr,
+      /error\[FLAG_INVALID\]: --flatten "test\/local": "test\/local" is not <id>@<version>/,
+    );
+  });
+
+  it("a flattened buildpackage's shared layer goes into the builder once", async () => {
+    const composite = join(work, "bp-flat-composite");
+    await multiArchBuildpack(join(work, "bp-flat-one"), "test/one", "1.0.0");
+    await multiArchBuildpack(join(work, "bp-flat-two"), "test/two", "1.0.0");
+    await mkdir(composite, { recursive: true });
+    await writeFile(
+      join(composite, "buildpack.toml"),
+      'api = "0.10"\n[buildpack]\nid = "test/flat"\nversion = "1.0.0"\n' +
+        '[[order]]\n[[order.group]]\nid = "test/one"\nversion = "1.0.0"\n[[order.group]]\nid = "test/two"\nversion = "1.0.0"\n',
+    );
+    await writeFile(
+      join(work, "flat-package.toml"),
+      '[buildpack]\nuri = "bp-flat-composite"\n[[dependencies]]\nuri = "bp-flat-one"\n[[dependencies]]\nuri = "bp-flat-two"\n',
+    );
+    const packaged = await polypack([
+      "buildpack",
+      "package",
+      `${registry.host}/bp/flat:1`,
+      "--config",
+      join(work, "flat-package.toml"),
+      "--flatten",
+      "--publish",
+    ]);
+    assert.equal(packaged.code, 0, packaged.stderr);
+    const config = await writeConfig(
+      "builder-flat-package.toml",
+      builderToml({ extra: `[[buildpacks]]\nuri = "docker://${registry.host}/bp/flat:1"` }),
+    );
+    const reference = `${registry.host}/builders/flat-package:1`;
+    const created = await polypack([
+      "builder",
+      "create",
+      reference,
+      "--config",
+      config,
+      "--publish",
+      "--target",
+      "linux/amd64",
+      "--lifecycle-mirror",
+      mirror,
+    ]);
+    assert.equal(created.code, 0, created.stderr);
+    const image = JSON.parse(
+      await run("skopeo", ["inspect", "--config", "--tls-verify=false", `docker://${reference}`]),
+    ) as { rootfs: { diff_ids: string[] }; config: { Labels: Record<string, string> } };
+    const label = JSON.parse(image.config.Labels["io.buildpacks.buildpack.layers"]!) as Record<
+      string,
+      Record<string, { layerDiffID: string }>
+    >;
+    const shared = label["test/one"]!["1.0.0"]!.layerDiffID;
+    assert.equal(label["test/flat"]!["1.0.0"]!.layerDiffID, shared);
+    assert.equal(image.rootfs.diff_ids.filter((d) => d === shared).length, 1);
+  });
+
+  it("an https buildpack uri is downloaded with --ca-file, as every other download is", async () => {
+    const certificates = await createTestCertificates(await tempDir("polypack-builder-tls-"));
+    const folder = await multiArchBuildpack(join(work, "bp-https"), "test/https", "1.0.0");
+    await run("tar", ["-czf", join(work, "bp-https.tgz"), "-C", folder, "."]);
+    const archive = await readFile(join(work, "bp-https.tgz"));
+    const server = createHttpsServer(
+      { key: await readFile(certificates.key), cert: await readFile(certificates.certificate) },
+      (request, response) => {
+        if (request.url === "/bp-https.tgz") response.end(archive);
+        else response.writeHead(404).end();
+      },
+    );
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/bp-https.tgz`;
+      const config = await writeConfig(
+        "builder-https.toml",
+        builderToml({ extra: `[[buildpacks]]\nuri = "${url}"` }),
+      );
+      const args = [
+        "builder",
+        "create",
+        `${registry.host}/builders/https:1`,
+        "--config",
+        config,
+        "--dry-run",
+        "--target",
+        "linux/amd64",
+        "--lifecycle-mirror",
+        mirror,
+        "--json",
+      ];
+      const trusted = await polypack(["--ca-file", certificates.ca, ...args]);
+      assert.equal(trusted.code, 0, trusted.stderr);
+      const report = JSON.parse(trusted.stdout) as { targets: { buildpacks: string[] }[] };
+      assert.ok(
+        report.targets[0]!.buildpacks.some((b) => b.startsWith("test/https")),
+        trusted.stdout,
+      );
+      const untrusted = await polypack(args);
+      assert.equal(untrusted.code, 1, untrusted.stderr);
+      assert.match(untrusted.stderr, /error\[DEPENDENCY_DOWNLOAD_FAILED\]/);
+    } finally {
+      server.close();
+    }
   });
 
   it("dry run prints the digest the real run writes, and writes nothing", async () => {

@@ -6,6 +6,8 @@
 import assert from "node:assert/strict";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import { createTestCertificates } from "../support/certificates.js";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -207,5 +209,56 @@ describe("package.toml dependency uris", () => {
       refused.stderr,
       /error\[BUILDPACK_REGISTRY_LOOKUP_FAILED\]: .*urn:cnb:registry:example\/a@1\.0\.0: no buildpack registry was given/,
     );
+  });
+
+  test("-r given an https index uses --ca-file, as every other download does", async () => {
+    const image = `${registry.host}/example/a:1.0.0`;
+    await polypackOk([
+      "--insecure-registry",
+      registry.host,
+      "buildpack",
+      "package",
+      image,
+      "--path",
+      join(work, "a"),
+      "--publish",
+    ]);
+    const certificates = await createTestCertificates(await tempDir("polypack-uris-tls-"));
+    const line = JSON.stringify({ ns: "example", name: "a", version: "1.0.0", yanked: false, addr: image });
+    const server = createHttpsServer(
+      { key: await readFile(certificates.key), cert: await readFile(certificates.certificate) },
+      (request, response) => {
+        if (request.url === "/index/1/example_a") response.end(`${line}\n`);
+        else response.writeHead(404).end();
+      },
+    );
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const index = `https://127.0.0.1:${(server.address() as AddressInfo).port}/index`;
+      assert.deepEqual(
+        await packageWith("urn:cnb:registry:example/a@1.0.0", ["--ca-file", certificates.ca, "-r", index]),
+        ["example/a", "example/composite"],
+      );
+      const config = join(work, "urn-https.package.toml");
+      await writeFile(
+        config,
+        `[buildpack]\nuri = "composite"\n\n[[dependencies]]\nuri = "urn:cnb:registry:example/a@1.0.0"\n`,
+      );
+      const untrusted = await polypack([
+        "buildpack",
+        "package",
+        "c",
+        "--config",
+        config,
+        "-r",
+        index,
+        "--output",
+        join(work, "never"),
+      ]);
+      assert.equal(untrusted.code, 1, untrusted.stderr);
+      assert.match(untrusted.stderr, /error\[BUILDPACK_REGISTRY_LOOKUP_FAILED\]: .*certificate/i);
+    } finally {
+      server.close();
+    }
   });
 });

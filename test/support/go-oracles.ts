@@ -107,3 +107,11 @@ export async function packLabels(
   const [layers = "", metadata = ""] = output.toString("utf8").split("\n");
   return { layers, metadata };
 }
+
+/**
+ * The uncompressed layer pack v0.40's `--flatten` writes from module layer tars (see go-tar/main.go,
+ * pack-flatten): `modules` in layer order, each a module id and the file of its layer tar.
+ */
+export function packFlattenTar(modules: readonly { id: string; tar: string }[]): Promise<Buffer> {
+  return runOracle(["pack-flatten", ...modules.map((m) => `${m.id}=${m.tar}`)]);
+}

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { addExamples } from "../help.js";
+import { PolypackError } from "../../errors/index.js";
 import { join } from "node:path";
 import { defaultCacheHome } from "../../dependencies/cache-dir.js";
 import type { Endpoint } from "../../endpoints/endpoint.js";
@@ -27,6 +28,7 @@ interface BuilderFlags {
   lifecycleMirror?: string;
   verify: boolean;
   allow: string[];
+  flatten: string[];
 }
 
 /** The `--json` shape of `builder create`. */
@@ -91,6 +93,12 @@ export function registerBuilderCreate(parent: Command, context: () => CliContext
       [],
     )
     .option(
+      "--flatten <id@version,...>",
+      "buildpacks to put together into one layer, as pack --flatten (repeatable: one layer each)",
+      collect,
+      [],
+    )
+    .option(
       "--lifecycle-mirror <url|dir>",
       "where lifecycle releases are downloaded from (or POLYPACK_LIFECYCLE_MIRROR)",
     )
@@ -129,6 +137,7 @@ export function registerBuilderCreate(parent: Command, context: () => CliContext
             ...(targets.length > 0 ? { targets } : {}),
             ...(flags.label.length > 0 ? { labels } : {}),
             strict: flags.strict ?? false,
+            ...(flags.flatten.length > 0 ? { flatten: flags.flatten.map(flattenGroup) } : {}),
             createdBy: { name: "polypack", version: polypackVersion() },
           },
           {
@@ -144,6 +153,10 @@ export function registerBuilderCreate(parent: Command, context: () => CliContext
               },
             }),
             spool,
+            downloads: {
+              ...(ctx.registry.caFile ? { caFile: ctx.registry.caFile } : {}),
+              ...(ctx.registry.timeoutMs ? { idleTimeoutMs: ctx.registry.timeoutMs } : {}),
+            },
             ...(opened ? { memberCache: join(defaultCacheHome(), "layers") } : {}),
             onWarning: (message) => ctx.output.warn(message),
           },
@@ -227,4 +240,21 @@ function renderReport(report: BuilderReport): string {
       : " (no tag)"
     : " (dry run: nothing written)";
   return `${renderTable(["PLATFORM", "DIGEST", "LIFECYCLE", "BUILDPACKS"], rows)}\n\nbuilder ${report.name} ${report.digest}${what}`;
+}
+
+/** One `--flatten` value: `<id>@<version>` names joined by commas, as pack takes them. */
+function flattenGroup(value: string): string[] {
+  const names = value
+    .split(",")
+    .map((name) => name.trim())
+    .filter((name) => name !== "");
+  const bad = names.find((name) => !/^[^@\s]+@[^@\s]+$/.test(name));
+  if (names.length === 0 || bad !== undefined) {
+    throw new PolypackError(
+      "FLAG_INVALID",
+      `--flatten ${JSON.stringify(value)}: ${bad === undefined ? "names no buildpack" : `${JSON.stringify(bad)} is not <id>@<version>`}`,
+      { hint: "give --flatten <id>@<version>,<id>@<version> (one layer per --flatten)" },
+    );
+  }
+  return names;
 }

@@ -16,6 +16,7 @@ import { packageExamples } from "./buildpack-package-examples.js";
 import { folderOfPath, pullingSource, PULL_POLICIES, type PullPolicy } from "./buildpack-package-inputs.js";
 import { renderTable, shortDigest } from "../table.js";
 import { renderPlan } from "./buildpack-package-render.js";
+import { PolypackError } from "../../errors/index.js";
 
 interface PackageFlags {
   path?: string;
@@ -42,6 +43,8 @@ interface PackageFlags {
   verify: boolean;
   allow: string[];
   sbom?: boolean;
+  flatten?: boolean;
+  flattenExclude: string[];
 }
 
 /**
@@ -112,10 +115,27 @@ export function registerBuildpackPackage(
       collect,
       [],
     )
-    .option("--sbom", "write SBOMs beside a .cnb, or attach them as referrers in the layout or registry");
+    .option("--sbom", "write SBOMs beside a .cnb, or attach them as referrers in the layout or registry")
+    .option("--flatten", "put a composite's buildpacks into one layer, as pack --flatten does")
+    .option(
+      "-e, --flatten-exclude <id@version>",
+      "with --flatten: a buildpack that keeps its own layer (repeatable, or a,b)",
+      collectList,
+      [],
+    );
   addExamples(command, packageExamples(kind));
   command.action(async (name: string, flags: PackageFlags) => {
     const ctx = context();
+    if (flags.flattenExclude.length > 0 && flags.flatten !== true) {
+      throw new PolypackError("FLAGS_CONFLICT", "--flatten-exclude only applies with --flatten", {
+        hint: "add --flatten, or drop --flatten-exclude",
+      });
+    }
+    if (flags.flatten === true) {
+      ctx.output.warn(
+        "flattening a buildpack package can break the distribution specification; use it with care",
+      );
+    }
     const archTags = (flags.archTags ?? false) || (flags.appendImageNameSuffix ?? false);
     const path = flags.path === undefined ? undefined : await folderOfPath(flags.path, kind);
     // Loaded here, not at start-up, so other commands do not pay for the packaging code.
@@ -130,7 +150,7 @@ export function registerBuildpackPackage(
     const dependencies = {
       openSource: pullingSource(flags.pullPolicy, (endpoint) => openSource(endpoint, ctx)),
       ...(flags.buildpackRegistry ? { buildpackRegistry: flags.buildpackRegistry } : {}),
-      downloads,
+      downloads: { ...downloads, ...(flags.cacheDir !== undefined ? { cacheDir: flags.cacheDir } : {}) },
     };
     const choice = flags.dryRun ? undefined : chooseOutput(name, { ...flags, tags: flags.tag, archTags });
     const names = new BlobNames();
@@ -159,6 +179,7 @@ export function registerBuildpackPackage(
         ...(flags.layerCache ? {} : { layerCache: false as const }),
         verify: flags.verify,
         allow: flags.allow,
+        ...(flags.flatten === true ? { flatten: { exclude: flags.flattenExclude } } : {}),
         ...(flags.cacheDir !== undefined ? { cacheDir: flags.cacheDir } : {}),
         downloads,
         ...(destination ? { destination } : {}),

@@ -12,6 +12,11 @@
 //	                                 (two directory entries, names and hard link targets under
 //	                                 PARENT/ID/VERSION, pack's modes, the header read back kept with
 //	                                 its format), and the closing blocks.
+//	go-tar pack-flatten ID=TAR...    writes the layer pack v0.40's --flatten writes (its
+//	                                 BuildModuleWriter.NToLayerTar): each module's layer tar read
+//	                                 with tar.Reader and its headers written again with tar.Writer,
+//	                                 in the order given, skipping a /cnb/buildpacks/ID folder an
+//	                                 earlier module already wrote, and the closing blocks.
 package main
 
 import (
@@ -49,6 +54,8 @@ func main() {
 		err = headers(os.Stdin, os.Stdout)
 	case len(os.Args) == 6 && os.Args[1] == "pack-dir":
 		err = packDir(os.Args[2], os.Args[3], os.Args[4], os.Args[5], os.Stdout)
+	case len(os.Args) > 2 && os.Args[1] == "pack-flatten":
+		err = packFlatten(os.Args[2:], os.Stdout)
 	default:
 		err = fmt.Errorf("usage: go-tar headers | go-tar pack-dir DIR PARENT ID VERSION")
 	}
@@ -179,6 +186,43 @@ func packDir(dir, parent, id, version string, out io.Writer) error {
 		if _, err := io.Copy(tw, tr); err != nil {
 			return err
 		}
+	}
+	return tw.Close()
+}
+
+// packFlatten is pack's NToLayerTar over module layer tars given as ID=FILE.
+func packFlatten(modules []string, out io.Writer) error {
+	tw := tar.NewWriter(out)
+	parentFolderAdded := map[string]bool{}
+	for _, module := range modules {
+		id, file, ok := strings.Cut(module, "=")
+		if !ok {
+			return fmt.Errorf("%s: want ID=FILE", module)
+		}
+		blob, err := os.ReadFile(file)
+		if err != nil {
+			return err
+		}
+		tr := tar.NewReader(bytes.NewReader(blob))
+		for {
+			hdr, err := tr.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return err
+			}
+			if parentFolderAdded[hdr.Name] {
+				continue
+			}
+			if err := tw.WriteHeader(hdr); err != nil {
+				return fmt.Errorf("%s: %w", hdr.Name, err)
+			}
+			if _, err := io.Copy(tw, tr); err != nil {
+				return err
+			}
+		}
+		parentFolderAdded[path.Join("/cnb", "buildpacks", strings.ReplaceAll(id, "/", "_"))] = true
 	}
 	return tw.Close()
 }
