@@ -24,7 +24,8 @@ export function runImagesOf(label: string): string[] {
     images?: unknown;
     stack?: { runImage?: unknown };
   };
-  const entries = [...(Array.isArray(metadata.images) ? metadata.images : []), metadata.stack?.runImage];
+  const listed: unknown[] = Array.isArray(metadata.images) ? (metadata.images as unknown[]) : [];
+  const entries = [...listed, metadata.stack?.runImage];
   const names = new Set<string>();
   for (const entry of entries) {
     const { image, mirrors } = (entry ?? {}) as { image?: unknown; mirrors?: unknown };
