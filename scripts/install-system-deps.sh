@@ -12,6 +12,7 @@ declare -A PACKAGE_FOR=(
   [htpasswd]=apache2-utils
   [openssl]=openssl
   [file]=file
+  [readelf]=binutils
   [proot]=proot
   [xz]=xz-utils
   [bzip2]=bzip2

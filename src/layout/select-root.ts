@@ -28,13 +28,17 @@ export function selectRoot(
     }
     return withoutRefName(named[0]!);
   }
-  if (manifests.length === 1) return withoutRefName(manifests[0]!);
-  const indexes = manifests.filter((entry) => isIndexMediaType(entry.mediaType));
+  // Referrers (SBOMs) kept under the tag scheme's `sha256-<hex>` refs are not what a user means.
+  const images = manifests.filter((entry) => !REFERRERS_TAG.test(refNameOf(entry) ?? ""));
+  if (images.length === 1) return withoutRefName(images[0]!);
+  const indexes = images.filter((entry) => isIndexMediaType(entry.mediaType));
   if (indexes.length === 1) return withoutRefName(indexes[0]!);
   throw new PolypackError("REF_REQUIRED", `${where} holds ${manifests.length} images; say which one`, {
     hint: refsHint(manifests),
   });
 }
+
+const REFERRERS_TAG = /^sha256-[0-9a-f]{64}$/;
 
 function refsHint(manifests: readonly Descriptor[]): string {
   const refs = [...new Set(manifests.map(refNameOf).filter((ref): ref is string => ref !== undefined))];

@@ -8,7 +8,7 @@ import { pipeline } from "node:stream/promises";
 import yauzl from "yauzl";
 import { decompressed, peek } from "../layer/decompress.js";
 import { readLayer } from "../layer/read-layer.js";
-import { classifyProgram, type ProgramKind } from "./elf.js";
+import { classifyProgram, withArmLevel, type ProgramKind } from "./elf.js";
 
 /** How many leading bytes of a file the checks look at: a tar header, so archives are told too. */
 export const HEAD_BYTES = 512;
@@ -110,7 +110,7 @@ async function inspectMember(
   const { head, rest } = await peek(content, HEAD_BYTES);
   const kind = classifyProgram(head);
   if (kind.kind === "elf" || kind.kind === "foreign") {
-    scan.programs.push({ path, kind });
+    scan.programs.push({ path, kind: await withArmLevel(kind, rest) });
     await closeIterable(rest);
     return;
   }

@@ -6,7 +6,7 @@ import { STREAM_CHUNK_BYTES } from "../oci/verify.js";
 import type { Platform } from "../oci/platform.js";
 import { fetchOfflineDependencies, type OfflineOptions } from "../package/offline.js";
 import { HEAD_BYTES, scanArchive } from "./archive.js";
-import { classifyProgram, describeProgram, runsOn } from "./elf.js";
+import { classifyProgram, describeProgram, runsOn, withArmLevel } from "./elf.js";
 import type { Finding } from "./findings.js";
 import type { LayerDescriptor } from "./image-checks.js";
 
@@ -53,8 +53,9 @@ export async function checkDependencies(
         checked++;
         const content = createReadStream(file.path, { highWaterMark: STREAM_CHUNK_BYTES });
         const { head, rest } = await peek(content, HEAD_BYTES);
-        const kind = classifyProgram(head);
-        if (kind.kind === "elf" || kind.kind === "foreign") {
+        const classified = classifyProgram(head);
+        if (classified.kind === "elf" || classified.kind === "foreign") {
+          const kind = await withArmLevel(classified, rest);
           content.destroy();
           if (!runsOn(kind, platform)) {
             emit({

@@ -1,4 +1,5 @@
 import { Platform } from "../oci/platform.js";
+import { readArmLevel } from "./elf-arm.js";
 
 /**
  * What the first bytes of a file say about the machine it runs on. `elf` carries the ELF header's
@@ -25,6 +26,11 @@ export interface ElfHeader {
   osAbi: number;
   /** The architecture in GOARCH spelling, when the machine, class and byte order name one. */
   architecture?: string;
+  /**
+   * 32-bit ARM only: the architecture level (6 for ARMv6, 7 for ARMv7 ...) from `.ARM.attributes`
+   * (Tag_CPU_arch), set by `withArmLevel` where the file has it; the header alone does not tell.
+   */
+  armLevel?: number;
 }
 
 /** How many leading bytes `classifyProgram` needs at most. */
@@ -102,13 +108,27 @@ function elfHeader(head: Uint8Array): ElfHeader | undefined {
   };
 }
 
+/**
+ * Adds the ARM architecture level to a 32-bit ARM ELF file's kind by reading on through its
+ * content (`content` from the file's first byte; see readArmLevel for what is buffered). Any other
+ * kind is returned as it is, without reading.
+ */
+export async function withArmLevel(
+  kind: ProgramKind,
+  content: AsyncIterable<Uint8Array>,
+): Promise<ProgramKind> {
+  if (kind.kind !== "elf" || kind.elf.architecture !== "arm") return kind;
+  const level = await readArmLevel(content);
+  return level === undefined ? kind : { kind: "elf", elf: { ...kind.elf, armLevel: level } };
+}
+
 /** A short human name for what a classified file is built for, as `file` would put it. */
 export function describeProgram(kind: ProgramKind): string {
   switch (kind.kind) {
     case "elf":
       return `ELF ${kind.elf.bits}-bit ${kind.elf.endian === "little" ? "LSB" : "MSB"} ${
         kind.elf.architecture ?? `machine ${kind.elf.machine}`
-      }`;
+      }${kind.elf.armLevel !== undefined ? ` v${kind.elf.armLevel} (.ARM.attributes)` : ""}`;
     case "foreign":
       return kind.format === "pe" ? "PE (Windows)" : "Mach-O (macOS)";
     case "script":
@@ -123,10 +143,12 @@ export function describeProgram(kind: ProgramKind): string {
 const LINUX_ABIS = new Set([0, 3, 97]);
 
 /**
- * Whether a classified file can run on `platform`: ELF files whose architecture matches (variant is
- * not told by the header; callers that care read the ARM attributes), scripts and data always,
- * Mach-O and PE never on Linux. An ELF whose machine polypack does not know is reported as foreign,
- * and so is one whose OS/ABI byte names another kernel (FreeBSD, say) when the platform is Linux.
+ * Whether a classified file is built for `platform`: ELF files whose architecture matches, scripts
+ * and data always, Mach-O and PE never on Linux. An ELF whose machine polypack does not know is
+ * reported as foreign, and so is one whose OS/ABI byte names another kernel (FreeBSD, say) when
+ * the platform is Linux. A 32-bit ARM program whose attributes were read (withArmLevel) must be of
+ * the platform's variant: a v7 program cannot run on a v6 CPU, and a v6 one in an arm/v7 image,
+ * though it runs, says the build for another variant was packaged (`--allow` it when meant).
  */
 export function runsOn(kind: ProgramKind, platform: Platform): boolean {
   switch (kind.kind) {
@@ -134,11 +156,17 @@ export function runsOn(kind: ProgramKind, platform: Platform): boolean {
       return (
         kind.elf.architecture !== undefined &&
         new Platform({ architecture: kind.elf.architecture }).architecture === platform.architecture &&
-        (platform.os !== "linux" || LINUX_ABIS.has(kind.elf.osAbi))
+        (platform.os !== "linux" || LINUX_ABIS.has(kind.elf.osAbi)) &&
+        armVariantFits(kind.elf, platform)
       );
     case "foreign":
       return kind.format === "pe" ? platform.os === "windows" : platform.os === "darwin";
     default:
       return true;
   }
+}
+
+function armVariantFits(elf: ElfHeader, platform: Platform): boolean {
+  if (elf.armLevel === undefined || platform.architecture !== "arm") return true;
+  return !/^v\d+$/.test(platform.variant) || platform.variant === `v${elf.armLevel}`;
 }

@@ -4,7 +4,7 @@ import type { Layer } from "../image/blob.js";
 import { peek } from "../layer/decompress.js";
 import { readEntryContent, readLayer, type LayerReadEntry } from "../layer/read-layer.js";
 import { scanArchive, HEAD_BYTES, type ArchiveScan } from "./archive.js";
-import { classifyProgram, type ProgramKind } from "./elf.js";
+import { classifyProgram, withArmLevel, type ProgramKind } from "./elf.js";
 
 /** The largest descriptor file (buildpack.toml, extension.toml) read from a layer. */
 const MAX_DESCRIPTOR_BYTES = 1024 * 1024;
@@ -212,8 +212,10 @@ function message(error: unknown): string {
 
 async function inspectFile(content: AsyncIterable<Uint8Array>): Promise<NodeKind> {
   const { head, rest } = await peek(content, HEAD_BYTES);
-  const program = classifyProgram(head);
-  if (program.kind === "elf" || program.kind === "foreign") {
+  const kind = classifyProgram(head);
+  if (kind.kind === "elf" || kind.kind === "foreign") {
+    // Only 32-bit ARM files are read on, for their architecture level.
+    const program = await withArmLevel(kind, rest);
     await (rest as AsyncGenerator<Uint8Array>).return?.(undefined);
     return { type: "file", program };
   }

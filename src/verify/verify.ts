@@ -10,6 +10,8 @@ import {
   checkPrograms,
 } from "./image-checks.js";
 import { readImageTree, type LayerScan } from "./image-tree.js";
+import { checkRunImages, type RunImageResolver } from "./run-images.js";
+import { BUILDER_METADATA_LABEL } from "../buildpack/labels.js";
 
 /** Options of `verifyArtifact`. */
 export interface VerifyOptions {
@@ -26,6 +28,11 @@ export interface VerifyOptions {
    * scanLayerTar); those layers are not read again.
    */
   scans?: ReadonlyMap<string, Promise<LayerScan>>;
+  /**
+   * Reads a builder's run images (through the caller's registry access) to check each has the
+   * platform; without it, builders' run images are not checked and a note says so.
+   */
+  runImages?: RunImageResolver;
   /** Told as each platform's image is about to be read. */
   onPlatform?: (platform: string) => void;
 }
@@ -49,10 +56,16 @@ export async function verifyArtifact(artifact: Artifact, options: VerifyOptions 
   const platforms: PlatformSummary[] = [];
   const notes: string[] = [];
   const images = await platformImages(artifact, name, (finding) => findings.push(finding));
+  const runImages = memoized(options.runImages);
+  let builder = false;
   const wanted = options.platforms ?? [];
   for (const { image, platform } of images) {
     if (wanted.length > 0 && !wanted.some((w) => platform !== undefined && platform.satisfies(w))) continue;
-    const summary = await verifyImage(image, platform, options, (finding) => findings.push(finding));
+    const summary = await verifyImage(image, platform, { ...options, runImages }, (finding) => {
+      findings.push(finding);
+    });
+    builder ||= summary.builder === true;
+    delete summary.builder;
     platforms.push(summary);
   }
   if (wanted.length > 0 && platforms.length === 0) {
@@ -68,6 +81,9 @@ export async function verifyArtifact(artifact: Artifact, options: VerifyOptions 
     notes.push(
       "dependencies listed in buildpack.toml were not fetched (use --dependencies); those in the layers were checked",
     );
+  }
+  if (builder && options.runImages === undefined) {
+    notes.push("the builder's run images were not read, so not checked for each platform");
   }
   const allowed = allowMatcher(options.allow ?? []);
   for (const finding of findings) {
@@ -165,12 +181,12 @@ async function verifyImage(
   platform: Platform | undefined,
   options: VerifyOptions,
   push: (finding: Finding) => void,
-): Promise<PlatformSummary> {
+): Promise<PlatformSummary & { builder?: boolean }> {
   const digest = (await image.descriptor()).digest;
   const label = platform?.toString() ?? digest;
   options.onPlatform?.(label);
   const emit = (finding: Omit<Finding, "platform">): void => push({ platform: label, ...finding });
-  const summary: PlatformSummary = {
+  const summary: PlatformSummary & { builder?: boolean } = {
     platform: label,
     digest,
     layers: 0,
@@ -200,10 +216,30 @@ async function verifyImage(
   checkLayers(tree, emit);
   const descriptors = checkLabelsAndDescriptors(config, tree, effective, emit);
   summary.programs = checkPrograms(tree, effective, emit, descriptors);
+  const builderLabel = config.config?.Labels?.[BUILDER_METADATA_LABEL];
+  if (builderLabel !== undefined) {
+    summary.builder = true;
+    if (options.runImages !== undefined)
+      await checkRunImages(builderLabel, effective, options.runImages, emit);
+  }
   if (options.dependencies !== undefined) {
     summary.dependencies = await checkDependencies(descriptors, effective, options.dependencies, emit);
   }
   return summary;
+}
+
+// Each run image is read once, however many platforms ask for it.
+function memoized(resolve: RunImageResolver | undefined): RunImageResolver | undefined {
+  if (resolve === undefined) return undefined;
+  const seen = new Map<string, ReturnType<RunImageResolver>>();
+  return (reference) => {
+    let artifact = seen.get(reference);
+    if (artifact === undefined) {
+      artifact = resolve(reference);
+      seen.set(reference, artifact);
+    }
+    return artifact;
+  };
 }
 
 function message(error: unknown): string {

@@ -4,7 +4,8 @@
  * registry), edited in place, and the bad input that must leave every tag where it was.
  */
 import assert from "node:assert/strict";
-import { readFile, writeFile } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { RegistryClient } from "../../src/registry/client.js";
 import { Reference } from "../../src/registry/reference.js";
@@ -12,6 +13,10 @@ import { RegistryTarget } from "../../src/registry/target.js";
 import type { Descriptor } from "../../src/oci/descriptor.js";
 import type { ImageIndex } from "../../src/oci/manifest.js";
 import { IndexStore } from "../../src/manifest/store.js";
+import { emptyImage, mutateImage } from "../../src/image/mutate.js";
+import { LayerSpool } from "../../src/image/spool.js";
+import { write } from "../../src/image/write.js";
+import { goProgram } from "../support/go-programs.js";
 import { polypack, type Outcome } from "../support/cli.js";
 import { startFaultProxy, type FaultProxy, type RecordedRequest } from "../support/fault-proxy.js";
 import { writeRandomImage, writeRandomIndex, type RandomImage } from "../support/images.js";
@@ -401,6 +406,57 @@ describe("manifest verbs against a real registry", () => {
     await writeFile(record, kept.replace(/"sha256:[0-9a-f]{64}": "/, '"x": "'));
     await fails(["manifest", "push", local], "MANIFEST_LOCAL_INVALID");
     assert.equal(await published("bad/local", "1"), undefined);
+  });
+
+  test("an arm64 entry holding an x86-64 program is refused before anything is pushed; --allow and --no-verify are reported", async () => {
+    // A real x86-64 program at /bin/run of an image that says it is arm64, beside a good amd64 one.
+    const amd64 = await goProgram("amd64");
+    const { size } = await stat(amd64);
+    const spool = await LayerSpool.create(`${await tempDir("polypack-manifest-verify-")}/layers`);
+    const layer = await spool.write([
+      { path: "bin/run", type: "file", mode: 0o755, size, open: () => createReadStream(amd64) },
+    ]);
+    const wrong = mutateImage(emptyImage({ os: "linux", architecture: "arm64" }), {
+      add: [{ layer }],
+      labels: images["arm64"]!.config.config!.Labels!,
+    });
+    const src = new RegistryTarget(client, Reference.parse(`${registry.host}/src/app`));
+    const wrongAt = `${proxy.host}/src/app@${(await write(wrong, src)).root.digest}`;
+    await spool.remove();
+    const pushedTo = (repo: string): RecordedRequest[] =>
+      writes(proxy.requests).filter((r) => r.path.startsWith(`/v2/${repo}/`));
+
+    proxy.requests.length = 0;
+    const tag = `${proxy.host}/verify/app:1`;
+    const refused = await fails(
+      ["manifest", "create", "--publish", tag, at("amd64"), wrongAt],
+      "VERIFY_FAILED",
+      /linux\/arm64: \/bin\/run: expected linux\/arm64, found ELF 64-bit LSB amd64/,
+    );
+    assert.doesNotMatch(refused.stderr, /linux\/amd64:/, "the good amd64 image has no finding");
+    assert.equal(await published("verify/app", "1"), undefined, "no tag");
+    assert.deepEqual(pushedTo("verify/app"), [], "nothing written to the index's repository");
+
+    // Kept locally (no publication yet), then refused at push.
+    const local = `${proxy.host}/verify/local:1`;
+    await ok(["manifest", "create", local, at("amd64"), wrongAt]);
+    await fails(["manifest", "push", local], "VERIFY_FAILED", /\/bin\/run/);
+    assert.equal(await published("verify/local", "1"), undefined, "no tag");
+    assert.deepEqual(pushedTo("verify/local"), [], "nothing written to the index's repository");
+
+    // Meant to be foreign: --allow pushes it and says so; --no-verify pushes it and says so.
+    const allowed = await cli(["manifest", "push", local, "--allow", "/bin/run"]);
+    assert.equal(allowed.code, 0, allowed.stderr);
+    assert.match(
+      allowed.stderr,
+      /linux\/arm64: \/bin\/run is ELF 64-bit LSB amd64, allowed by --allow \/bin\/run/,
+    );
+    assert.ok(await published("verify/local", "1"));
+    const skipped = await cli(["manifest", "create", "--publish", "--no-verify", tag, at("amd64"), wrongAt]);
+    assert.equal(skipped.code, 0, skipped.stderr);
+    assert.match(skipped.stderr, /--no-verify: the programs of .* were not checked/);
+    assert.ok(await published("verify/app", "1"));
+    assert.match(await run("file", ["-b", amd64]), /x86-64/);
   });
 
   test("--format docker writes a manifest list that skopeo reads back", async () => {

@@ -13,6 +13,7 @@ import { after, before, describe, test } from "node:test";
 import * as CDX from "@cyclonedx/cyclonedx-library";
 import { spdxValidator } from "../../src/sbom/spdx.js";
 import { goProgram } from "../support/go-programs.js";
+import { startReferrersProxy } from "../support/referrers-proxy.js";
 import { startRegistry, type RegistryHandle } from "../support/registry.js";
 import { tempDir } from "../support/tmp.js";
 import { run } from "../support/tools.js";
@@ -227,6 +228,49 @@ describe("polypack sbom", () => {
     assert.equal(spdx.name, "test/sbom@2.0.0 linux/arm64");
   });
 
+  test("a registry with the referrers API gets them through the API, and no sha256-<hex> tag", async (t) => {
+    const api = await startReferrersProxy(registry.url);
+    t.after(() => api.stop());
+    const name = `${api.host}/sbom/api:2.0.0`;
+    const packaged = await polypackOk([
+      "--insecure-registry",
+      api.host,
+      "buildpack",
+      "package",
+      name,
+      "--path",
+      dir,
+      "--publish",
+      "--sbom",
+    ]);
+    for (const platform of ["linux/amd64", "linux/arm64"]) {
+      for (const format of ["cyclonedx", "spdx"]) {
+        assert.match(packaged.stderr, new RegExp(`sbom ${platform} ${format}: referrers-api `));
+      }
+    }
+    const tags = (JSON.parse(await plainGet(`${registry.url}/v2/sbom/api/tags/list`)) as { tags: string[] })
+      .tags;
+    assert.deepEqual(tags, ["2.0.0"], "no tag-scheme index where the API answers");
+    const index = JSON.parse(
+      await run("skopeo", ["inspect", "--raw", "--tls-verify=false", `docker://${name}`]),
+    ) as { manifests: { digest: string; platform: { architecture: string } }[] };
+    for (const entry of index.manifests) {
+      const listed = JSON.parse(await plainGet(`${api.url}/v2/sbom/api/referrers/${entry.digest}`)) as {
+        manifests: { artifactType: string; digest: string }[];
+      };
+      assert.deepEqual(
+        listed.manifests.map((m) => m.artifactType),
+        ["application/vnd.cyclonedx+json", "application/spdx+json"],
+      );
+      // The referrer manifests are in the registry itself, naming the platform manifest.
+      const manifest = JSON.parse(
+        await plainGet(`${registry.url}/v2/sbom/api/manifests/${listed.manifests[0]!.digest}`),
+      ) as { subject: { digest: string } };
+      assert.equal(manifest.subject.digest, entry.digest);
+    }
+    assert.ok(api.referrersGets.length >= 4, "polypack asked the referrers API");
+  });
+
   test("attached to a layout, skopeo finds the referrers index by its tag-scheme ref name", async () => {
     const out = await layout();
     await polypackOk(["sbom", `oci:${out}`, "--attach", "--platform", "linux/amd64"]);
@@ -241,6 +285,16 @@ describe("polypack sbom", () => {
       referrers.manifests.map((m) => m.artifactType),
       ["application/vnd.cyclonedx+json", "application/spdx+json"],
     );
+    // The referrers' refs do not make the layout ambiguous: without a ref, polypack reads the package.
+    const verified = await polypackOk(["--json", "verify", `oci:${out}`]);
+    const layoutIndex = JSON.parse(await readFile(join(out, "index.json"), "utf8")) as {
+      manifests: { digest: string; annotations?: Record<string, string> }[];
+    };
+    const latest = layoutIndex.manifests.find(
+      (m) => m.annotations?.["org.opencontainers.image.ref.name"] === "latest",
+    );
+    assert.equal(layoutIndex.manifests.length, 2, "latest and one referrers index");
+    assert.equal((JSON.parse(verified.stdout) as { digest: string }).digest, latest?.digest);
   });
 });
 

@@ -203,6 +203,42 @@ describe("verify and the packaging refusal", () => {
     assert.match(await fileSays(join(work, "lib", "tool")), /aarch64/);
   });
 
+  test("extension package refuses an x86-64 bin/generate in the arm64 folder, naming platform and file", async () => {
+    const dir = join(await tempDir("polypack-verify-ext-"), "ext");
+    await mkdir(dir, { recursive: true });
+    await writeFile(
+      join(dir, "extension.toml"),
+      `api = "0.10"\n[extension]\nid = "test/ext"\nversion = "1.0.0"\n${TARGETS}`,
+    );
+    for (const arch of ["amd64", "arm64"]) {
+      const bin = join(dir, "linux", arch, "bin");
+      await mkdir(bin, { recursive: true });
+      await writeFile(join(bin, "detect"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+      await copyFile(amd64, join(bin, "generate"));
+    }
+    const out = join(dir, "..", "out");
+    const refused = await polypack([
+      "extension",
+      "package",
+      "test/ext",
+      "--path",
+      dir,
+      "--format",
+      "layout",
+      "--output",
+      out,
+    ]);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /^error\[VERIFY_FAILED\]/m);
+    assert.match(
+      refused.stderr,
+      /linux\/arm64: \/cnb\/extensions\/test_ext\/1\.0\.0\/bin\/generate: expected linux\/arm64, found ELF 64-bit LSB amd64/,
+    );
+    assert.doesNotMatch(refused.stderr, /linux\/amd64: /);
+    assert.ok(!existsSync(out), "nothing written");
+    assert.match(await fileSays(join(dir, "linux", "arm64", "bin", "generate")), /x86-64/);
+  });
+
   test("verify --dependencies downloads an arm64 archive listed for amd64 and names the program inside", async () => {
     const work = await tempDir("polypack-verify-http-");
     await mkdir(join(work, "node", "bin"), { recursive: true });

@@ -13,10 +13,10 @@ const SOURCE = 'package main\n\nfunc main() { println("hello from polypack tests
 const building = new Map<string, Promise<string>>();
 
 /**
- * A tiny static Go program built for linux/`arch` (CGO off, so no host toolchain is needed), as
+ * A tiny static Go program built for linux/`arch` (`arm` is GOARM=7, `arm-v6` GOARM=6) (CGO off, so no host toolchain is needed), as
  * a real ELF file for the verify tests: compiled once per machine and reused. Returns its path.
  */
-export function goProgram(arch: "amd64" | "arm64" | "arm" | "386"): Promise<string> {
+export function goProgram(arch: "amd64" | "arm64" | "arm" | "arm-v6" | "386"): Promise<string> {
   let build = building.get(arch);
   if (build === undefined) {
     build = buildOnce(arch);
@@ -27,6 +27,7 @@ export function goProgram(arch: "amd64" | "arm64" | "arm" | "386"): Promise<stri
 
 async function buildOnce(arch: string): Promise<string> {
   const out = join(CACHE, `hello-${arch}`);
+  const goarch = arch.startsWith("arm-") ? "arm" : arch;
   if (existsSync(out)) return out;
   const dir = join(CACHE, "src");
   await mkdir(dir, { recursive: true });
@@ -38,11 +39,11 @@ async function buildOnce(arch: string): Promise<string> {
     env: {
       ...process.env,
       GOOS: "linux",
-      GOARCH: arch,
+      GOARCH: goarch,
       CGO_ENABLED: "0",
       GOFLAGS: "-mod=mod",
       GOCACHE: join(CACHE, "gocache"),
-      ...(arch === "arm" ? { GOARM: "7" } : {}),
+      ...(goarch === "arm" ? { GOARM: arch === "arm-v6" ? "6" : "7" } : {}),
     },
   });
   const { rename } = await import("node:fs/promises");

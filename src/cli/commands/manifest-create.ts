@@ -19,6 +19,8 @@ import {
 } from "./manifest-common.js";
 
 interface CreateFlags extends AccessFlags {
+  verify: boolean;
+  allow: string[];
   format: "oci" | "docker";
   publish?: boolean;
   annotation?: string[];
@@ -57,7 +59,15 @@ export function registerManifestCreate(manifest: Command, context: () => CliCont
       "take only these platforms from the sources (repeatable)",
       collect,
     )
-    .option("--dry-run", "print the index and its digest; write nothing");
+    .option("--dry-run", "print the index and its digest; write nothing")
+    // Verification (see `polypack verify`): on by default, before anything is written or pushed.
+    .option("--no-verify", "skip checking that each image's programs are built for its platform")
+    .option(
+      "--allow <pattern>",
+      "a path meant to be foreign, such as a cross-compiler (repeatable)",
+      collect,
+      [],
+    );
   addExamples(command, [
     {
       does: "join two images pushed by digest into one local index",
@@ -114,6 +124,8 @@ export function registerManifestCreate(manifest: Command, context: () => CliCont
         return;
       }
       if (destination.kind !== "registry" || flags.publish) {
+        const { verifyBeforePublish } = await import("../../manifest/verify-gate.js");
+        await verifyBeforePublish(index, name, flags, (message) => ctx.output.warn(message));
         const { target, tags } = await openTarget(
           destination,
           session.access,

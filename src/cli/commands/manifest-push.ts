@@ -16,6 +16,8 @@ import {
 } from "./manifest-common.js";
 
 interface PushFlags extends AccessFlags {
+  verify: boolean;
+  allow: string[];
   format?: "oci" | "docker";
   purge?: boolean;
   tag?: string[];
@@ -42,7 +44,15 @@ export function registerManifestPush(manifest: Command, context: () => CliContex
     .option("--purge", "delete the local index once pushed")
     .option("--tag <tag>", "another tag for the index (repeatable)", collect)
     .option("--by-digest", "push without moving any tag")
-    .option("--dry-run", "print the index and its digest; write nothing");
+    .option("--dry-run", "print the index and its digest; write nothing")
+    // Verification (see `polypack verify`): on by default, before anything is written or pushed.
+    .option("--no-verify", "skip checking that each image's programs are built for its platform")
+    .option(
+      "--allow <pattern>",
+      "a path meant to be foreign, such as a cross-compiler (repeatable)",
+      collect,
+      [],
+    );
   addExamples(command, [
     {
       does: "push a local index (children mounted or copied into its repository)",
@@ -89,6 +99,9 @@ export function registerManifestPush(manifest: Command, context: () => CliContex
         ctx.output.result(await reportOf(name, index, "dry-run"), renderReport);
         return;
       }
+      await checkIndex(index, name);
+      const { verifyBeforePublish } = await import("../../manifest/verify-gate.js");
+      await verifyBeforePublish(index, name, flags, (message) => ctx.output.warn(message));
       const { target } = await openTarget(
         destination,
         session.access,

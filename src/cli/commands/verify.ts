@@ -4,6 +4,7 @@ import { addExamples } from "../help.js";
 import { parseEndpoint } from "../../endpoints/endpoint.js";
 import { openSource } from "../../endpoints/open.js";
 import { Platform } from "../../oci/platform.js";
+import type { Artifact } from "../../image/image.js";
 import type { VerifyReport } from "../../verify/findings.js";
 import type { CliContext } from "../context.js";
 import { printedWithResult } from "../output.js";
@@ -14,6 +15,7 @@ interface VerifyFlags {
   dependencies?: boolean;
   allow: string[];
   cacheDir?: string;
+  runImages: boolean;
 }
 
 /**
@@ -35,18 +37,27 @@ export function registerVerify(program: Command, context: () => CliContext): voi
       [],
     )
     .option("--cache-dir <dir>", "where downloaded dependencies are cached (with --dependencies)")
+    .option("--no-run-images", "do not read a builder's run images to check their platforms (noted)")
     .action(async (location: string, flags: VerifyFlags) => {
       const ctx = context();
       const platforms = flags.platform.map((p) => Platform.parse(p, "--platform"));
       const { readArtifact } = await import("../../image/image.js");
       const { verifyArtifact, verifyFailed } = await import("../../verify/verify.js");
       const source = await openSource(parseEndpoint(location), ctx);
+      // A builder's run images (and mirrors) are read where they are published.
+      const runSources: { close?: () => Promise<void> }[] = [];
+      const runImages = async (reference: string): Promise<Artifact> => {
+        const opened = await openSource(parseEndpoint(reference), ctx);
+        runSources.push(opened);
+        return readArtifact(opened);
+      };
       let report: VerifyReport;
       try {
         report = await verifyArtifact(await readArtifact(source), {
           name: location,
           platforms,
           allow: flags.allow,
+          ...(flags.runImages ? { runImages } : {}),
           ...(flags.dependencies
             ? {
                 dependencies: {
@@ -62,6 +73,7 @@ export function registerVerify(program: Command, context: () => CliContext): voi
         });
       } finally {
         await source.close?.();
+        for (const opened of runSources) await opened.close?.();
       }
       if (report.ok) {
         ctx.output.result(report, renderVerify);
