@@ -45,22 +45,21 @@ export function writeDialect(
 }
 
 /**
- * The entry to copy for a new version: among the newest version of `id`, the one for the same
- * architecture when there is one (its URIs and purl spell that architecture), else the last.
+ * The entry to copy for a new version: the newest entry of `id` for the same architecture (its
+ * URIs and purl spell that architecture) when there is one, else the newest entry of `id`.
  */
 export function templateEntry(
   dependencies: readonly Dependency[],
   id: string,
   platform: Platform,
 ): Dependency | undefined {
+  const newest = (list: readonly Dependency[]): Dependency | undefined =>
+    list.reduce<Dependency | undefined>(
+      (best, d) => (best === undefined || compareVersions(d.version, best.version) >= 0 ? d : best),
+      undefined,
+    );
   const ofId = dependencies.filter((d) => d.id === id);
-  const newest = ofId.reduce<Dependency | undefined>(
-    (best, d) => (best === undefined || compareVersions(d.version, best.version) >= 0 ? d : best),
-    undefined,
-  );
-  if (newest === undefined) return undefined;
-  const sameVersion = ofId.filter((d) => d.version === newest.version);
-  return sameVersion.find((d) => d.architecture === platform.architecture) ?? newest;
+  return newest(ofId.filter((d) => d.architecture === platform.architecture)) ?? newest(ofId);
 }
 
 /**
@@ -90,11 +89,11 @@ export function templateChanges(
   if (raw["architecture"] !== undefined || dialect === "rfc") changes.set("architecture", architecture);
   if (raw["os"] !== undefined || dialect === "packit") changes.set("os", os);
   const purl = (value: string): string =>
-    withQualifiers(swap(value), {
-      checksum: addition.sha256,
-      download_url: addition.uri,
-      arch: dialect === "libpak" ? architecture : undefined,
-    });
+    withQualifiers(
+      swap(value),
+      { checksum: addition.sha256, download_url: addition.uri, arch: architecture },
+      dialect === "libpak",
+    );
   if (typeof raw["purl"] === "string") changes.set("purl", purl(raw["purl"]));
   if (Array.isArray(raw["purls"]))
     changes.set(
@@ -161,10 +160,11 @@ export function compareVersions(a: string, b: string): number {
 }
 
 /**
- * A purl with the qualifiers it already has replaced (`checksum`, `download_url`), and `arch` set
- * when given. Qualifiers it lacks are not added, except `arch`.
+ * A purl with the qualifiers it already has replaced (`checksum`, `download_url`, and `arch`, spelt
+ * as the purl spelt it: x86_64/aarch64, x64, or Go's names). A missing `arch` is added only when
+ * `addArch` is set (libpak names the architecture there); other missing qualifiers never are.
  */
-function withQualifiers(purl: string, values: Record<string, string | undefined>): string {
+function withQualifiers(purl: string, values: Record<string, string | undefined>, addArch: boolean): string {
   const hash = purl.indexOf("#");
   const subpath = hash < 0 ? "" : purl.slice(hash);
   const body = hash < 0 ? purl : purl.slice(0, hash);
@@ -179,11 +179,20 @@ function withQualifiers(purl: string, values: Record<string, string | undefined>
           .filter((pair) => pair !== "");
   const seen = new Set<string>();
   const out = pairs.map((pair) => {
-    const key = pair.split("=")[0] ?? "";
-    const value = values[key];
+    const [key = "", old = ""] = pair.split("=");
+    let value = values[key];
+    if (key === "arch" && value !== undefined) value = archSpelling(value, old);
     seen.add(key);
     return value === undefined ? pair : `${key}=${value}`;
   });
-  if (values["arch"] !== undefined && !seen.has("arch")) out.push(`arch=${values["arch"]}`);
+  if (addArch && values["arch"] !== undefined && !seen.has("arch")) out.push(`arch=${values["arch"]}`);
   return `${base}${out.length > 0 ? `?${out.join("&")}` : ""}${subpath}`;
+}
+
+/** Go's architecture name `architecture` as the family of names `like` belongs to spells it. */
+function archSpelling(architecture: string, like: string): string {
+  if (like === "x86_64" || like === "aarch64")
+    return { amd64: "x86_64", arm64: "aarch64" }[architecture] ?? architecture;
+  if (like === "x64") return architecture === "amd64" ? "x64" : architecture;
+  return architecture;
 }

@@ -166,3 +166,51 @@ describe("addEntries", () => {
     entry(text, "go", "1.26.9", "arm64");
   });
 });
+
+describe("addEntries: the purl's arch qualifier", () => {
+  const file = (purlArch: { amd64: string; arm64?: string }): string =>
+    [
+      'api = "0.10"',
+      "[buildpack]",
+      'id = "x"',
+      'version = "1"',
+      "[[metadata.dependencies]]",
+      'id = "tool"',
+      'version = "1.0.0"',
+      'os = "linux"',
+      'arch = "amd64"',
+      'uri = "https://downloads.example/tool-1.0.0-amd64.tgz"',
+      `checksum = "sha256:${HEX}"`,
+      `purl = "pkg:generic/tool@1.0.0?arch=${purlArch.amd64}"`,
+      ...(purlArch.arm64 === undefined
+        ? []
+        : [
+            "[[metadata.dependencies]]",
+            'id = "tool"',
+            'version = "1.0.0"',
+            'os = "linux"',
+            'arch = "arm64"',
+            'uri = "https://downloads.example/tool-1.0.0-arm64.tgz"',
+            `checksum = "sha256:${HEX}"`,
+            `purl = "pkg:generic/tool@1.0.0?arch=${purlArch.arm64}"`,
+          ]),
+      "",
+    ].join("\n");
+
+  test("a version added for two targets gets each target's arch in its purl", () => {
+    // The amd64 entry of the new version is added first; the arm64 one must not copy its purl.
+    const { text } = addEntries(file({ amd64: "amd64", arm64: "arm64" }), "buildpack.toml", [
+      addition("tool", "1.1.0", "linux/amd64"),
+      addition("tool", "1.1.0", "linux/arm64"),
+    ]);
+    assert.equal(entry(text, "tool", "1.1.0", "amd64").raw["purl"], "pkg:generic/tool@1.1.0?arch=amd64");
+    assert.equal(entry(text, "tool", "1.1.0", "arm64").raw["purl"], "pkg:generic/tool@1.1.0?arch=arm64");
+  });
+
+  test("a first arm64 entry copied from an amd64 one gets arm64, in the purl's own spelling", () => {
+    const { text } = addEntries(file({ amd64: "x86_64" }), "buildpack.toml", [
+      addition("tool", "1.1.0", "linux/arm64"),
+    ]);
+    assert.equal(entry(text, "tool", "1.1.0", "arm64").raw["purl"], "pkg:generic/tool@1.1.0?arch=aarch64");
+  });
+});
