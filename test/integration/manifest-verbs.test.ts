@@ -456,6 +456,19 @@ describe("manifest verbs against a real registry", () => {
     assert.equal(skipped.code, 0, skipped.stderr);
     assert.match(skipped.stderr, /--no-verify: the programs of .* were not checked/);
     assert.ok(await published("verify/app", "1"));
+
+    // Adding the image to a published index is refused the same way, and the tag stays where it was.
+    const edit = `${proxy.host}/verify/edit:1`;
+    await ok(["manifest", "create", "--publish", edit, at("amd64")]);
+    const before = await published("verify/edit", "1");
+    proxy.requests.length = 0;
+    await fails(["manifest", "add", "--publish", edit, wrongAt], "VERIFY_FAILED", /\/bin\/run/);
+    assert.deepEqual(pushedTo("verify/edit"), [], "nothing written to the index's repository");
+    assert.deepEqual(await published("verify/edit", "1"), before, "the tag names the old index");
+    const added = await cli(["manifest", "add", "--publish", edit, wrongAt, "--allow", "/bin/run"]);
+    assert.equal(added.code, 0, added.stderr);
+    assert.match(added.stderr, /allowed by --allow \/bin\/run/);
+    assert.notDeepEqual(await published("verify/edit", "1"), before);
     assert.match(await run("file", ["-b", amd64]), /x86-64/);
   });
 

@@ -3,7 +3,7 @@ import { addExamples } from "../help.js";
 import { parseEndpoint } from "../../endpoints/endpoint.js";
 import type { Image } from "../../image/image.js";
 import type { CliContext } from "../context.js";
-import { addAccessOptions, platformsOf, type AccessFlags } from "./manifest-common.js";
+import { addAccessOptions, addVerifyOptions, platformsOf, type AccessFlags } from "./manifest-common.js";
 import { collect } from "../flag-parsers.js";
 import { runEdit } from "./manifest-edit-flow.js";
 
@@ -24,6 +24,7 @@ export function registerManifestAdd(manifest: Command, context: () => CliContext
       collect,
     )
     .option("--publish", "edit the index published at INDEX in place (tag moved last)");
+  addVerifyOptions(command);
   addExamples(command, [
     {
       does: "add the arm64 image to a local index",
@@ -38,7 +39,7 @@ export function registerManifestAdd(manifest: Command, context: () => CliContext
     async (
       indexText: string,
       sourceTexts: string[],
-      flags: AccessFlags & { publish?: boolean; platform?: string[] },
+      flags: AccessFlags & { publish?: boolean; platform?: string[]; verify: boolean; allow: string[] },
     ) => {
       const { candidatesOf, locationOf } = await import("../../manifest/sources.js");
       const { addImages } = await import("../../manifest/draft.js");

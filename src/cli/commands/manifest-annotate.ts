@@ -1,11 +1,19 @@
 import type { Command } from "commander";
 import { addExamples } from "../help.js";
 import type { CliContext } from "../context.js";
-import { addAccessOptions, entryDigest, keyValues, type AccessFlags } from "./manifest-common.js";
+import {
+  addAccessOptions,
+  addVerifyOptions,
+  entryDigest,
+  keyValues,
+  type AccessFlags,
+} from "./manifest-common.js";
 import { collect } from "../flag-parsers.js";
 import { runEdit } from "./manifest-edit-flow.js";
 
 interface AnnotateFlags extends AccessFlags {
+  verify: boolean;
+  allow: string[];
   publish?: boolean;
   os?: string;
   arch?: string;
@@ -40,6 +48,7 @@ export function registerManifestAnnotate(manifest: Command, context: () => CliCo
       collect,
     )
     .option("--publish", "edit the index published at INDEX in place (tag moved last)");
+  addVerifyOptions(command);
   addExamples(command, [
     {
       does: "set the variant of an entry",

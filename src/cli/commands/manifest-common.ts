@@ -1,3 +1,4 @@
+import { collect } from "../flag-parsers.js";
 import type { Command } from "commander";
 import { parseEndpoint, type Endpoint } from "../../endpoints/endpoint.js";
 import { openSource } from "../../endpoints/open.js";
@@ -48,6 +49,21 @@ export function addAccessOptions(command: Command): Command {
     "--insecure",
     "allow plain HTTP and unverified TLS for the registries this command names",
   );
+}
+
+/**
+ * Adds `--no-verify` and `--allow` (see `polypack verify`): verification is on by default, before
+ * anything is written or pushed.
+ */
+export function addVerifyOptions(command: Command): Command {
+  return command
+    .option("--no-verify", "skip checking that each image's programs are built for its platform")
+    .option(
+      "--allow <pattern>",
+      "a path meant to be foreign, such as a cross-compiler (repeatable)",
+      collect,
+      [],
+    );
 }
 
 /** What the access options gave. */

@@ -15,6 +15,7 @@ import {
   renderReport,
   reportOf,
   sameDraft,
+  addVerifyOptions,
   type AccessFlags,
 } from "./manifest-common.js";
 
@@ -59,15 +60,8 @@ export function registerManifestCreate(manifest: Command, context: () => CliCont
       "take only these platforms from the sources (repeatable)",
       collect,
     )
-    .option("--dry-run", "print the index and its digest; write nothing")
-    // Verification (see `polypack verify`): on by default, before anything is written or pushed.
-    .option("--no-verify", "skip checking that each image's programs are built for its platform")
-    .option(
-      "--allow <pattern>",
-      "a path meant to be foreign, such as a cross-compiler (repeatable)",
-      collect,
-      [],
-    );
+    .option("--dry-run", "print the index and its digest; write nothing");
+  addVerifyOptions(command);
   addExamples(command, [
     {
       does: "join two images pushed by digest into one local index",

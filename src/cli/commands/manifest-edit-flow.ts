@@ -28,13 +28,13 @@ export interface EditResult {
  * Runs `manifest add`, `annotate` or `rm` on INDEX: on the local index store's copy (checked,
  * then kept; nothing is written when the result is the same index), or with `--publish` on the
  * index published at INDEX (read, changed, checked, written back: children and index by digest,
- * the tag last).
+ * the tag last). With `verify` in the flags (add, annotate), a published edit is verified first.
  */
 export async function runEdit(
   ctx: CliContext,
   command: Command,
   indexText: string,
-  flags: AccessFlags & { publish?: boolean },
+  flags: AccessFlags & { publish?: boolean; verify?: boolean; allow?: string[] },
   sourceTexts: readonly string[],
   change: (draft: IndexDraft, session: ManifestSession) => Promise<EditResult>,
 ): Promise<void> {
@@ -73,6 +73,16 @@ export async function runEdit(
       const locations = Object.fromEntries(index.manifests.map((m) => [m.digest, repository]));
       const { draft, known } = await change({ index, locations }, session);
       const edited = draftIndex(draft, session.openLocation, known);
+      // An edit that adds or re-labels images is checked as `manifest push` checks, before writing.
+      if (flags.verify !== undefined) {
+        const { verifyBeforePublish } = await import("../../manifest/verify-gate.js");
+        await verifyBeforePublish(
+          edited,
+          indexText,
+          { verify: flags.verify, allow: flags.allow ?? [] },
+          (message) => ctx.output.warn(message),
+        );
+      }
       const { target, tags } = await openTarget(
         destination,
         session.access,

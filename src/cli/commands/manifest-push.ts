@@ -12,6 +12,7 @@ import {
   registryHosts,
   renderReport,
   reportOf,
+  addVerifyOptions,
   type AccessFlags,
 } from "./manifest-common.js";
 
@@ -44,15 +45,8 @@ export function registerManifestPush(manifest: Command, context: () => CliContex
     .option("--purge", "delete the local index once pushed")
     .option("--tag <tag>", "another tag for the index (repeatable)", collect)
     .option("--by-digest", "push without moving any tag")
-    .option("--dry-run", "print the index and its digest; write nothing")
-    // Verification (see `polypack verify`): on by default, before anything is written or pushed.
-    .option("--no-verify", "skip checking that each image's programs are built for its platform")
-    .option(
-      "--allow <pattern>",
-      "a path meant to be foreign, such as a cross-compiler (repeatable)",
-      collect,
-      [],
-    );
+    .option("--dry-run", "print the index and its digest; write nothing");
+  addVerifyOptions(command);
   addExamples(command, [
     {
       does: "push a local index (children mounted or copied into its repository)",
