@@ -25,6 +25,12 @@ export interface WriteOptions {
   /** How many blobs move at once (default 4; presence checks run at least 16 at once). */
   concurrency?: number;
   onEvent?: (event: WriteEvent) => void;
+  /**
+   * Runs once every blob and manifest is stored and before any tag is written (referrers such as
+   * SBOMs go here, so a tag never names an image whose attachments are still missing). A failure
+   * aborts the write like any other: no tag is written.
+   */
+  beforeTags?: (root: Descriptor) => Promise<void>;
 }
 
 /** What a write did. */
@@ -112,6 +118,7 @@ export async function write(
   try {
     const plan = await planWrite(root);
     const counts = await writePlanned(plan, target, options);
+    await options.beforeTags?.(plan.root);
     if (tags.length > 0) {
       await target.tag(plan.root, tags);
       emit({ type: "tagged", descriptor: plan.root, tags });

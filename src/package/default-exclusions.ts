@@ -8,7 +8,8 @@ const TAR_MAGIC_OFFSET = 257;
 /**
  * What a buildpack folder holds that is not the buildpack, left out of its layer when
  * include-files does not say what goes in: `.git` (a checkout's history, often larger than the
- * buildpack), polypack's temporaries, and earlier outputs: `.cnb` archives and OCI image layouts.
+ * buildpack), polypack's temporaries, and earlier outputs: `.cnb` archives with the SBOM folders
+ * written beside them, and OCI image layouts.
  * Returns the reason for a path that is left out (with everything below it), else undefined.
  */
 export function defaultExclusion(dir: string, path: string): string | undefined {
@@ -17,6 +18,8 @@ export function defaultExclusion(dir: string, path: string): string | undefined 
   if (TEMPORARY.test(name)) return "a polypack temporary";
   const diskPath = join(dir, path);
   if (name.endsWith(".cnb") && isTarArchive(diskPath)) return "a package (.cnb)";
+  if (name.endsWith(".cnb.sbom") && isTarArchive(diskPath.slice(0, -".sbom".length)))
+    return "a package's SBOMs";
   if (isFile(join(diskPath, "oci-layout"))) return "an OCI image layout";
   return undefined;
 }

@@ -49,6 +49,7 @@ export async function deliverPackage(
   images: readonly BuiltImage[],
   destination: PackageDestination,
   onEvent?: (event: WriteEvent) => void,
+  beforeTags?: () => Promise<void>,
 ): Promise<Delivery> {
   const written = new Set<string>();
   const events = (event: WriteEvent): void => {
@@ -70,7 +71,7 @@ export async function deliverPackage(
     }
     case "target": {
       const { target, tags } = destination;
-      await write(root, target, { tags, onEvent: events });
+      await write(root, target, { tags, onEvent: events, ...(beforeTags ? { beforeTags } : {}) });
       const all = [...tags];
       if (destination.archTags && images.length > 1) {
         for (const image of images) {

@@ -89,6 +89,12 @@ export interface PackageOptions {
    * machine, or metadata that disagrees, fail the run with VERIFY_FAILED (see verifyArtifact).
    */
   verify?: boolean;
+  /**
+   * Runs when a registry destination holds every blob and manifest and before the tags are
+   * written, with what was built: SBOM referrers are attached here, so a tag never names a
+   * package whose SBOMs are missing.
+   */
+  beforeTags?: (plan: PackagePlan, images: readonly BuiltImage[]) => Promise<void>;
   /** Paths meant to be foreign (`--allow`), reported as warnings instead of failing verification. */
   allow?: readonly string[];
   /** pack's `--flatten` (and `--flatten-exclude`): a composite's modules in one layer. */
@@ -254,8 +260,13 @@ async function runPackage(
       },
     );
     await verifyBeforeWrite(built.root, options, `${plan.id}@${plan.version}`, scans);
-    const delivery = await deliverPackage(built.root, built.images, options.destination, (event) =>
-      options.onEvent?.({ type: "copy", event }),
+    const beforeTags = options.beforeTags;
+    const delivery = await deliverPackage(
+      built.root,
+      built.images,
+      options.destination,
+      (event) => options.onEvent?.({ type: "copy", event }),
+      beforeTags ? () => beforeTags(plan, built.images) : undefined,
     );
     for (const image of built.images) {
       image.layerWrite.written = delivery.written.has(image.layer.descriptor.digest);

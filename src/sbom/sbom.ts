@@ -29,7 +29,15 @@ export interface PlatformSboms {
  */
 export async function makeSboms(
   artifact: Artifact,
-  options: { name: string; platforms?: readonly Platform[] },
+  options: {
+    name: string;
+    platforms?: readonly Platform[];
+    /**
+     * The manifest the documents describe, when `artifact` is one image standing in for it with
+     * only the layers that matter (a builder's own layers, without its build image's).
+     */
+    subject?: Descriptor;
+  },
 ): Promise<PlatformSboms[]> {
   const out: PlatformSboms[] = [];
   const wanted = options.platforms ?? [];
@@ -53,7 +61,7 @@ export async function makeSboms(
       descriptors.push(descriptor);
     }
     const effective = platform ?? Platform.fromJSON(config);
-    const manifest = await image.descriptor();
+    const manifest = options.subject ?? (await image.descriptor());
     const digest = manifest.digest;
     const subject = sbomSubject(config, descriptors, effective, digest, options.name);
     out.push({

@@ -187,6 +187,29 @@ describe("builder create", () => {
       manifests: { digest: string; platform: { architecture: string } }[];
     };
     assert.equal(index.manifests.length, 2);
+
+    // Each platform's SBOMs are attached by default, as referrers (the registry's tag scheme): the
+    // CycloneDX document names that platform's lifecycle and both buildpacks.
+    for (const entry of index.manifests) {
+      const referrers = (await rawManifest(
+        `${registry.host}/builders/test:${entry.digest.replace(":", "-")}`,
+      )) as { manifests: { digest: string; artifactType: string }[] };
+      assert.deepEqual(referrers.manifests.map((m) => m.artifactType).sort(), [
+        "application/spdx+json",
+        "application/vnd.cyclonedx+json",
+      ]);
+      const cdx = referrers.manifests.find((m) => m.artifactType === "application/vnd.cyclonedx+json")!;
+      const artifact = (await rawManifest(`${registry.host}/builders/test@${cdx.digest}`)) as {
+        subject: { digest: string };
+        layers: { digest: string }[];
+      };
+      assert.equal(artifact.subject.digest, entry.digest);
+      const blob = await fetch(`${registry.url}/v2/builders/test/blobs/${artifact.layers[0]!.digest}`);
+      const document = await blob.text();
+      for (const name of ["lifecycle", "test/remote", "test/local"]) {
+        assert.ok(document.includes(name), `the ${entry.platform.architecture} SBOM names ${name}`);
+      }
+    }
     const layout = join(work, "builder-layout");
     for (const entry of index.manifests) {
       const arch = entry.platform.architecture;

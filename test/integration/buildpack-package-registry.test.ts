@@ -106,8 +106,23 @@ describe("buildpack package with a registry", () => {
         return manifest === undefined ? "blob" : manifest;
       });
     const firstManifest = writes.findIndex((w) => w !== "blob");
-    assert.ok(firstManifest > 0 && writes.slice(firstManifest).every((w) => w !== "blob"), writes.join(" "));
-    assert.deepEqual(writes.slice(firstManifest), [...layoutChildren, layoutIndexDigest, "1.0", "latest"]);
+    const indexAt = writes.indexOf(layoutIndexDigest);
+    assert.ok(firstManifest > 0, writes.join(" "));
+    assert.deepEqual(writes.slice(firstManifest, indexAt + 1), [...layoutChildren, layoutIndexDigest]);
+    // Then each child's SBOMs as referrers (their blobs, manifests and the referrers tag scheme),
+    // and only then the tags.
+    const referrers = writes.slice(indexAt + 1, -2);
+    assert.deepEqual(writes.slice(-2), ["1.0", "latest"]);
+    const schemeTags = new Set(referrers.filter((w) => w.startsWith("sha256-")));
+    assert.deepEqual(
+      [...schemeTags].sort(),
+      layoutChildren.map((d) => d.replace("sha256:", "sha256-")).sort(),
+      writes.join(" "),
+    );
+    assert.ok(
+      referrers.every((w) => w === "blob" || w.startsWith("sha256:") || schemeTags.has(w)),
+      writes.join(" "),
+    );
 
     for (const tag of ["1.0", "latest"]) {
       const { index } = await inspectRaw(`${registry.host}/hello/published:${tag}`);

@@ -172,7 +172,13 @@ describe("buildpack new, then buildpack package with pack's flags", () => {
         "--no-pre-package",
       ]),
     );
-    assert.deepEqual((await readdir(out)).sort(), ["hello-linux-amd64.cnb", "hello-linux-arm64.cnb"]);
+    assert.deepEqual((await readdir(out)).sort(), [
+      "hello-linux-amd64.cnb",
+      "hello-linux-arm64.cnb",
+      "hello.cnb.sbom",
+    ]);
+    // A CycloneDX and an SPDX document per platform, beside the files.
+    assert.equal((await readdir(join(out, "hello.cnb.sbom"))).length, 4);
     for (const arch of ["amd64", "arm64"]) {
       const { children } = await unpack(join(out, `hello-linux-${arch}.cnb`));
       assert.deepEqual(
@@ -281,10 +287,12 @@ describe("tags as pack writes them, against a registry", () => {
     await registry?.stop();
   });
 
+  /** The repository's tags, without the `sha256-<hex>` ones of the SBOM referrers' tag scheme. */
   async function tags(repository: string): Promise<string[]> {
     const response = await fetch(`${registry.url}/v2/${repository}/tags/list`);
     assert.equal(response.status, 200, `${repository}: ${response.status}`);
-    return ((await response.json()) as { tags: string[] }).tags.sort();
+    const all = ((await response.json()) as { tags: string[] }).tags;
+    return all.filter((tag) => !/^sha256-[0-9a-f]{64}$/.test(tag)).sort();
   }
 
   test("--tag a,b gives two tags, --tag REPOSITORY:TAG tags another repository, --append-image-name-suffix each platform", async () => {

@@ -12,6 +12,8 @@ import { choiceFlag, collect } from "../flag-parsers.js";
 import { parseLabels } from "../labels-flag.js";
 import { chooseOutput } from "../output-choice.js";
 import { renderTable } from "../table.js";
+import type { PlatformSboms } from "../../sbom/sbom.js";
+import type { SbomRow } from "./sbom.js";
 
 interface BuilderFlags {
   config: string;
@@ -27,6 +29,8 @@ interface BuilderFlags {
   dryRun?: boolean;
   lifecycleMirror?: string;
   verify: boolean;
+  /** True with --sbom, false with --no-sbom, unset by default. */
+  sbom?: boolean;
   allow: string[];
   flatten: string[];
 }
@@ -86,6 +90,8 @@ export function registerBuilderCreate(parent: Command, context: () => CliContext
     .option("--strict", "fail when a run image cannot be checked or a buildpack lacks a target")
     .option("--dry-run", "show the builder's images and index digest without writing anything")
     .option("--no-verify", "skip checking that the lifecycle and buildpacks hold programs for each target")
+    .option("--sbom", "also attach SBOMs in an OCI layout (a publish and a .cnb get them by default)")
+    .option("--no-sbom", "write no SBOMs")
     .option(
       "--allow <pattern>",
       "a path meant to be foreign, such as a cross-compiler (repeatable)",
@@ -177,11 +183,41 @@ export function registerBuilderCreate(parent: Command, context: () => CliContext
         const tags = choice === undefined ? [] : choice.kind === "registry" ? choice.tags : choice.refs;
         let digest: string;
         let counts: BuilderReport["counts"];
+        // SBOMs (the builder, its lifecycle and buildpacks, per target): a publish attaches them
+        // before its tags (by digest only with --sbom: the referrers tag scheme would add tags), a
+        // .cnb gets them in a folder beside it, a layout only with --sbom.
+        const sbomRows: SbomRow[] = [];
+        const sbomsOf = async (): Promise<PlatformSboms[]> => {
+          const { makeSboms } = await import("../../sbom/sbom.js");
+          const out: PlatformSboms[] = [];
+          for (const target of builder.targets) {
+            const subject = await target.image.descriptor();
+            out.push(...(await makeSboms(target.added, { name, subject })));
+          }
+          return out;
+        };
+        const attachBeforeTags =
+          choice?.kind === "registry" &&
+          (flags.byDigest === true ? flags.sbom === true : flags.sbom !== false);
         if (opened) {
+          const { attachAll } = await import("./sbom.js");
           const report = await write(builder.index, opened.target, {
             tags,
             onEvent: (event) => progress.onEvent(event),
+            ...(attachBeforeTags && destination
+              ? {
+                  beforeTags: async () => {
+                    sbomRows.push(...(await attachAll(destination, ctx, await sbomsOf())));
+                  },
+                }
+              : {}),
           });
+          if (choice?.kind === "file" && flags.sbom !== false) {
+            const { saveAll } = await import("./sbom.js");
+            sbomRows.push(...(await saveAll(`${choice.path}.sbom`, await sbomsOf())));
+          } else if (choice?.kind === "layout" && flags.sbom === true && destination) {
+            sbomRows.push(...(await attachAll(destination, ctx, await sbomsOf())));
+          }
           digest = report.root.digest;
           counts = {
             manifests: report.manifests,
@@ -210,6 +246,14 @@ export function registerBuilderCreate(parent: Command, context: () => CliContext
           ),
         };
         progress.finish();
+        for (const row of sbomRows) {
+          ctx.output.note(
+            `sbom ${row.platform} ${row.format}: ${row.route ?? row.where}${row.route ? ` ${row.where}` : ""}`,
+          );
+        }
+        if (choice?.kind === "registry" && flags.byDigest === true && flags.sbom === undefined) {
+          ctx.output.note("SBOMs were not attached to this push by digest (--sbom attaches them)");
+        }
         ctx.output.result(report, renderReport);
       } finally {
         progress.finish();

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { chooseOutput, type OutputChoice } from "../output-choice.js";
+import type { SbomRow } from "./sbom.js";
 import type { PackageDestination } from "../../package/deliver.js";
 import type { PackageEvent, PackageResult } from "../../package/package.js";
 import type { LayerWriteSummary } from "../../package/build.js";
@@ -115,7 +116,8 @@ export function registerBuildpackPackage(
       collect,
       [],
     )
-    .option("--sbom", "write SBOMs beside a .cnb, or attach them as referrers in the layout or registry")
+    .option("--sbom", "also attach SBOMs in an OCI layout (a publish and a .cnb get them by default)")
+    .option("--no-sbom", "write no SBOMs")
     .option("--flatten", "put a composite's buildpacks into one layer, as pack --flatten does")
     .option(
       "-e, --flatten-exclude <id@version>",
@@ -164,6 +166,7 @@ export function registerBuildpackPackage(
       : undefined;
     if (destination) ctx.output.detail(`packaging into ${describeDestination(choice!)}`);
     let result: PackageResult;
+    const sbomRows: SbomRow[] = [];
     try {
       result = await packageBuildpack({
         ...(kind === "extension" ? { kind } : {}),
@@ -179,6 +182,16 @@ export function registerBuildpackPackage(
         ...(flags.layerCache ? {} : { layerCache: false as const }),
         verify: flags.verify,
         allow: flags.allow,
+        // SBOMs of a publish are attached before its tags, so a tag never names a package without them.
+        // A push by digest writes no tag, and the referrers tag scheme would: SBOMs only with --sbom.
+        ...(choice?.kind === "registry" &&
+        (flags.byDigest === true ? flags.sbom === true : flags.sbom !== false)
+          ? {
+              beforeTags: async (plan, images) => {
+                sbomRows.push(...(await deliverSboms(name, choice, { plan, images }, ctx)));
+              },
+            }
+          : {}),
         ...(flags.flatten === true ? { flatten: { exclude: flags.flattenExclude } } : {}),
         ...(flags.cacheDir !== undefined ? { cacheDir: flags.cacheDir } : {}),
         downloads,
@@ -232,7 +245,16 @@ export function registerBuildpackPackage(
       ctx.output.result(result.plan, renderPlan);
       return;
     }
-    if (flags.sbom === true) await deliverSboms(name, choice!, result, ctx);
+    if (sbomAfter(choice!, flags.sbom)) sbomRows.push(...(await deliverSboms(name, choice!, result, ctx)));
+    for (const row of sbomRows) ctx.output.note(describeSbom(row));
+    if (
+      choice?.kind === "registry" &&
+      flags.byDigest === true &&
+      flags.sbom === undefined &&
+      !result.dryRun
+    ) {
+      ctx.output.note("SBOMs were not attached to this push by digest (--sbom attaches them)");
+    }
     ctx.output.result(packageReport(name, choice!, result), renderReport);
   });
 }
@@ -320,30 +342,38 @@ function renderReport(report: PackageReport): string {
 }
 
 /**
+ * Which outputs get their SBOMs once the package is written: a `.cnb` (in a folder beside it)
+ * unless `--no-sbom`, a layout only with `--sbom` (SBOM referrers add refs to index.json, which
+ * tools reading `oci:DIR` without a ref do not expect). A publish attaches them before its tags.
+ */
+function sbomAfter(choice: OutputChoice, sbom: boolean | undefined): boolean {
+  if (choice.kind === "registry") return false;
+  return choice.kind === "layout" ? sbom === true : sbom !== false;
+}
+
+/** One line of the SBOM summary. */
+function describeSbom(row: SbomRow): string {
+  return `sbom ${row.platform} ${row.format}: ${row.route ?? row.where}${row.route ? ` ${row.where}` : ""}`;
+}
+
+/**
  * A CycloneDX and an SPDX document per target (see `polypack sbom`): in a folder beside a `.cnb`
  * (`<file>.sbom/`), and as OCI referrers of each platform manifest in a layout or registry.
  */
 async function deliverSboms(
   name: string,
   choice: OutputChoice,
-  result: PackageResult,
+  result: { plan: PackageResult["plan"]; images: readonly PackageResult["images"][number][] },
   ctx: CliContext,
-): Promise<void> {
+): Promise<SbomRow[]> {
   const { packageSboms } = await import("../../sbom/package-sboms.js");
   const { attachAll, saveAll } = await import("./sbom.js");
   const sboms = await packageSboms(result.plan, result.images, name);
-  let rows;
   if (choice.kind === "registry") {
-    rows = await attachAll({ kind: "registry", reference: choice.reference.toString() }, ctx, sboms);
-  } else if (choice.kind === "layout") {
-    rows = await attachAll({ kind: "layout", path: choice.path }, ctx, sboms);
-  } else {
-    rows = await saveAll(`${choice.path}.sbom`, sboms);
+    return attachAll({ kind: "registry", reference: choice.reference.toString() }, ctx, sboms);
   }
-  for (const row of rows)
-    ctx.output.note(
-      `sbom ${row.platform} ${row.format}: ${row.route ?? row.where}${row.route ? ` ${row.where}` : ""}`,
-    );
+  if (choice.kind === "layout") return attachAll({ kind: "layout", path: choice.path }, ctx, sboms);
+  return saveAll(`${choice.path}.sbom`, sboms);
 }
 
 async function openDestination(
