@@ -121,6 +121,19 @@ describe("writing by reference: nothing a registry already has is uploaded again
       assert.equal(image.layers.length, 3, "child-a, child-b, then the composite's own layer");
       for (const layer of image.layers.slice(0, 2)) childLayers.add(layer.digest);
       for (const blob of [image.layers[2]!, image.config]) own.set(blob.digest, blob.size);
+      // The platform's SBOMs (referrers, found through the registry's tag scheme) are its own too.
+      const { value: referrers } = await fetchJSON<ImageIndex>(
+        `/v2/composite/bp/manifests/${entry.digest.replace(":", "-")}`,
+        accept,
+      );
+      assert.equal(referrers.manifests.length, 2, "a CycloneDX and an SPDX document");
+      for (const referrer of referrers.manifests) {
+        const { value: sbom } = await fetchJSON<ImageManifest>(
+          `/v2/composite/bp/manifests/${referrer.digest}`,
+          accept,
+        );
+        for (const blob of [...sbom.layers, sbom.config]) own.set(blob.digest, blob.size);
+      }
     }
     const uploaded = uploadedDigests(proxy.requests);
     for (const digest of childLayers) {
@@ -136,7 +149,7 @@ describe("writing by reference: nothing a registry already has is uploaded again
     assert.equal(
       uploadedBlobBytes(proxy.requests),
       ownBytes,
-      "only the composite's own layers and configs moved",
+      "only the composite's own layers, configs and SBOMs moved",
     );
   });
 
