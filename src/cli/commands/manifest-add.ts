@@ -1,9 +1,13 @@
 import type { Command } from "commander";
 import { addExamples } from "../help.js";
-import { parseEndpoint } from "../../endpoints/endpoint.js";
-import type { Image } from "../../image/image.js";
 import type { CliContext } from "../context.js";
-import { addAccessOptions, addVerifyOptions, platformsOf, type AccessFlags } from "./manifest-common.js";
+import {
+  addAccessOptions,
+  addSources,
+  addVerifyOptions,
+  platformsOf,
+  type AccessFlags,
+} from "./manifest-common.js";
 import { collect } from "../flag-parsers.js";
 import { runEdit } from "./manifest-edit-flow.js";
 
@@ -41,24 +45,10 @@ export function registerManifestAdd(manifest: Command, context: () => CliContext
       sourceTexts: string[],
       flags: AccessFlags & { publish?: boolean; platform?: string[]; verify: boolean; allow: string[] },
     ) => {
-      const { candidatesOf, locationOf } = await import("../../manifest/sources.js");
-      const { addImages } = await import("../../manifest/draft.js");
       const platforms = platformsOf(flags.platform);
-      await runEdit(context(), command, indexText, flags, sourceTexts, async (draft, session) => {
-        const known = new Map<string, Image>();
-        for (const text of sourceTexts) {
-          const endpoint = parseEndpoint(text);
-          const candidates = await candidatesOf(
-            await session.open(endpoint),
-            locationOf(endpoint),
-            text,
-            platforms,
-          );
-          for (const candidate of candidates) known.set(candidate.descriptor.digest, candidate.image);
-          draft = addImages(draft, candidates);
-        }
-        return { draft, known };
-      });
+      await runEdit(context(), command, indexText, flags, sourceTexts, (draft, session) =>
+        addSources(draft, sourceTexts, platforms, session),
+      );
     },
   );
 }

@@ -4,7 +4,7 @@ import { parseEndpoint, type Endpoint } from "../../endpoints/endpoint.js";
 import { openSource } from "../../endpoints/open.js";
 import { registryAccess, type RegistryAccess } from "../../endpoints/registry-access.js";
 import { PolypackError } from "../../errors/index.js";
-import type { Index } from "../../image/image.js";
+import type { Image, Index } from "../../image/image.js";
 import type { WriteReport } from "../../image/write.js";
 import type { IndexDraft } from "../../manifest/draft.js";
 import type { LocationOpener } from "../../manifest/publish.js";
@@ -36,6 +36,33 @@ export function keyValues(flag: string, values: readonly string[] = []): Record<
     map[key] = value.slice(equals + 1);
   }
   return map;
+}
+
+/**
+ * Adds the images of each source (an image, or an index's images of `platforms`) to the draft, and
+ * records each image by digest for draftIndex, so what was just read is not read again.
+ */
+export async function addSources(
+  draft: IndexDraft,
+  sourceTexts: readonly string[],
+  platforms: readonly Platform[],
+  session: ManifestSession,
+): Promise<{ draft: IndexDraft; known: Map<string, Image> }> {
+  const { candidatesOf, locationOf } = await import("../../manifest/sources.js");
+  const { addImages } = await import("../../manifest/draft.js");
+  const known = new Map<string, Image>();
+  for (const text of sourceTexts) {
+    const endpoint = parseEndpoint(text);
+    const candidates = await candidatesOf(
+      await session.open(endpoint),
+      locationOf(endpoint),
+      text,
+      platforms,
+    );
+    for (const candidate of candidates) known.set(candidate.descriptor.digest, candidate.image);
+    draft = addImages(draft, candidates);
+  }
+  return { draft, known };
 }
 
 /** `--platform os/arch[/variant]` values. */

@@ -3,7 +3,6 @@ import { addExamples } from "../help.js";
 import { parseEndpoint } from "../../endpoints/endpoint.js";
 import { openTarget } from "../../endpoints/open.js";
 import { PolypackError } from "../../errors/index.js";
-import type { Image } from "../../image/image.js";
 import type { CliContext } from "../context.js";
 import { choiceFlag, collect } from "../flag-parsers.js";
 import {
@@ -15,6 +14,7 @@ import {
   renderReport,
   reportOf,
   sameDraft,
+  addSources,
   addVerifyOptions,
   type AccessFlags,
 } from "./manifest-common.js";
@@ -77,8 +77,7 @@ export function registerManifestCreate(manifest: Command, context: () => CliCont
     },
   ]);
   addAccessOptions(command).action(async (indexText: string, sourceTexts: string[], flags: CreateFlags) => {
-    const { candidatesOf, locationOf } = await import("../../manifest/sources.js");
-    const { addImages, emptyDraft } = await import("../../manifest/draft.js");
+    const { emptyDraft } = await import("../../manifest/draft.js");
     const { checkIndex } = await import("../../manifest/check.js");
     const { draftIndex } = await import("../../manifest/publish.js");
     const { write } = await import("../../image/write.js");
@@ -98,19 +97,12 @@ export function registerManifestCreate(manifest: Command, context: () => CliCont
       registryHosts([indexText, ...sourceTexts]),
     );
     try {
-      let draft = emptyDraft(flags.format, annotations);
-      const known = new Map<string, Image>();
-      for (const text of sourceTexts) {
-        const endpoint = parseEndpoint(text);
-        const candidates = await candidatesOf(
-          await session.open(endpoint),
-          locationOf(endpoint),
-          text,
-          platforms,
-        );
-        for (const candidate of candidates) known.set(candidate.descriptor.digest, candidate.image);
-        draft = addImages(draft, candidates);
-      }
+      const { draft, known } = await addSources(
+        emptyDraft(flags.format, annotations),
+        sourceTexts,
+        platforms,
+        session,
+      );
       const index = draftIndex(draft, session.openLocation, known);
       await checkIndex(index, name);
       if (flags.dryRun) {
