@@ -13,7 +13,7 @@ import { parseLabels } from "../labels-flag.js";
 import { chooseOutput } from "../output-choice.js";
 import { renderTable } from "../table.js";
 import type { PlatformSboms } from "../../sbom/sbom.js";
-import type { SbomRow } from "./sbom.js";
+import { deliverSboms, reportSboms, sbomTiming, type SbomRow } from "./sbom.js";
 
 interface BuilderFlags {
   config: string;
@@ -183,10 +183,9 @@ export function registerBuilderCreate(parent: Command, context: () => CliContext
         const tags = choice === undefined ? [] : choice.kind === "registry" ? choice.tags : choice.refs;
         let digest: string;
         let counts: BuilderReport["counts"];
-        // SBOMs (the builder, its lifecycle and buildpacks, per target): a publish attaches them
-        // before its tags (by digest only with --sbom: the referrers tag scheme would add tags), a
-        // .cnb gets them in a folder beside it, a layout only with --sbom.
+        // SBOMs of the builder, its lifecycle and buildpacks, per target (see sbomTiming).
         const sbomRows: SbomRow[] = [];
+        const timing = choice ? sbomTiming(choice, flags.sbom) : "none";
         const sbomsOf = async (): Promise<PlatformSboms[]> => {
           const { makeSboms } = await import("../../sbom/sbom.js");
           const out: PlatformSboms[] = [];
@@ -196,28 +195,20 @@ export function registerBuilderCreate(parent: Command, context: () => CliContext
           }
           return out;
         };
-        const attachBeforeTags =
-          choice?.kind === "registry" &&
-          (flags.byDigest === true ? flags.sbom === true : flags.sbom !== false);
         if (opened) {
-          const { attachAll } = await import("./sbom.js");
           const report = await write(builder.index, opened.target, {
             tags,
             onEvent: (event) => progress.onEvent(event),
-            ...(attachBeforeTags && destination
+            ...(choice && timing === "before-tags"
               ? {
                   beforeTags: async () => {
-                    sbomRows.push(...(await attachAll(destination, ctx, await sbomsOf())));
+                    sbomRows.push(...(await deliverSboms(choice, ctx, await sbomsOf())));
                   },
                 }
               : {}),
           });
-          if (choice?.kind === "file" && flags.sbom !== false) {
-            const { saveAll } = await import("./sbom.js");
-            sbomRows.push(...(await saveAll(`${choice.path}.sbom`, await sbomsOf())));
-          } else if (choice?.kind === "layout" && flags.sbom === true && destination) {
-            sbomRows.push(...(await attachAll(destination, ctx, await sbomsOf())));
-          }
+          if (choice && timing === "after")
+            sbomRows.push(...(await deliverSboms(choice, ctx, await sbomsOf())));
           digest = report.root.digest;
           counts = {
             manifests: report.manifests,
@@ -246,14 +237,7 @@ export function registerBuilderCreate(parent: Command, context: () => CliContext
           ),
         };
         progress.finish();
-        for (const row of sbomRows) {
-          ctx.output.note(
-            `sbom ${row.platform} ${row.format}: ${row.route ?? row.where}${row.route ? ` ${row.where}` : ""}`,
-          );
-        }
-        if (choice?.kind === "registry" && flags.byDigest === true && flags.sbom === undefined) {
-          ctx.output.note("SBOMs were not attached to this push by digest (--sbom attaches them)");
-        }
+        if (choice) reportSboms(ctx, choice, flags.sbom, sbomRows);
         ctx.output.result(report, renderReport);
       } finally {
         progress.finish();

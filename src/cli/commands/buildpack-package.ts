@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { chooseOutput, type OutputChoice } from "../output-choice.js";
-import type { SbomRow } from "./sbom.js";
+import { deliverSboms, reportSboms, sbomTiming, type SbomRow } from "./sbom.js";
 import type { PackageDestination } from "../../package/deliver.js";
 import type { PackageEvent, PackageResult } from "../../package/package.js";
 import type { LayerWriteSummary } from "../../package/build.js";
@@ -183,12 +183,10 @@ export function registerBuildpackPackage(
         verify: flags.verify,
         allow: flags.allow,
         // SBOMs of a publish are attached before its tags, so a tag never names a package without them.
-        // A push by digest writes no tag, and the referrers tag scheme would: SBOMs only with --sbom.
-        ...(choice?.kind === "registry" &&
-        (flags.byDigest === true ? flags.sbom === true : flags.sbom !== false)
+        ...(choice && sbomTiming(choice, flags.sbom) === "before-tags"
           ? {
               beforeTags: async (plan, images) => {
-                sbomRows.push(...(await deliverSboms(name, choice, { plan, images }, ctx)));
+                sbomRows.push(...(await packageSbomsTo(name, choice, { plan, images }, ctx)));
               },
             }
           : {}),
@@ -245,16 +243,10 @@ export function registerBuildpackPackage(
       ctx.output.result(result.plan, renderPlan);
       return;
     }
-    if (sbomAfter(choice!, flags.sbom)) sbomRows.push(...(await deliverSboms(name, choice!, result, ctx)));
-    for (const row of sbomRows) ctx.output.note(describeSbom(row));
-    if (
-      choice?.kind === "registry" &&
-      flags.byDigest === true &&
-      flags.sbom === undefined &&
-      !result.dryRun
-    ) {
-      ctx.output.note("SBOMs were not attached to this push by digest (--sbom attaches them)");
+    if (sbomTiming(choice!, flags.sbom) === "after") {
+      sbomRows.push(...(await packageSbomsTo(name, choice!, result, ctx)));
     }
+    reportSboms(ctx, choice!, flags.sbom, sbomRows);
     ctx.output.result(packageReport(name, choice!, result), renderReport);
   });
 }
@@ -341,39 +333,15 @@ function renderReport(report: PackageReport): string {
   return `${table}${coverageTable}\n\n${what} ${at}${tags}`;
 }
 
-/**
- * Which outputs get their SBOMs once the package is written: a `.cnb` (in a folder beside it)
- * unless `--no-sbom`, a layout only with `--sbom` (SBOM referrers add refs to index.json, which
- * tools reading `oci:DIR` without a ref do not expect). A publish attaches them before its tags.
- */
-function sbomAfter(choice: OutputChoice, sbom: boolean | undefined): boolean {
-  if (choice.kind === "registry") return false;
-  return choice.kind === "layout" ? sbom === true : sbom !== false;
-}
-
-/** One line of the SBOM summary. */
-function describeSbom(row: SbomRow): string {
-  return `sbom ${row.platform} ${row.format}: ${row.route ?? row.where}${row.route ? ` ${row.where}` : ""}`;
-}
-
-/**
- * A CycloneDX and an SPDX document per target (see `polypack sbom`): in a folder beside a `.cnb`
- * (`<file>.sbom/`), and as OCI referrers of each platform manifest in a layout or registry.
- */
-async function deliverSboms(
+/** A CycloneDX and an SPDX document per target (see `polypack sbom`), delivered to the output. */
+async function packageSbomsTo(
   name: string,
   choice: OutputChoice,
   result: { plan: PackageResult["plan"]; images: readonly PackageResult["images"][number][] },
   ctx: CliContext,
 ): Promise<SbomRow[]> {
   const { packageSboms } = await import("../../sbom/package-sboms.js");
-  const { attachAll, saveAll } = await import("./sbom.js");
-  const sboms = await packageSboms(result.plan, result.images, name);
-  if (choice.kind === "registry") {
-    return attachAll({ kind: "registry", reference: choice.reference.toString() }, ctx, sboms);
-  }
-  if (choice.kind === "layout") return attachAll({ kind: "layout", path: choice.path }, ctx, sboms);
-  return saveAll(`${choice.path}.sbom`, sboms);
+  return deliverSboms(choice, ctx, await packageSboms(result.plan, result.images, name));
 }
 
 async function openDestination(

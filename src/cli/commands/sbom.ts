@@ -8,6 +8,7 @@ import { PolypackError } from "../../errors/index.js";
 import { Platform } from "../../oci/platform.js";
 import type { PlatformSboms } from "../../sbom/sbom.js";
 import type { CliContext } from "../context.js";
+import type { OutputChoice } from "../output-choice.js";
 import { choiceFlag, collect } from "../flag-parsers.js";
 import { renderTable, shortDigest } from "../table.js";
 
@@ -178,4 +179,56 @@ export async function saveAll(
     }
   }
   return rows;
+}
+
+/**
+ * When a packaging command (buildpack or extension package, builder create) delivers its SBOMs: a
+ * publish attaches them before its tags, but by digest only with `--sbom` (the referrers tag scheme
+ * would add tags to a push that promises none); a `.cnb` gets them in a folder beside it unless
+ * `--no-sbom`; a layout only with `--sbom` (referrer refs in index.json trip tools that read
+ * `oci:DIR` without a ref). `sbom` is true with --sbom, false with --no-sbom, else unset.
+ */
+export function sbomTiming(
+  choice: OutputChoice,
+  sbom: boolean | undefined,
+): "before-tags" | "after" | "none" {
+  if (choice.kind === "registry") {
+    // A push by digest is the only one without a tag (see chooseOutput).
+    const byDigest = choice.tags.length === 0;
+    return (byDigest ? sbom === true : sbom !== false) ? "before-tags" : "none";
+  }
+  return (choice.kind === "layout" ? sbom === true : sbom !== false) ? "after" : "none";
+}
+
+/**
+ * Delivers a packaging command's SBOMs to its output: as referrers of each platform manifest in a
+ * registry or layout, or as files in `<file>.sbom/` beside a `.cnb`.
+ */
+export function deliverSboms(
+  choice: OutputChoice,
+  ctx: CliContext,
+  sboms: readonly PlatformSboms[],
+): Promise<SbomRow[]> {
+  if (choice.kind === "registry") {
+    return attachAll({ kind: "registry", reference: choice.reference.toString() }, ctx, sboms);
+  }
+  if (choice.kind === "layout") return attachAll({ kind: "layout", path: choice.path }, ctx, sboms);
+  return saveAll(`${choice.path}.sbom`, sboms);
+}
+
+/** Says where a packaging command's SBOMs went, and when a push by digest went without them. */
+export function reportSboms(
+  ctx: CliContext,
+  choice: OutputChoice,
+  sbom: boolean | undefined,
+  rows: readonly SbomRow[],
+): void {
+  for (const row of rows) {
+    ctx.output.note(
+      `sbom ${row.platform} ${row.format}: ${row.route ?? row.where}${row.route ? ` ${row.where}` : ""}`,
+    );
+  }
+  if (choice.kind === "registry" && sbom === undefined && sbomTiming(choice, sbom) === "none") {
+    ctx.output.note("SBOMs were not attached to this push by digest (--sbom attaches them)");
+  }
 }
