@@ -2,8 +2,8 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { LayerEntry } from "../layer/entry.js";
-import { tarStream } from "../layer/tar-writer.js";
-import { writeStreamAtomic } from "../util/fs.js";
+import { writeTar } from "../layer/tar-writer.js";
+import { writeWithAtomic } from "../util/fs.js";
 import { blobRelativePath, INDEX_FILE, OCI_LAYOUT_FILE } from "./layout-files.js";
 import type { OciLayout } from "./oci-layout.js";
 import { STREAM_CHUNK_BYTES } from "../oci/verify.js";
@@ -35,5 +35,5 @@ export async function writeLayoutArchive(layout: OciLayout, output: string): Pro
   for (const name of [INDEX_FILE, OCI_LAYOUT_FILE]) {
     entries.push(await streamed(name, join(layout.path, name)));
   }
-  await writeStreamAtomic(output, tarStream(entries, { absoluteNames: true }));
+  await writeWithAtomic(output, (file) => writeTar(file, entries, { absoluteNames: true }));
 }

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
-import { lstat, mkdir, mkdtemp, open, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
+import { lstat, mkdir, mkdtemp, open, readdir, rename, rm, rmdir, stat, type FileHandle } from "node:fs/promises";
 import { hostname } from "node:os";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -141,12 +141,25 @@ export async function writeStreamAtomic(
   path: string,
   source: Readable | AsyncIterable<Uint8Array>,
 ): Promise<void> {
+  await writeWithAtomic(path, (file) => pipeline(source, file.createWriteStream()));
+}
+
+/**
+ * Writes a file atomically through its handle: `write` fills a temporary file beside `path`, which
+ * is renamed into place once `write` is done; on any error it is removed and nothing appears at
+ * `path`. The handle is closed either way.
+ */
+export async function writeWithAtomic(path: string, write: (file: FileHandle) => Promise<void>): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const temp = tempPathBeside(path);
   try {
     // Opened before the data flows, so a failure cannot leave a lazily created file behind.
     const file = await open(temp, "w", 0o644);
-    await pipeline(source, file.createWriteStream());
+    try {
+      await write(file);
+    } finally {
+      await file.close().catch(() => undefined);
+    }
     await rename(temp, path);
   } catch (error) {
     await rm(temp, { force: true });
