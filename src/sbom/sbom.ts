@@ -4,7 +4,7 @@ import { PolypackError } from "../errors/index.js";
 import type { Artifact } from "../image/image.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import { Platform } from "../oci/platform.js";
-import { readImageTree } from "../verify/image-tree.js";
+import { readImageTree, type LayerScan } from "../verify/image-tree.js";
 import { platformImages } from "../verify/verify.js";
 import { cycloneDxDocument } from "./cyclonedx.js";
 import { sbomSubject } from "./model.js";
@@ -37,6 +37,8 @@ export async function makeSboms(
      * only the layers that matter (a builder's own layers, without its build image's).
      */
     subject?: Descriptor;
+    /** Scans of layers already read in this run, by digest (see readImageTree). */
+    scans?: ReadonlyMap<string, Promise<LayerScan>>;
   },
 ): Promise<PlatformSboms[]> {
   const out: PlatformSboms[] = [];
@@ -44,7 +46,7 @@ export async function makeSboms(
   for (const { image, platform } of await platformImages(artifact, options.name, () => undefined)) {
     if (wanted.length > 0 && !wanted.some((w) => platform?.satisfies(w))) continue;
     const config = await image.config();
-    const tree = await readImageTree(await image.layers());
+    const tree = await readImageTree(await image.layers(), options.scans ? { scans: options.scans } : {});
     const [problem] = tree.layerProblems;
     if (problem !== undefined) {
       throw new PolypackError(

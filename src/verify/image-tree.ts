@@ -74,6 +74,32 @@ export interface ImageTreeOptions {
 }
 
 /**
+ * Scans of `layers` made on first use and kept, for a run that reads the same layers more than
+ * once (a builder's layers are verified, then described in its SBOMs): pass it as `scans` to each
+ * readImageTree, and each layer is read once. A layer that cannot be opened gives a scan with a
+ * problem, as readImageTree records one.
+ */
+export function sharedScans(layers: readonly Layer[]): ReadonlyMap<string, Promise<LayerScan>> {
+  const byDigest = new Map(layers.map((layer, index) => [layer.descriptor.digest, { layer, index }]));
+  const made = new Map<string, Promise<LayerScan>>();
+  return new (class extends Map<string, Promise<LayerScan>> {
+    override get(digest: string): Promise<LayerScan> | undefined {
+      const known = made.get(digest);
+      if (known !== undefined) return known;
+      const found = byDigest.get(digest);
+      if (found === undefined) return undefined;
+      const context = `layer ${found.index} (${digest})`;
+      const scan = found.layer.open().then(
+        (source) => scanLayer(source, context),
+        (error: unknown): LayerScan => ({ ops: [], files: 0, problem: message(error) }),
+      );
+      made.set(digest, scan);
+      return scan;
+    }
+  })();
+}
+
+/**
  * Reads each layer once, in order, streaming, and applies it to a tree: whiteouts delete what
  * earlier layers put there, opaque directories hide their earlier contents. Each regular file is
  * classified from its first bytes; archives are opened and their programs listed. A layer that

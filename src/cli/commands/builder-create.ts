@@ -167,6 +167,10 @@ export function registerBuilderCreate(parent: Command, context: () => CliContext
             onWarning: (message) => ctx.output.warn(message),
           },
         );
+        // The builder's own layers are read once, for verify and the SBOMs alike.
+        const { sharedScans } = await import("../../verify/image-tree.js");
+        const scansOf = new Map<(typeof builder.targets)[number], ReturnType<typeof sharedScans>>();
+        for (const target of builder.targets) scansOf.set(target, sharedScans(await target.added.layers()));
         // What the builder adds (lifecycle, buildpacks, files) is verified as `polypack verify` would,
         // before anything is written; the build image's own layers are the stack's business.
         if (flags.verify) {
@@ -175,6 +179,7 @@ export function registerBuilderCreate(parent: Command, context: () => CliContext
             await requireVerified(target.added, {
               name: `builder ${name} (${target.platform.toString()})`,
               allow: flags.allow,
+              scans: scansOf.get(target)!,
             });
           }
         } else {
@@ -191,7 +196,7 @@ export function registerBuilderCreate(parent: Command, context: () => CliContext
           const out: PlatformSboms[] = [];
           for (const target of builder.targets) {
             const subject = await target.image.descriptor();
-            out.push(...(await makeSboms(target.added, { name, subject })));
+            out.push(...(await makeSboms(target.added, { name, subject, scans: scansOf.get(target)! })));
           }
           return out;
         };

@@ -11,7 +11,8 @@ import fc from "fast-check";
 import { emptyImage, mutateImage } from "../../../src/image/mutate.js";
 import { LayerSpool } from "../../../src/image/spool.js";
 import type { LayerEntry } from "../../../src/layer/entry.js";
-import { scanLayer, scanLayerTar, type LayerScan } from "../../../src/verify/image-tree.js";
+import { scanLayer, scanLayerTar, sharedScans, type LayerScan } from "../../../src/verify/image-tree.js";
+import { makeSboms } from "../../../src/sbom/sbom.js";
 import { verifyArtifact } from "../../../src/verify/verify.js";
 import { goProgram } from "../../support/go-programs.js";
 import { tempDir } from "../../support/tmp.js";
@@ -98,5 +99,32 @@ describe("scanning a layer as it is written", () => {
     assert.equal(report.findings.length, 1, JSON.stringify(report.findings));
     assert.match(report.findings[0]!.subject, /bin\/run/);
     assert.match(report.findings[0]!.found, /amd64/);
+  });
+
+  it("shares one read of each layer between verify and the SBOMs (sharedScans)", async () => {
+    const layers = await spool();
+    const amd64 = await goProgram("amd64");
+    const written = await layers.write([
+      await programEntry("cnb/buildpacks/a/1.0.0/bin/build", amd64),
+      {
+        path: "cnb/buildpacks/a/1.0.0/buildpack.toml",
+        type: "file",
+        content:
+          'api = "0.10"\n[buildpack]\nid = "a"\nversion = "1.0.0"\n[[targets]]\nos = "linux"\narch = "amd64"\n',
+      },
+    ]);
+    let opens = 0;
+    const counted = { ...written, open: () => (opens++, written.open()) };
+    const image = mutateImage(emptyImage({ os: "linux", architecture: "amd64" }), {
+      add: [{ layer: counted }],
+    });
+    const scans = sharedScans(await image.layers());
+    const report = await verifyArtifact(image, { name: "shared", scans });
+    assert.equal(report.ok, true, JSON.stringify(report.findings));
+    const [sbom] = await makeSboms(image, { name: "shared", scans });
+    assert.match(sbom!.cyclonedx, /"a"/);
+    assert.equal(opens, 1, "the layer is read once for both");
+    assert.equal(sharedScans([]).get("sha256:none"), undefined, "an unknown layer is left to its reader");
+    await layers.remove();
   });
 });
