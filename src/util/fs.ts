@@ -1,6 +1,17 @@
 import { createHash, randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
-import { lstat, mkdir, mkdtemp, open, readdir, rename, rm, rmdir, stat, type FileHandle } from "node:fs/promises";
+import {
+  lstat,
+  mkdir,
+  mkdtemp,
+  open,
+  readdir,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  type FileHandle,
+} from "node:fs/promises";
 import { hostname } from "node:os";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -114,23 +125,10 @@ export async function sweepStaleTemps(dir: string, name?: string): Promise<strin
 
 /** Writes a file atomically: to a temporary file, fsync, then rename over the target. */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temp = tempPathBeside(path);
-  try {
-    const handle = await open(temp, "w", 0o644);
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  } finally {
-    forgetTemp(temp);
-  }
+  await writeWithAtomic(path, async (file) => {
+    await file.writeFile(data);
+    await file.sync();
+  });
 }
 
 /**
@@ -149,7 +147,10 @@ export async function writeStreamAtomic(
  * is renamed into place once `write` is done; on any error it is removed and nothing appears at
  * `path`. The handle is closed either way.
  */
-export async function writeWithAtomic(path: string, write: (file: FileHandle) => Promise<void>): Promise<void> {
+export async function writeWithAtomic(
+  path: string,
+  write: (file: FileHandle) => Promise<void>,
+): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const temp = tempPathBeside(path);
   try {
@@ -157,9 +158,12 @@ export async function writeWithAtomic(path: string, write: (file: FileHandle) =>
     const file = await open(temp, "w", 0o644);
     try {
       await write(file);
-    } finally {
+    } catch (error) {
       await file.close().catch(() => undefined);
+      throw error;
     }
+    // A failing close (a late write error on some file systems) fails the write.
+    await file.close();
     await rename(temp, path);
   } catch (error) {
     await rm(temp, { force: true });
