@@ -1,4 +1,4 @@
-import type { ReferrerStore } from "../image/referrers.js";
+import type { ReferrerReader, ReferrerStore } from "../image/referrers.js";
 import type { ContentTarget, RegistryLocation } from "../oci/content.js";
 import { MAX_MANIFEST_BYTES, parseManifest, type ImageIndex } from "../oci/manifest.js";
 import { MediaType } from "../oci/media-types.js";
@@ -46,8 +46,13 @@ export function registryReferrerStore(
   location: RegistryLocation,
   target: ContentTarget,
 ): ReferrerStore {
+  return { target, ...registryReferrerReader(transport, location) };
+}
+
+/** Reads a registry repository's referrers: the referrers API, else the `sha256-<hex>` tag. */
+export function registryReferrerReader(transport: Transport, location: RegistryLocation): ReferrerReader {
   return {
-    target,
+    name: locationName(location),
     listReferrers: (subject) => getReferrers(transport, location, subject.digest),
     readTag: async (tag) => {
       if ((await headManifest(transport, location, tag)) === undefined) return undefined;
