@@ -45,6 +45,18 @@ export async function copyReferrers(
 ): Promise<number> {
   let copied = 0;
   const seen = new Set<string>();
+  // Each referrer is a write of its own; its "plan" would print a line per small document.
+  const forward = options.onEvent;
+  const write = {
+    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    ...(forward
+      ? {
+          onEvent: (event: WriteEvent) => {
+            if (event.type !== "plan") forward(event);
+          },
+        }
+      : {}),
+  };
   const copyOf = async (subject: Descriptor, depth: number): Promise<void> => {
     if (seen.has(subject.digest)) return;
     seen.add(subject.digest);
@@ -62,7 +74,7 @@ export async function copyReferrers(
       const referrer = await readArtifact(source, descriptor);
       const manifest = referrer.kind === "image" ? await referrer.manifest() : await referrer.index();
       if (manifest.subject?.digest !== subject.digest) continue;
-      await writeMissing(referrer, routes.to.target, options);
+      await writeMissing(referrer, routes.to.target, write);
       entries.push(referrerEntry(descriptor, manifest));
       copied++;
       if (depth < MAX_DEPTH) await copyOf(descriptor, depth + 1);

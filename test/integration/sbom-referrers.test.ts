@@ -299,6 +299,18 @@ describe("polypack sbom", () => {
     );
     assert.equal(layoutIndex.manifests.length, 2, "latest and one referrers index");
     assert.equal((JSON.parse(verified.stdout) as { digest: string }).digest, latest?.digest);
+    // Copied to a registry, the package takes its referrers along from the layout's tag scheme.
+    await polypackOk([
+      "--insecure-registry",
+      registry.host,
+      "copy",
+      `oci:${out}`,
+      `${registry.host}/lands/layout:1`,
+    ]);
+    assert.deepEqual(
+      (await referrersIn("lands/layout", amd64.digest)).map((m) => m.artifactType),
+      [CDX_TYPE, SPDX_TYPE],
+    );
   });
 });
 

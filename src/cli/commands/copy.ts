@@ -19,7 +19,7 @@ export function registerCopy(program: Command, context: () => CliContext): void 
     // Like `oras cp -r`, unlike skopeo and crane: a copied package keeps its SBOMs and signatures.
     .option(
       "--no-referrers",
-      "do not carry the OCI referrers (SBOMs, signatures) along; by default a registry destination gets them, before its tag",
+      "do not carry OCI referrers (SBOMs, signatures) along; by default a registry destination gets them, before its tag (a layout or .cnb never does)",
     );
   addExamples(command, [
     {
