@@ -480,8 +480,20 @@ describe("referrers where a package lands", () => {
       ],
     );
 
-    // `polypack copy` to a registry carries them all (someone else's too); --no-referrers none.
+    // `polypack copy` to a registry carries them all (someone else's too); --no-referrers none. A
+    // registry that answers 405 to the referrers API has none: the tag scheme is used.
+    proxy.rules.push({
+      method: "GET",
+      path: /\/referrers\//,
+      times: Infinity,
+      action: { kind: "status", status: 405 },
+    });
     await polypackOk(["--insecure-registry", proxy.host, "copy", name, `${proxy.host}/lands/copied:1`]);
+    assert.ok(
+      proxy.requests.some((r) => r.fault === "status"),
+      "the referrers API was asked",
+    );
+    proxy.rules.length = 0;
     assert.deepEqual(
       (await referrersIn("lands/copied", arm64)).map((m) => m.artifactType),
       ["application/vnd.example.note", SPDX_TYPE, CDX_TYPE],
