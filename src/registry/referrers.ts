@@ -1,4 +1,4 @@
-import type { ReferrerStore } from "../image/referrers.js";
+import type { ReferrerReader, ReferrerStore } from "../image/referrers.js";
 import type { ContentTarget, RegistryLocation } from "../oci/content.js";
 import { MAX_MANIFEST_BYTES, parseManifest, type ImageIndex } from "../oci/manifest.js";
 import { MediaType } from "../oci/media-types.js";
@@ -10,8 +10,9 @@ import type { Transport } from "./transport.js";
 
 /**
  * The OCI 1.1 referrers API: the index of manifests whose `subject` is `digest`, or undefined when
- * the registry has no such API (it answers 404, as the distribution registry 2.x does), in which
- * case referrers live under the `sha256-<hex>` tag instead.
+ * the registry has no such API (it answers 404, as the distribution registry 2.x does, or 405, as
+ * some registries and proxies do for a path they do not route), in which case referrers live
+ * under the `sha256-<hex>` tag instead.
  */
 export async function getReferrers(
   transport: Transport,
@@ -25,7 +26,7 @@ export async function getReferrers(
     scopes: [pullScope(location)],
   };
   const response = await transport.send(request);
-  if (response.status === 404) {
+  if (response.status === 404 || response.status === 405) {
     await discard(response);
     return undefined;
   }
@@ -46,8 +47,13 @@ export function registryReferrerStore(
   location: RegistryLocation,
   target: ContentTarget,
 ): ReferrerStore {
+  return { target, ...registryReferrerReader(transport, location) };
+}
+
+/** Reads a registry repository's referrers: the referrers API, else the `sha256-<hex>` tag. */
+export function registryReferrerReader(transport: Transport, location: RegistryLocation): ReferrerReader {
   return {
-    target,
+    name: locationName(location),
     listReferrers: (subject) => getReferrers(transport, location, subject.digest),
     readTag: async (tag) => {
       if ((await headManifest(transport, location, tag)) === undefined) return undefined;

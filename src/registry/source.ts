@@ -19,7 +19,8 @@ export class RegistrySource implements ContentSource {
   readonly location: RegistryLocation;
 
   constructor(
-    private readonly client: RegistryClient,
+    /** The client it goes through (referrers are read and written through the same one). */
+    readonly client: RegistryClient,
     /** The image or index the user named. */
     readonly reference: Reference,
   ) {

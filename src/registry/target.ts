@@ -21,7 +21,8 @@ export class RegistryTarget implements ContentTarget {
   private readonly manifests = new Map<string, { bytes: Buffer; mediaType: string }>();
 
   constructor(
-    private readonly client: RegistryClient,
+    /** The client it goes through (referrers are read and written through the same one). */
+    readonly client: RegistryClient,
     /** The repository (its tag, if any, is not used; `tag` names the tags). */
     readonly reference: Reference,
   ) {

@@ -169,6 +169,8 @@ describe("builder create", () => {
       "--config",
       config,
       "--publish",
+      "--tag",
+      `${registry.host}/builders/elsewhere:1`,
       "--lifecycle-mirror",
       mirror,
       "--json",
@@ -176,8 +178,10 @@ describe("builder create", () => {
     assert.equal(created.code, 0, created.stderr);
     const report = JSON.parse(created.stdout) as {
       digest: string;
+      tags: string[];
       targets: { platform: string; digest: string }[];
     };
+    assert.deepEqual(report.tags, ["1", `${registry.host}/builders/elsewhere:1`]);
     assert.deepEqual(
       report.targets.map((t) => t.platform),
       ["linux/amd64", "linux/arm64"],
@@ -187,6 +191,24 @@ describe("builder create", () => {
       manifests: { digest: string; platform: { architecture: string } }[];
     };
     assert.equal(index.manifests.length, 2);
+
+    // `--tag REPOSITORY:TAG` of the same registry: the builder is copied there, its SBOMs too.
+    assert.deepEqual(await rawManifest(`${registry.host}/builders/elsewhere:1`), index);
+    for (const entry of index.manifests) {
+      const referrers = (await rawManifest(
+        `${registry.host}/builders/elsewhere:${entry.digest.replace(":", "-")}`,
+      )) as { manifests: { digest: string; artifactType: string }[] };
+      assert.deepEqual(referrers.manifests.map((m) => m.artifactType).sort(), [
+        "application/spdx+json",
+        "application/vnd.cyclonedx+json",
+      ]);
+      for (const referrer of referrers.manifests) {
+        const artifact = (await rawManifest(`${registry.host}/builders/elsewhere@${referrer.digest}`)) as {
+          subject: { digest: string };
+        };
+        assert.equal(artifact.subject.digest, entry.digest);
+      }
+    }
 
     // Each platform's SBOMs are attached by default, as referrers (the registry's tag scheme): the
     // CycloneDX document names that platform's lifecycle and both buildpacks.

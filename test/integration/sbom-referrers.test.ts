@@ -6,6 +6,7 @@
  * GET; attached to a layout, skopeo reads them by that ref name.
  */
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { request } from "node:http";
 import { join } from "node:path";
@@ -13,6 +14,7 @@ import { after, before, describe, test } from "node:test";
 import * as CDX from "@cyclonedx/cyclonedx-library";
 import { spdxValidator } from "../../src/sbom/spdx.js";
 import { goProgram } from "../support/go-programs.js";
+import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.js";
 import { startReferrersProxy } from "../support/referrers-proxy.js";
 import { startRegistry, type RegistryHandle } from "../support/registry.js";
 import { tempDir } from "../support/tmp.js";
@@ -22,6 +24,8 @@ import { copyFile, mkdir, writeFile } from "node:fs/promises";
 
 const SHA_AMD64 = "a".repeat(64);
 const SHA_ARM64 = "b".repeat(64);
+/** The digest of `{}`, the OCI empty descriptor's blob. */
+const EMPTY_DIGEST = `sha256:${createHash("sha256").update("{}").digest("hex")}`;
 
 let registry: RegistryHandle;
 let dir = "";
@@ -295,6 +299,257 @@ describe("polypack sbom", () => {
     );
     assert.equal(layoutIndex.manifests.length, 2, "latest and one referrers index");
     assert.equal((JSON.parse(verified.stdout) as { digest: string }).digest, latest?.digest);
+    // Copied to a registry, the package takes its referrers along from the layout's tag scheme.
+    await polypackOk([
+      "--insecure-registry",
+      registry.host,
+      "copy",
+      `oci:${out}`,
+      `${registry.host}/lands/layout:1`,
+    ]);
+    assert.deepEqual(
+      (await referrersIn("lands/layout", amd64.digest)).map((m) => m.artifactType),
+      [CDX_TYPE, SPDX_TYPE],
+    );
+  });
+});
+
+const CDX_TYPE = "application/vnd.cyclonedx+json";
+const SPDX_TYPE = "application/spdx+json";
+
+/** The platform manifests of the index `repository:tag` names in the registry at `base`. */
+async function platformDigests(base: string, repository: string, tag: string): Promise<Map<string, string>> {
+  const index = JSON.parse(await plainGet(`${base}/v2/${repository}/manifests/${tag}`)) as {
+    manifests: { digest: string; platform: { architecture: string } }[];
+  };
+  return new Map(index.manifests.map((m) => [m.platform.architecture, m.digest]));
+}
+
+/**
+ * The referrers `repository` lists for `subject` (through the API at `api`, else under the tag
+ * scheme's `sha256-<hex>` tag), each checked to be stored in that repository and to name `subject`.
+ */
+async function referrersIn(
+  repository: string,
+  subject: string,
+  api?: string,
+): Promise<{ artifactType: string; digest: string; annotations?: Record<string, string> }[]> {
+  const listed = JSON.parse(
+    await plainGet(
+      api === undefined
+        ? `${registry.url}/v2/${repository}/manifests/sha256-${subject.slice(7)}`
+        : `${api}/v2/${repository}/referrers/${subject}`,
+    ),
+  ) as { manifests: { artifactType: string; digest: string; annotations?: Record<string, string> }[] };
+  for (const entry of listed.manifests) {
+    const manifest = JSON.parse(
+      await plainGet(`${registry.url}/v2/${repository}/manifests/${entry.digest}`),
+    ) as { subject: { digest: string }; layers: { digest: string }[] };
+    assert.equal(manifest.subject.digest, subject, `${entry.digest} in ${repository} names its subject`);
+    for (const layer of manifest.layers) {
+      const blob = await fetch(`${registry.url}/v2/${repository}/blobs/${layer.digest}`);
+      assert.equal(blob.status, 200, `${layer.digest} is in ${repository}`);
+      await blob.arrayBuffer();
+    }
+  }
+  return listed.manifests;
+}
+
+/** The repository's `sha256-<hex>` tags. */
+async function schemeTags(repository: string): Promise<string[]> {
+  const listed = JSON.parse(await plainGet(`${registry.url}/v2/${repository}/tags/list`)) as {
+    tags: string[];
+  };
+  return listed.tags.filter((tag) => /^sha256-[0-9a-f]{64}$/.test(tag));
+}
+
+/** How many manifest PUTs under `path` (a regular expression's source) the proxy saw. */
+function puts(proxy: FaultProxy, path: RegExp): number {
+  return proxy.requests.filter((r) => r.method === "PUT" && path.test(r.path)).length;
+}
+
+/** Stores a manifest by its digest with a plain PUT; returns its descriptor. */
+async function putManifest(repository: string, body: unknown): Promise<{ digest: string; size: number }> {
+  const bytes = Buffer.from(JSON.stringify(body));
+  const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+  const response = await fetch(`${registry.url}/v2/${repository}/manifests/${digest}`, {
+    method: "PUT",
+    headers: { "content-type": (body as { mediaType: string }).mediaType },
+    body: bytes,
+  });
+  assert.equal(response.status, 201, await response.text());
+  return { digest, size: bytes.length };
+}
+
+const INDEX = "application/vnd.oci.image.index.v1+json";
+
+describe("referrers where a package lands", () => {
+  test("tag scheme: one index update per subject, kept and merged; --tag OTHER/REPO:TAG and copy carry every referrer, before the tag", async (t) => {
+    const proxy = await startFaultProxy(registry.url);
+    t.after(() => proxy.stop());
+    const name = `${proxy.host}/lands/tags:2.0.0`;
+    await polypackOk([
+      "--insecure-registry",
+      proxy.host,
+      "buildpack",
+      "package",
+      name,
+      "--path",
+      dir,
+      "--publish",
+      "--tag",
+      `${proxy.host}/lands/tags-mirror:t`,
+    ]);
+    const subjects = await platformDigests(registry.url, "lands/tags", "2.0.0");
+    assert.equal(subjects.size, 2);
+    for (const [arch, subject] of subjects) {
+      const tag = new RegExp(`/manifests/sha256-${subject.slice(7)}$`);
+      // Two documents, one read-modify-write of the subject's index in each repository.
+      assert.equal(puts(proxy, new RegExp(`^/v2/lands/tags${tag.source}`)), 1, `${arch}: one tag write`);
+      assert.equal(puts(proxy, new RegExp(`^/v2/lands/tags-mirror${tag.source}`)), 1, `${arch}: mirror`);
+      for (const repository of ["lands/tags", "lands/tags-mirror"]) {
+        const listed = await referrersIn(repository, subject);
+        assert.deepEqual(
+          listed.map((m) => m.artifactType),
+          [CDX_TYPE, SPDX_TYPE],
+          `${repository} ${arch}`,
+        );
+      }
+    }
+    // In the other repository the tag comes after every referrer and referrers index.
+    const mirrorPuts = proxy.requests.filter(
+      (r) => r.method === "PUT" && r.path.startsWith("/v2/lands/tags-mirror/manifests/"),
+    );
+    assert.equal(mirrorPuts.at(-1)?.path, "/v2/lands/tags-mirror/manifests/t");
+    assert.equal(
+      mirrorPuts.length,
+      12,
+      "2 platforms, 4 referrers, 2 referrers indexes and their tags, the index and t",
+    );
+
+    // Someone else's referrer and a stale description of ours: both kept, nothing listed twice,
+    // one tag write for the subject that changed and none for the one that did not.
+    const arm64 = subjects.get("arm64")!;
+    const armTag = `sha256-${arm64.slice(7)}`;
+    const [cdx, spdx] = await referrersIn("lands/tags", arm64);
+    const empty = { mediaType: "application/vnd.oci.empty.v1+json", digest: EMPTY_DIGEST, size: 2 };
+    const note = await putManifest("lands/tags", {
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
+      artifactType: "application/vnd.example.note",
+      config: empty,
+      layers: [empty],
+      subject: {
+        mediaType: "application/vnd.oci.image.manifest.v1+json",
+        digest: arm64,
+        size: Buffer.byteLength(await plainGet(`${registry.url}/v2/lands/tags/manifests/${arm64}`)),
+      },
+    });
+    const noteEntry = {
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
+      ...note,
+      artifactType: "application/vnd.example.note",
+    };
+    const seeded = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: INDEX,
+        manifests: [noteEntry, spdx, { ...cdx, annotations: { stale: "yes" } }],
+      }),
+    );
+    const seededPut = await fetch(`${registry.url}/v2/lands/tags/manifests/${armTag}`, {
+      method: "PUT",
+      headers: { "content-type": INDEX },
+      body: seeded,
+    });
+    assert.equal(seededPut.status, 201);
+    const before = proxy.requests.length;
+    await polypackOk(["--insecure-registry", proxy.host, "sbom", name, "--attach"]);
+    const again = proxy.requests.slice(before).filter((r) => r.method === "PUT");
+    assert.deepEqual(
+      again.filter((r) => /\/manifests\/sha256-/.test(r.path)).map((r) => r.path),
+      [`/v2/lands/tags/manifests/${armTag}`],
+    );
+    const merged = await referrersIn("lands/tags", arm64);
+    assert.deepEqual(
+      merged.map((m) => [m.artifactType, m.digest, m.annotations]),
+      [
+        ["application/vnd.example.note", note.digest, undefined],
+        [SPDX_TYPE, spdx!.digest, undefined],
+        [CDX_TYPE, cdx!.digest, undefined],
+      ],
+    );
+
+    // `polypack copy` to a registry carries them all (someone else's too); --no-referrers none. A
+    // registry that answers 405 to the referrers API has none: the tag scheme is used.
+    proxy.rules.push({
+      method: "GET",
+      path: /\/referrers\//,
+      times: Infinity,
+      action: { kind: "status", status: 405 },
+    });
+    await polypackOk(["--insecure-registry", proxy.host, "copy", name, `${proxy.host}/lands/copied:1`]);
+    assert.ok(
+      proxy.requests.some((r) => r.fault === "status"),
+      "the referrers API was asked",
+    );
+    proxy.rules.length = 0;
+    assert.deepEqual(
+      (await referrersIn("lands/copied", arm64)).map((m) => m.artifactType),
+      ["application/vnd.example.note", SPDX_TYPE, CDX_TYPE],
+    );
+    assert.deepEqual(
+      (await referrersIn("lands/copied", subjects.get("amd64")!)).map((m) => m.artifactType),
+      [CDX_TYPE, SPDX_TYPE],
+    );
+    const copiedPuts = proxy.requests.filter(
+      (r) => r.method === "PUT" && r.path.startsWith("/v2/lands/copied/manifests/"),
+    );
+    assert.equal(copiedPuts.at(-1)?.path, "/v2/lands/copied/manifests/1", "the tag last");
+    await polypackOk([
+      "--insecure-registry",
+      proxy.host,
+      "copy",
+      "--no-referrers",
+      name,
+      `${proxy.host}/lands/bare:1`,
+    ]);
+    assert.deepEqual(await schemeTags("lands/bare"), []);
+  });
+
+  test("referrers API: --tag OTHER/REPO:TAG gets each platform's documents through the API, before the tag", async (t) => {
+    const api = await startReferrersProxy(registry.url);
+    t.after(() => api.stop());
+    const proxy = await startFaultProxy(api.url);
+    t.after(() => proxy.stop());
+    const name = `${proxy.host}/lands/api:2.0.0`;
+    await polypackOk([
+      "--insecure-registry",
+      proxy.host,
+      "buildpack",
+      "package",
+      name,
+      "--path",
+      dir,
+      "--publish",
+      "--tag",
+      `${proxy.host}/lands/api-mirror:t`,
+    ]);
+    const subjects = await platformDigests(registry.url, "lands/api", "2.0.0");
+    for (const [arch, subject] of subjects) {
+      const listed = await referrersIn("lands/api-mirror", subject, api.url);
+      assert.deepEqual(
+        listed.map((m) => m.artifactType),
+        [CDX_TYPE, SPDX_TYPE],
+        `lands/api-mirror ${arch}`,
+      );
+    }
+    assert.deepEqual(await schemeTags("lands/api-mirror"), [], "no tag scheme where the API answers");
+    const mirrorPuts = proxy.requests.filter(
+      (r) => r.method === "PUT" && r.path.startsWith("/v2/lands/api-mirror/manifests/"),
+    );
+    assert.equal(mirrorPuts.length, 8, "2 platforms, 4 referrers, the index and its tag");
+    assert.equal(mirrorPuts.at(-1)?.path, "/v2/lands/api-mirror/manifests/t");
   });
 });
 

@@ -14,6 +14,7 @@ import { chooseOutput } from "../output-choice.js";
 import { renderTable } from "../table.js";
 import type { PlatformSboms } from "../../sbom/sbom.js";
 import { deliverSboms, reportSboms, sbomTiming, type SbomRow } from "./sbom.js";
+import { tagElsewhere } from "../tag-elsewhere.js";
 
 interface BuilderFlags {
   config: string;
@@ -76,7 +77,12 @@ export function registerBuilderCreate(parent: Command, context: () => CliContext
     )
     .option("-o, --output <path>", "where the .cnb file or layout directory goes")
     .option("--publish", "push the builder to the registry NAME names")
-    .option("--tag <tag>", "another tag for the builder index (repeatable)", collect, [])
+    .option(
+      "--tag <tag>",
+      "another tag, REPOSITORY:TAG of the same registry (copied there with its SBOMs), or layout ref (repeatable)",
+      collect,
+      [],
+    )
     .option(
       "--by-digest",
       "push without any tag and print the digest (one target per CI job; join with manifest create)",
@@ -188,6 +194,7 @@ export function registerBuilderCreate(parent: Command, context: () => CliContext
         const tags = choice === undefined ? [] : choice.kind === "registry" ? choice.tags : choice.refs;
         let digest: string;
         let counts: BuilderReport["counts"];
+        const elsewhere: string[] = [];
         // SBOMs of the builder, its lifecycle and buildpacks, per target (see sbomTiming).
         const sbomRows: SbomRow[] = [];
         const timing = choice ? sbomTiming(choice, flags.sbom) : "none";
@@ -214,6 +221,8 @@ export function registerBuilderCreate(parent: Command, context: () => CliContext
           });
           if (choice && timing === "after")
             sbomRows.push(...(await deliverSboms(choice, ctx, await sbomsOf())));
+          // `--tag REPOSITORY:TAG` of the same registry: copied there with its SBOMs, tag last.
+          if (choice) elsewhere.push(...(await tagElsewhere(choice, report.root, ctx, progress)));
           digest = report.root.digest;
           counts = {
             manifests: report.manifests,
@@ -227,7 +236,7 @@ export function registerBuilderCreate(parent: Command, context: () => CliContext
         const report: BuilderReport = {
           name,
           digest,
-          tags: opened ? tags : [],
+          tags: opened ? [...tags, ...elsewhere] : [],
           written: opened !== undefined,
           ...(counts ? { counts } : {}),
           targets: await Promise.all(

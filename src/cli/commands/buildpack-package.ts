@@ -7,8 +7,8 @@ import type { LayerWriteSummary } from "../../package/build.js";
 import type { CoverageReport } from "../../buildpack/dependencies-coverage.js";
 import { Platform } from "../../oci/platform.js";
 import { openSource } from "../../endpoints/open.js";
+import { tagElsewhere } from "../tag-elsewhere.js";
 import type { CliContext } from "../context.js";
-import type { ProgressReporter } from "../progress.js";
 import { choiceFlag, collect } from "../flag-parsers.js";
 import { addExamples } from "../help.js";
 import { BlobNames } from "../blob-names.js";
@@ -223,7 +223,7 @@ export function registerBuildpackPackage(
         },
       });
       if (!result.dryRun) {
-        await tagElsewhere(choice!, result, ctx, progress);
+        if (result.root) result.tags.push(...(await tagElsewhere(choice!, result.root, ctx, progress)));
         // Per-architecture tags are written outside the copy; the one "tagged" line lists them too.
         progress.tagged(result.tags);
       }
@@ -371,40 +371,4 @@ function describeDestination(choice: OutputChoice): string {
   return choice.kind === "registry"
     ? `${choice.reference.registry}/${choice.reference.repository}`
     : `${choice.kind} ${choice.path}`;
-}
-
-/**
- * Tags the package in the other repositories of the same registry that `--tag REPOSITORY:TAG`
- * named, as pack does: the index is copied there (blobs mounted where the registry allows), tags last.
- */
-async function tagElsewhere(
-  choice: OutputChoice,
-  result: PackageResult,
-  ctx: CliContext,
-  progress: ProgressReporter,
-): Promise<void> {
-  if (choice.kind !== "registry" || choice.elsewhere.length === 0 || result.root === undefined) return;
-  const { copy } = await import("../../image/copy.js");
-  const { RegistryTarget } = await import("../../registry/target.js");
-  const { Reference } = await import("../../registry/reference.js");
-  const here = Reference.parse(
-    `${choice.reference.registry}/${choice.reference.repository}@${result.root.digest}`,
-  );
-  const source = await openSource({ kind: "registry", reference: here.toString() }, ctx);
-  try {
-    for (const other of choice.elsewhere) {
-      const target = new RegistryTarget(await ctx.client(other.registry), other);
-      await copy(source, target, {
-        tags: [other.tag!],
-        onEvent: (event) => {
-          if (event.type !== "tagged") progress.onEvent(event);
-        },
-      });
-      const full = `${other.registry}/${other.repository}:${other.tag!}`;
-      progress.tagged([full]);
-      result.tags.push(full);
-    }
-  } finally {
-    await source.close?.();
-  }
 }

@@ -15,7 +15,12 @@ export function registerCopy(program: Command, context: () => CliContext): void 
     .description("copy an image or a whole multi-arch index between registries, OCI layouts and .cnb files")
     .argument("<source>", "registry reference, oci:DIR[:REF] or a .cnb file")
     .argument("<destination>", "registry reference, oci:DIR[:REF] or a .cnb file")
-    .option("--concurrency <n>", "blobs copied at once (1 to 64)", integerFlag("--concurrency", 1, 64), 4);
+    .option("--concurrency <n>", "blobs copied at once (1 to 64)", integerFlag("--concurrency", 1, 64), 4)
+    // Like `oras cp -r`, unlike skopeo and crane: a copied package keeps its SBOMs and signatures.
+    .option(
+      "--no-referrers",
+      "do not carry OCI referrers (SBOMs, signatures) along; by default a registry destination gets them, before its tag (a layout or .cnb never does)",
+    );
   addExamples(command, [
     {
       does: "copy a multi-arch buildpack between registries",
@@ -32,17 +37,21 @@ export function registerCopy(program: Command, context: () => CliContext): void 
     const destCreds = parseCreds(command, "--dest-creds", options.destCreds);
     const ctx = context();
     const destination = parseEndpoint(destinationText);
-    const source = await openSource(parseEndpoint(sourceText), ctx, {
+    const sourceEndpoint = parseEndpoint(sourceText);
+    const source = await openSource(sourceEndpoint, ctx, {
       destination,
       ...(srcCreds ? { creds: srcCreds } : {}),
     });
     try {
       const { target, tags } = await openTarget(destination, ctx, destCreds ? { creds: destCreds } : {});
       const progress = ctx.output.progress({ local: destination.kind !== "registry" });
+      const { referrerRoutes } = await import("../referrer-routes.js");
+      const referrers = options.referrers ? await referrerRoutes(sourceEndpoint, source, target) : undefined;
       let report: CopyReport;
       try {
         report = await copy(source, target, {
           tags,
+          ...(referrers ? { referrers } : {}),
           concurrency: options.concurrency,
           onEvent: progress.onEvent,
         });
@@ -72,6 +81,8 @@ export function registerCopy(program: Command, context: () => CliContext): void 
 
 interface CopyFlags {
   concurrency: number;
+  /** False with --no-referrers. */
+  referrers: boolean;
   srcCreds?: string;
   destCreds?: string;
 }

@@ -107,7 +107,7 @@ export function sbomFileName(platform: string, format: "cyclonedx" | "spdx"): st
 
 /**
  * Attaches each platform's documents to its manifest as OCI referrers in the registry or layout
- * `endpoint` names (see attachReferrer); used by `sbom --attach` and by `buildpack package`.
+ * `endpoint` names (see attachReferrers); used by `sbom --attach` and by `buildpack package`.
  */
 export async function attachAll(
   endpoint: Endpoint,
@@ -115,7 +115,7 @@ export async function attachAll(
   sboms: readonly PlatformSboms[],
   formats: readonly ("cyclonedx" | "spdx")[] = ["cyclonedx", "spdx"],
 ): Promise<SbomRow[]> {
-  const { attachReferrer, layoutReferrerStore } = await import("../../image/referrers.js");
+  const { attachReferrers, layoutReferrerStore } = await import("../../image/referrers.js");
   const { CYCLONEDX_MEDIA_TYPE } = await import("../../sbom/cyclonedx.js");
   const { SPDX_MEDIA_TYPE } = await import("../../sbom/spdx.js");
   if (endpoint.kind === "cnb") {
@@ -140,20 +140,24 @@ export async function attachAll(
   }
   const rows: SbomRow[] = [];
   try {
+    // One call per subject: its documents are indexed together, one tag-scheme update each.
     for (const sbom of sboms) {
-      for (const format of formats) {
-        const artifactType = format === "cyclonedx" ? CYCLONEDX_MEDIA_TYPE : SPDX_MEDIA_TYPE;
-        const attached = await attachReferrer(store, sbom.subject, {
-          artifactType,
+      const attached = await attachReferrers(
+        store,
+        sbom.subject,
+        formats.map((format) => ({
+          artifactType: format === "cyclonedx" ? CYCLONEDX_MEDIA_TYPE : SPDX_MEDIA_TYPE,
           bytes: Buffer.from(sbom[format]),
-        });
+        })),
+      );
+      formats.forEach((format, i) => {
         rows.push({
           platform: sbom.platform,
           format,
-          where: shortDigest(attached.descriptor.digest),
-          route: attached.route,
+          where: shortDigest(attached.descriptors[i]!.digest),
+          ...(attached.route ? { route: attached.route } : {}),
         });
-      }
+      });
     }
     await target.commit?.();
   } catch (error) {
