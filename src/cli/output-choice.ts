@@ -57,6 +57,13 @@ export function chooseOutput(name: string, flags: OutputFlags): OutputChoice {
       hint: "add --publish",
     });
   }
+  if (flags.byDigest && (flags.tags ?? []).length > 0) {
+    throw new PolypackError(
+      "FLAGS_CONFLICT",
+      `--by-digest pushes no tag, but --tag ${flags.tags!.join(", ")} asks for one`,
+      { hint: "drop --by-digest to tag, or drop --tag to push by digest only" },
+    );
+  }
   if (flags.perTargetFiles && format !== "file") {
     throw new PolypackError("FLAGS_CONFLICT", "--per-target-files only applies to --format file", {
       hint: "add --format file, or drop --per-target-files",

@@ -43,6 +43,12 @@ test("contradictory or missing output flags are typed errors", () => {
     ["hello", { format: "tarball", output: "x" }, "FORMAT_INVALID"],
     ["hello", { format: "file", publish: true }, "FLAGS_CONFLICT"],
     ["hello", { output: "x.cnb", byDigest: true }, "FLAGS_CONFLICT"],
+    ["127.0.0.1:5000/a/b", { publish: true, byDigest: true, tags: ["2"] }, "FLAGS_CONFLICT"],
+    [
+      "127.0.0.1:5000/a/b",
+      { publish: true, byDigest: true, tags: ["127.0.0.1:5000/c/d:1"] },
+      "FLAGS_CONFLICT",
+    ],
     ["127.0.0.1:5000/a/b", { publish: true, tags: ["127.0.0.1:5001/a/b:1"] }, "TAG_INVALID"],
     [
       "127.0.0.1:5000/a/b",
