@@ -85,7 +85,8 @@ export async function openHttp(
     return { notModified: true };
   }
   if (response.status < 200 || response.status > 299) {
-    await discard(response);
+    // Dropped unread, not drained: an error page that never ends would hold the run forever.
+    abandon(response);
     const status = response.status;
     throw failure("DEPENDENCY_DOWNLOAD_FAILED", `the server answered HTTP ${status}${where}`, {
       transient: status >= 500 || status === 429,

@@ -16,7 +16,7 @@ import { isPolypackError } from "../../../src/errors/index.js";
 import { Platform } from "../../../src/oci/platform.js";
 import { downloadBuildpack } from "../../../src/package/http-download.js";
 import { tempDir } from "../../support/tmp.js";
-import { DownloadServer, ENDLESS_PATH, HUGE_PATH } from "./endless-server.js";
+import { DownloadServer, ENDLESS_ERROR_PATH, ENDLESS_PATH, HUGE_PATH } from "./endless-server.js";
 import { checksumOf, dependency, listFiles } from "./fixtures.js";
 
 const CAP = 1024 * 1024;
@@ -96,6 +96,24 @@ describe("downloads over the cap", () => {
       }),
       tooLarge(url, true),
     );
+    assert.deepEqual(await listFiles(cache.dir), []);
+  });
+
+  test("an error answer whose page never ends is dropped unread, not drained forever", async () => {
+    const cache = new DependencyCache(await tempDir());
+    const url = `${auth}${ENDLESS_ERROR_PATH}`;
+    const entry = dependency({ id: "broken", uri: url, checksum: checksumOf("anything") });
+    server.requests.clear();
+    await assert.rejects(
+      downloadDependencies([{ dependency: entry, target: "linux/amd64" }], {
+        baseDir: "/nonexistent",
+        cache,
+        maxBytes: CAP,
+        retryDelayMs: 1,
+      }),
+      (error) => isPolypackError(error, "DEPENDENCY_DOWNLOAD_FAILED") && /HTTP 500/.test(error.message),
+    );
+    assert.equal(server.requests.get(ENDLESS_ERROR_PATH), 3, "a 500 is retried twice");
     assert.deepEqual(await listFiles(cache.dir), []);
   });
 

@@ -7,6 +7,8 @@ import type { AddressInfo } from "node:net";
 export const ENDLESS_PATH = "/endless.tgz";
 /** Announces 64 GiB, then streams like the endless path. */
 export const HUGE_PATH = "/huge.tgz";
+/** An HTTP 500 whose error page never ends. */
+export const ENDLESS_ERROR_PATH = "/endless-error.tgz";
 
 /** The server; `stop()` when done. */
 export class DownloadServer {
@@ -26,6 +28,7 @@ export class DownloadServer {
       this.requests.set(path, (this.requests.get(path) ?? 0) + 1);
       if (path === ENDLESS_PATH) return this.stream(response, {});
       if (path === HUGE_PATH) return this.stream(response, { "content-length": String(64 * 1024 ** 3) });
+      if (path === ENDLESS_ERROR_PATH) return this.stream(response, {}, 500);
       const body = this.files.get(path);
       if (body === undefined) return void response.writeHead(404).end();
       response.writeHead(200, { "content-length": body.length }).end(body);
@@ -41,8 +44,8 @@ export class DownloadServer {
   }
 
   /** Writes 64 KiB chunks, honouring backpressure, until the client goes away. */
-  private stream(response: ServerResponse, headers: Record<string, string>): void {
-    response.writeHead(200, headers);
+  private stream(response: ServerResponse, headers: Record<string, string>, status = 200): void {
+    response.writeHead(status, headers);
     const chunk = Buffer.alloc(64 * 1024, 0x5a);
     let open = true;
     response.on("close", () => (open = false));
