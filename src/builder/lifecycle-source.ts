@@ -5,7 +5,9 @@ import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Dependency } from "../buildpack/dependencies.js";
 import { downloadDependencies, type DownloadOptions } from "../dependencies/download.js";
+import { downloadTooLarge } from "../dependencies/download-cap.js";
 import { openHttp } from "../dependencies/http-source.js";
+import { redactUrl } from "../http/redact.js";
 import { parseEndpoint, type Endpoint } from "../endpoints/endpoint.js";
 import { PolypackError } from "../errors/index.js";
 import { artifactImageFor, readArtifact } from "../image/image.js";
@@ -167,14 +169,20 @@ async function downloadWhole(
     ...(options.download.caFile ? { caFile: options.download.caFile } : {}),
   });
   try {
-    const opened = await openHttp(url, { stack: () => Promise.resolve(stack), idleTimeoutMs });
+    const opened = await openHttp(url, { stack: () => Promise.resolve(stack), idleTimeoutMs, maxBytes: cap });
     return await readCapped(opened.stream, cap, {
       ...(opened.size !== undefined ? { declaredSize: opened.size } : {}),
-      tooLarge: () => new PolypackError("SIZE_EXCEEDED", `${url.href} is larger than ${cap} bytes`),
+      tooLarge: (declared) => downloadTooLarge(cap, declared),
     });
   } catch (error) {
+    if (error instanceof PolypackError && error.code === "SIZE_EXCEEDED") {
+      throw new PolypackError("SIZE_EXCEEDED", `cannot download ${redactUrl(url)}: ${error.message}`, {
+        cause: error,
+        hint: "check the lifecycle uri and --lifecycle-mirror",
+      });
+    }
     if (error instanceof PolypackError && error.code === "DEPENDENCY_DOWNLOAD_FAILED") {
-      throw new PolypackError("LIFECYCLE_NOT_FOUND", `cannot download ${url.href}: ${error.message}`, {
+      throw new PolypackError("LIFECYCLE_NOT_FOUND", `cannot download ${redactUrl(url)}: ${error.message}`, {
         cause: error,
         hint: "check the lifecycle version and --lifecycle-mirror",
       });

@@ -6,6 +6,7 @@ import type { HttpStack } from "../http/stack.js";
 import { mapLimit } from "../util/concurrency.js";
 import type { FileIdentity } from "../util/file-identity.js";
 import { DependencyCache } from "./cache.js";
+import { maxDownloadBytes } from "./download-cap.js";
 import { fetchIntoCache, type FetchOptions } from "./fetch.js";
 import { downloadErrors } from "./http-source.js";
 import { planDownloads, type DependencyRequest, type DownloadJob } from "./plan.js";
@@ -55,6 +56,11 @@ export interface DownloadOptions {
   /** Waits between retries; tests inject one that does not wait. */
   sleep?: (ms: number) => Promise<void>;
   userAgent?: string;
+  /**
+   * The most bytes one download may have; default POLYPACK_MAX_DOWNLOAD_SIZE, else 2 GiB. A
+   * checksum is compared only at the end, so this is what stops an endless body filling the disk.
+   */
+  maxBytes?: number;
 }
 
 /** One file in the cache and what needed it. */
@@ -85,10 +91,11 @@ export async function downloadDependencies(
   const jobs = planDownloads(requests, options.baseDir);
   const cache = options.cache ?? new DependencyCache();
   const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
+  const maxBytes = maxDownloadBytes(options.maxBytes);
   // Made on the first download, so that a run finding everything cached never loads the HTTP stack.
   let stack: Promise<HttpStack<HttpRequest>> | undefined;
   const fetchOptions: FetchOptions = {
-    http: { stack: () => (stack ??= createStack(options, idleTimeoutMs)), idleTimeoutMs },
+    http: { stack: () => (stack ??= createStack(options, idleTimeoutMs)), idleTimeoutMs, maxBytes },
     retries: options.retries ?? 2,
     retryDelayMs: options.retryDelayMs ?? 500,
     sleep: options.sleep ?? ((ms) => delay(ms)),

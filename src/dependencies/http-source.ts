@@ -1,8 +1,9 @@
 import type { Readable } from "node:stream";
 import { HttpError, type ErrorFactory } from "../http/errors.js";
-import { discard, header, type HttpRequest } from "../http/message.js";
+import { abandon, discard, header, type HttpRequest } from "../http/message.js";
 import { redactUrl } from "../http/redact.js";
 import type { HttpStack } from "../http/stack.js";
+import { cappedBody, downloadTooLarge } from "./download-cap.js";
 import { failure } from "./failure.js";
 
 /** How `openHttp` talks to servers. */
@@ -11,6 +12,11 @@ export interface HttpSourceOptions {
   stack: () => Promise<HttpStack<HttpRequest>>;
   /** The idle timeout the stack was made with, for messages. */
   idleTimeoutMs: number;
+  /**
+   * The most bytes a body may have (see maxDownloadBytes): a larger Content-Length fails before the
+   * body is read, and a body without one is stopped as soon as it passes the cap.
+   */
+  maxBytes: number;
 }
 
 /** A response body ready to read, with its announced length when the server gave one. */
@@ -42,7 +48,8 @@ export const downloadErrors: ErrorFactory = (_failure, message, fields) =>
 /**
  * GETs `url` through the shared HTTP stack, whose redirect layer drops the credentials written into
  * the URL (sent as Basic auth) once a redirect leaves their origin. Failures carry no dependency
- * name yet; connection failures and 5xx/429 answers are marked transient.
+ * name yet; connection failures and 5xx/429 answers are marked transient. A body over
+ * `options.maxBytes` fails with SIZE_EXCEEDED (not transient), by its Content-Length or as it streams.
  */
 export async function openHttp(original: URL, options: HttpSourceOptions): Promise<OpenedSource>;
 /**
@@ -78,17 +85,22 @@ export async function openHttp(
     return { notModified: true };
   }
   if (response.status < 200 || response.status > 299) {
-    await discard(response);
+    // Dropped unread, not drained: an error page that never ends would hold the run forever.
+    abandon(response);
     const status = response.status;
     throw failure("DEPENDENCY_DOWNLOAD_FAILED", `the server answered HTTP ${status}${where}`, {
       transient: status >= 500 || status === 429,
     });
   }
   const length = Number(response.headers["content-length"]);
+  if (length > options.maxBytes) {
+    abandon(response);
+    throw downloadTooLarge(options.maxBytes, length);
+  }
   const etag = header(response, "etag");
   const lastModified = header(response, "last-modified");
   return {
-    stream: response.body,
+    stream: cappedBody(response.body, options.maxBytes),
     ...(Number.isSafeInteger(length) && length >= 0 ? { size: length } : {}),
     validators: {
       ...(etag !== undefined ? { etag } : {}),

@@ -731,7 +731,7 @@ export const CATALOGUE = {
   // Dependency authoring: `polypack dependency add` and `update` editing buildpack.toml.
   DEPENDENCY_WRONG_ARCHITECTURE: {
     meaning:
-      "a download for one target holds programs for another architecture (named by its path inside the archive)",
+      "a download for one target (or for a metadata.json entry's arch) holds programs for another architecture (named by its path inside the archive)",
     exit: 1,
     hint: "check the --uri template and --arch-name spellings for that target",
   },

@@ -132,7 +132,11 @@ async function readIndexFile(
     ...(downloads.caFile ? { caFile: downloads.caFile } : {}),
   });
   try {
-    const opened = await openHttp(url, { stack: () => Promise.resolve(stack), idleTimeoutMs });
+    const opened = await openHttp(url, {
+      stack: () => Promise.resolve(stack),
+      idleTimeoutMs,
+      maxBytes: MAX_INDEX_FILE_BYTES,
+    });
     const body = await readCapped(opened.stream, MAX_INDEX_FILE_BYTES, { declaredSize: opened.size });
     return body.toString("utf8");
   } finally {

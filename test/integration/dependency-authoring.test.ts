@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { copyFile, readFile, writeFile } from "node:fs/promises";
+import { copyFile, readdir, readFile, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -262,5 +262,80 @@ describe("polypack dependency coverage and update", () => {
     );
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /none\.json/);
+  });
+
+  /** A go 1.26.9 metadata.json entry for `arch` whose uri and checksum are those of `served`'s tarball. */
+  const goEntry = (arch: string, served = arch, checksum?: string): Record<string, unknown> => {
+    const path = `/go/go1.26.9.linux-${served}.tar.gz`;
+    return {
+      id: "go",
+      version: "1.26.9",
+      os: "linux",
+      arch,
+      uri: `${base}${path}`,
+      checksum: checksum ?? `sha256:${sha256(files.get(path)!)}`,
+      stacks: ["*"],
+    };
+  };
+  const requested = (): number => [...requests.values()].reduce((a, b) => a + b, 0);
+
+  test("update downloads each new entry into the cache: an arm64 entry pointing at an amd64 program is refused, nothing written", async () => {
+    const { file, env, dir } = await workspace("go-dist");
+    const original = await readFile(file, "utf8");
+    const metadata = join(dir, "metadata.json");
+    // Its checksum is right: only reading the programs inside shows it is the amd64 tarball.
+    await writeFile(metadata, JSON.stringify([goEntry("amd64"), goEntry("arm64", "amd64")]));
+    const args = ["dependency", "update", "--buildpack", file, "--metadata", metadata];
+    for (const extra of [[], ["--dry-run"]]) {
+      const outcome = await polypack(["--json", ...args, ...extra], { env });
+      assert.equal(outcome.code, 1, outcome.stderr);
+      const { error } = JSON.parse(outcome.stdout) as { error: { code: string; message: string } };
+      assert.equal(error.code, "DEPENDENCY_WRONG_ARCHITECTURE");
+      assert.ok(error.message.startsWith(`${metadata} [1] (go 1.26.9, arch = "arm64"): `), error.message);
+      assert.match(
+        error.message,
+        /go1\.26\.9\.linux-amd64\.tar\.gz is not for linux\/arm64: go\/bin\/go is ELF 64-bit LSB amd64/,
+      );
+      assert.equal(await readFile(file, "utf8"), original);
+    }
+
+    // The right files: added, and in the checksum-keyed cache, so packaging will not download them again.
+    await writeFile(metadata, JSON.stringify([goEntry("amd64"), goEntry("arm64")]));
+    const good = await polypack(args, { env });
+    assert.equal(good.code, 0, good.stderr);
+    const added = parseDependencies(await readFile(file, "utf8")).filter((d) => d.version === "1.26.9");
+    assert.deepEqual(
+      added.map((d) => d.architecture),
+      ["amd64", "arm64"],
+    );
+    for (const d of added)
+      assert.ok(existsSync(join(dir, "cache", "dependencies", "sha256", d.checksum!.hex)));
+  });
+
+  test("update refuses a new entry whose download does not match its checksum; --no-verify downloads nothing", async () => {
+    const { file, env, dir } = await workspace("go-dist");
+    const original = await readFile(file, "utf8");
+    const metadata = join(dir, "metadata.json");
+    const wrong = `sha256:${"0".repeat(64)}`;
+    await writeFile(metadata, JSON.stringify([goEntry("amd64", "amd64", wrong)]));
+    const args = ["dependency", "update", "--buildpack", file, "--metadata", metadata];
+    const outcome = await polypack(args, { env });
+    assert.equal(outcome.code, 1, outcome.stderr);
+    assert.match(
+      outcome.stderr,
+      /error\[DEPENDENCY_CHECKSUM_MISMATCH\]: .*metadata\.json \[0\] \(go 1\.26\.9, arch = "amd64"\): cannot download go 1\.26\.9 for linux\/amd64 /,
+    );
+    assert.match(outcome.stderr, /hint: .*metadata\.json/);
+    assert.equal(await readFile(file, "utf8"), original);
+    assert.deepEqual(await readdir(join(dir, "cache", "dependencies", "sha256")).catch(() => []), []);
+
+    // Air-gapped: the entries go in as the metadata.json says, with a warning, and no request is made.
+    await writeFile(metadata, JSON.stringify([goEntry("arm64", "amd64")]));
+    const before = requested();
+    const offline = await polypack([...args, "--no-verify"], { env });
+    assert.equal(offline.code, 0, offline.stderr);
+    assert.match(offline.stderr, /--no-verify/);
+    assert.equal(requested(), before, "--no-verify downloaded something");
+    assert.ok(parseDependencies(await readFile(file, "utf8")).some((d) => d.version === "1.26.9"));
   });
 });

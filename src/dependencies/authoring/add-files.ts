@@ -4,7 +4,7 @@ import { DependencyCache } from "../cache.js";
 import type { DependencyEvent } from "../download.js";
 import { displayUri } from "../source-uri.js";
 import type { DependencyLabel } from "../failure.js";
-import { checkDownloadArchitecture, type ArchitectureCheck } from "./arch-check.js";
+import { checkDownloadArchitecture, foreignSummary, type ArchitectureCheck } from "./arch-check.js";
 import { NewFileFetcher, type FetchedFile } from "./fetch-new.js";
 import type { Addition } from "./new-entry.js";
 import { expandTemplate } from "./template.js";
@@ -119,13 +119,9 @@ export async function fetchAdditions(request: AddRequest): Promise<FetchedAdditi
 
 function wrongArchitecture(label: DependencyLabel, check: ArchitectureCheck): PolypackError {
   const [first] = check.foreign;
-  const named = check.foreign
-    .slice(0, 3)
-    .map((p) => (p.path === "" ? `the file itself is ${p.found}` : `${p.path} is ${p.found}`));
-  const more = check.foreign.length > 3 ? ` and ${check.foreign.length - 3} more` : "";
   return new PolypackError(
     "DEPENDENCY_WRONG_ARCHITECTURE",
-    `${label.url} is not for ${label.target}: ${named.join("; ")}${more}`,
+    `${label.url} is not for ${label.target}: ${foreignSummary(check)}`,
     {
       hint:
         first?.path === ""

@@ -52,6 +52,18 @@ export async function checkDownloadArchitecture(
   }
 }
 
+/**
+ * The foreign programs of a check for a message: `bin/node is ELF x86-64 ...; ...`, the first three
+ * and how many more, `the file itself is ...` for a bare program.
+ */
+export function foreignSummary(check: ArchitectureCheck): string {
+  const named = check.foreign
+    .slice(0, 3)
+    .map((p) => (p.path === "" ? `the file itself is ${p.found}` : `${p.path} is ${p.found}`));
+  const more = check.foreign.length > 3 ? ` and ${check.foreign.length - 3} more` : "";
+  return `${named.join("; ")}${more}`;
+}
+
 /** Whether a program passes: it runs on the platform, or it is no program anyone runs. */
 function judged(kind: ProgramKind, platform: Platform): boolean {
   if (kind.kind === "elf" && kind.elf.type !== "executable" && kind.elf.type !== "shared") return true;

@@ -14,6 +14,7 @@ import { STREAM_CHUNK_BYTES } from "../../oci/verify.js";
 import { forgetTemp, tempPathBeside } from "../../util/fs.js";
 import type { CacheEntry, DependencyCache } from "../cache.js";
 import { failure, isTransient, labelled, reason, type DependencyLabel } from "../failure.js";
+import { maxDownloadBytes } from "../download-cap.js";
 import { downloadErrors } from "../http-source.js";
 import { openSource } from "../open-source.js";
 import { resolveDependencyUri } from "../source-uri.js";
@@ -34,6 +35,8 @@ export interface FetchNewOptions {
   retries?: number;
   retryDelayMs?: number;
   idleTimeoutMs?: number;
+  /** The most bytes one download may have; default POLYPACK_MAX_DOWNLOAD_SIZE, else 2 GiB. */
+  maxBytes?: number;
   /** Told as bytes arrive: the attempt's running count and the announced size. */
   onBytes?: (label: DependencyLabel, bytesDone: number, size: number | undefined) => void;
 }
@@ -46,8 +49,12 @@ export interface FetchNewOptions {
  */
 export class NewFileFetcher {
   private stack: Promise<HttpStack<HttpRequest>> | undefined;
+  private readonly maxBytes: number;
 
-  constructor(private readonly options: FetchNewOptions) {}
+  constructor(private readonly options: FetchNewOptions) {
+    // Read here, so that a bad POLYPACK_MAX_DOWNLOAD_SIZE fails before the first download.
+    this.maxBytes = maxDownloadBytes(options.maxBytes);
+  }
 
   /** Fetches `uri`, named by `label` in messages. */
   async fetch(uri: string, label: DependencyLabel): Promise<FetchedFile> {
@@ -89,6 +96,7 @@ export class NewFileFetcher {
     const { stream, size } = await openSource(source, {
       stack: () => (this.stack ??= this.createStack(idleTimeoutMs)),
       idleTimeoutMs,
+      maxBytes: this.maxBytes,
     });
     const { cache } = this.options;
     const temp = tempPathBeside(join(cache.dir, "incoming"));

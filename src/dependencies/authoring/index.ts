@@ -5,4 +5,5 @@ export { checkDownloadArchitecture, type ArchitectureCheck, type ForeignProgram 
 export type { Addition } from "./new-entry.js";
 export { expandTemplate, parseArchNames } from "./template.js";
 export { unifiedDiff } from "./unified-diff.js";
+export { verifyUpdate, type VerifiedEntry, type VerifyUpdateOptions } from "./update-verify.js";
 export { parseMetadataJson, updateEntries, type MetadataEntry, type UpdateOutcome } from "./update.js";

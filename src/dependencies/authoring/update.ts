@@ -11,6 +11,8 @@ import { checkEdit, DependencyText, parseEntryLines, type Insertion } from "./to
 
 /** One dependency of a metadata.json, as the TOML table it becomes, with its derived platform. */
 export interface MetadataEntry {
+  /** Position in the metadata.json array, 0-based, for messages. */
+  index: number;
   table: TomlTable;
   id: string;
   version: string;
@@ -31,6 +33,8 @@ export interface UpdateChange {
 export interface UpdateOutcome {
   text: string;
   added: UpdateChange[];
+  /** The metadata.json entries behind `added`, in the same order (for `verifyUpdate`). */
+  addedEntries: MetadataEntry[];
   removed: UpdateChange[];
   /** Messages about entries left out: outside every constraint, or present with another checksum. */
   skipped: string[];
@@ -69,6 +73,7 @@ export function parseMetadataJson(text: string, file: string): MetadataEntry[] {
     const [problem] = fields.problems;
     if (problem !== undefined) throw invalid(file, `${where} (${id} ${version}): ${problem.message}`);
     return {
+      index,
       table,
       id,
       version,
@@ -91,7 +96,7 @@ export function updateEntries(text: string, file: string, metadata: readonly Met
   const document = new DependencyText(text, file);
   const existing = parseDependencies(text, { file });
   const constraints = readConstraints(document.document, file);
-  const outcome: UpdateOutcome = { text, added: [], removed: [], skipped: [] };
+  const outcome: UpdateOutcome = { text, added: [], addedEntries: [], removed: [], skipped: [] };
   const fresh: MetadataEntry[] = [];
   for (const entry of metadata) {
     const same = existing.find(
@@ -164,6 +169,7 @@ export function updateEntries(text: string, file: string, metadata: readonly Met
   checkEdit(document, edited, removed, tables);
   outcome.text = edited;
   outcome.added = added.map((e) => ({ id: e.id, version: e.version, platform: platformOf(e) }));
+  outcome.addedEntries = added;
   outcome.removed = existing
     .filter((d) => removed.has(d.index))
     .map((d) => ({ id: d.id, version: d.version, platform: platformOf(d) }));
