@@ -49,11 +49,23 @@ export function isReplayable(body: RequestBody | undefined): boolean {
   return body === undefined || Buffer.isBuffer(body) || typeof body === "function";
 }
 
-/** Throws away a response body so the connection can be reused. */
+// How much of an ignored body is read so its connection can be reused; past it the connection is
+// dropped instead, so an error page or redirect body that never ends cannot hold a run.
+const DISCARD_READ_LIMIT = 64 * 1024;
+
+/**
+ * Throws away a response body: a short one is read to its end so the keep-alive connection can be
+ * reused; one longer than 64 KiB is dropped with its connection (see abandon).
+ */
 export async function discard(response: HttpResponse): Promise<void> {
+  let read = 0;
   try {
-    for await (const _chunk of response.body) {
-      // Reading to the end keeps the keep-alive connection usable.
+    for await (const chunk of response.body) {
+      read += (chunk as Uint8Array).length;
+      if (read > DISCARD_READ_LIMIT) {
+        abandon(response);
+        return;
+      }
     }
   } catch {
     // A broken body of a response we ignore does not matter.

@@ -75,3 +75,27 @@ test("caps the number of redirects and refuses non-http targets", async () => {
     isPolypackError(e, "REGISTRY_ERROR"),
   );
 });
+
+test("a redirect or error body that never ends is dropped, not read forever", async () => {
+  const { Readable } = await import("node:stream");
+  const { discard } = await import("../../../src/http/message.js");
+  let destroyed = false;
+  let produced = 0;
+  const endless = new Readable({
+    read() {
+      produced += 16 * 1024;
+      this.push(Buffer.alloc(16 * 1024, 1));
+    },
+    destroy(error, callback) {
+      destroyed = true;
+      callback(error);
+    },
+  });
+  await discard({ status: 302, headers: {}, body: endless, url: blob });
+  assert.ok(destroyed, "the endless body was dropped");
+  assert.ok(produced <= 256 * 1024, `read ${produced} bytes of it`);
+  // A short body is read to its end, so its connection can be reused.
+  const short = Readable.from([Buffer.from("moved")]);
+  await discard({ status: 302, headers: {}, body: short, url: blob });
+  assert.equal(short.readableEnded, true);
+});
