@@ -41,7 +41,9 @@ cat "$CNB_BP_PLAN_PATH"
 [ "$1" = "$CNB_LAYERS_DIR" ] || { echo "first argument $1 is not CNB_LAYERS_DIR $CNB_LAYERS_DIR" >&2; exit 9; }
 if [ -n "$FAIL_BUILD" ]; then echo "build failed on purpose" >&2; exit 3; fi
 if [ -n "$SLOW_BUILD" ]; then sleep 4711 & sleep 60; fi
-mkdir -p "$CNB_LAYERS_DIR/machine/bin"
+mkdir -p "$CNB_LAYERS_DIR/machine/bin" "$CNB_LAYERS_DIR/machine/env"
+printf '%s' "$CNB_LAYERS_DIR/machine/bin" > "$CNB_LAYERS_DIR/machine/env/PATH.prepend"
+echo "buildpack $CNB_BUILDPACK_DIR platform $CNB_PLATFORM_DIR plan $CNB_BP_PLAN_PATH tmp $TMPDIR"
 uname -m > "$CNB_LAYERS_DIR/machine/uname"
 printf '[types]\\nlaunch = true\\ncache = true\\n' > "$CNB_LAYERS_DIR/machine.toml"
 printf '[[processes]]\\ntype = "web"\\ncommand = ["cat", "/layers/test_uname/machine/uname"]\\ndefault = true\\n' > "$CNB_LAYERS_DIR/launch.toml"
@@ -169,16 +171,23 @@ describe("polypack test with a shell-script buildpack", () => {
     assert.equal(await readFile(join(app, "written-by-build"), "utf8").catch(() => "absent"), "absent");
   });
 
-  it("runs natively without a build image on this machine's own architecture", async () => {
+  it("runs natively without a build image on this machine's own architecture, at the lifecycle's paths", async () => {
     const layers = join(work, "kept-native");
     const outcome = await polypack(["--json", "test", cnb, "--target", "linux/amd64", "--layers", layers]);
     assert.equal(outcome.code, 0, outcome.stderr);
     const result = report(outcome);
     assert.equal(result.targets[0]!.emulation, "native");
-    assert.equal(
-      await readFile(join(layers, "linux-amd64", "test_uname", "machine", "uname"), "utf8"),
-      "x86_64\n",
+    const kept = join(layers, "linux-amd64", "test_uname", "machine");
+    assert.equal(await readFile(join(kept, "uname"), "utf8"), "x86_64\n");
+    // What the buildpack wrote from CNB_LAYERS_DIR is the path it has in an image, not a host
+    // temporary folder that is gone once the run ends.
+    assert.equal(await readFile(join(kept, "env", "PATH.prepend"), "utf8"), "/layers/test_uname/machine/bin");
+    const build = result.targets[0]!.builds[0]!;
+    assert.match(
+      build.stdout,
+      /build on x86_64 in \/workspace with plan:[^]*buildpack \/cnb\/buildpacks\/test_uname\/1\.0\.0 platform \/platform plan \/tmp\/plans\/test_uname\/plan\.toml/,
     );
+    assert.doesNotMatch(outcome.stdout, /polypack-test-run-/);
   });
 
   it("fails a target whose detect fails, and one whose build exits non-zero, with their output", async () => {
