@@ -1,9 +1,9 @@
-import { cp, mkdir, mkdtemp, open, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cp, mkdir, open, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Image } from "../image/image.js";
 import type { Platform } from "../oci/platform.js";
 import { escapeId } from "../package/plan.js";
+import { forgetScratchDir, makeScratchDir } from "../util/scratch-dir.js";
 import { classifyProgram, describeProgram, PROGRAM_HEADER_BYTES } from "../verify/elf.js";
 import type { Emulation } from "./emulator.js";
 import { inspectLayers, type LayersReport } from "./inspect-layers.js";
@@ -111,7 +111,7 @@ const GUEST = {
  */
 export async function runTarget(run: TargetRun): Promise<TargetReport> {
   const started = Date.now();
-  const scratch = await mkdtemp(join(tmpdir(), "polypack-test-run-"));
+  const scratch = await makeScratchDir("polypack-test-run-");
   const report: TargetReport = {
     platform: run.platform.toString(),
     emulation:
@@ -259,7 +259,11 @@ export async function runTarget(run: TargetRun): Promise<TargetReport> {
     return report;
   } finally {
     report.ms = Date.now() - started;
-    await removeTree(scratch);
+    try {
+      await removeTree(scratch);
+    } finally {
+      forgetScratchDir(scratch);
+    }
   }
 }
 

@@ -5,8 +5,11 @@
  * without a build image. Then the failures a buildpack author must be told about.
  */
 import assert from "node:assert/strict";
-import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { spawn } from "node:child_process";
+import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { setTimeout as delay } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import { findProgram } from "../../src/emulate/emulator.js";
 import type { TestReport } from "../../src/emulate/test-run.js";
@@ -277,6 +280,35 @@ describe("polypack test with a shell-script buildpack", () => {
     // The build's own child (started in the background) went with it.
     const left = await run("ps", ["-eo", "args"]);
     assert.doesNotMatch(left, /sleep 4711/);
+  });
+
+  it("SIGINT in the middle of a build: exit 130, the build's process tree stopped, its scratch folders gone", async () => {
+    // The run's own temporary folder, so what it leaves there can be listed.
+    const tmp = join(work, "interrupt-tmp");
+    await mkdir(tmp);
+    const cli = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "src", "cli", "bin.js");
+    const child = spawn(
+      process.execPath,
+      [cli, "test", cnb, "--target", "linux/amd64", "--env", "SLOW_BUILD=1"],
+      { env: { ...process.env, CI: "true", TMPDIR: tmp }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const ended = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
+    for (let waited = 0; !stderr.includes("build test/uname"); waited += 20) {
+      assert.ok(waited < 20_000, `the build never started: ${stderr}`);
+      await delay(20);
+    }
+    // The build is started and sleeping; its scratch folder exists.
+    for (let waited = 0; !(await run("ps", ["-eo", "args"])).includes("sleep 4711"); waited += 50) {
+      assert.ok(waited < 10_000, "the build's background sleep never started");
+      await delay(50);
+    }
+    child.kill("SIGINT");
+    assert.equal(await ended, 130, stderr);
+    assert.match(stderr, /error\[INTERRUPTED\]: interrupted by SIGINT/);
+    assert.deepEqual(await readdir(tmp), [], "no scratch folder is left in the temporary directory");
+    assert.doesNotMatch(await run("ps", ["-eo", "args"]), /sleep 4711/);
   });
 
   it("runs a builder's order: a group whose detect fails is passed over for the next", async () => {
