@@ -61,7 +61,10 @@ export function registerBuildpackPackage(
   const command = parent
     .command("package")
     .description(`package ${what} for each of its targets as one multi-arch image, OCI layout or .cnb`)
-    .argument("<name>", "image reference to push to, or the .cnb file to write (--format file)")
+    .argument(
+      "<name>",
+      "image reference to push to (--publish), or the .cnb file to write (--format file); with --output (a layout or .cnb), its tag names the image there (default: latest)",
+    )
     .option("-p, --path <dir>", `the ${kind}'s folder, or its ${kind}.toml (default: the working directory)`)
     .option(
       "-c, --config <package.toml>",
