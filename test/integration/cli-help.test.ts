@@ -114,6 +114,10 @@ test("dependency resolve reads ./buildpack.toml by default; an unknown --id list
     unknown.stderr,
     /^error\[DEPENDENCY_NOT_FOUND\]: buildpack\.toml has no dependency with id "nodejs"; its dependency ids are: node, yarn$/m,
   );
+  // The hint names the id a typo most likely meant, not merely the first one.
+  const typo = await polypack(["dependency", "resolve", "--id", "yarm"], { cwd: dir, env });
+  assert.equal(typo.code, 1, typo.stderr);
+  assert.match(typo.stderr, /^hint: give one of them with --id, for example --id yarn$/m);
 });
 
 function ok(outcome: Awaited<ReturnType<typeof polypack>>): Awaited<ReturnType<typeof polypack>> {

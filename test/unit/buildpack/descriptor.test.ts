@@ -377,8 +377,8 @@ test("a misspelt key or table is named with the key it most likely means", () =>
   const missing = checkDescriptor(`api = "0.10"\n[buildpak]\nid = "a"\nversion = "1"\n`, "buildpack");
   assert.equal(missing.problems[0]?.code, "BUILDPACK_ID_INVALID");
   assert.match(
-    missing.problems[0]!.message,
+    missing.problems[0].message,
     /missing the \[buildpack\] table .*\[buildpak\] looks like a misspelling/,
   );
-  assert.match(missing.problems[0]!.hint ?? "", /add \[buildpack\] with id = /);
+  assert.match(missing.problems[0].hint ?? "", /add \[buildpack\] with id = /);
 });
