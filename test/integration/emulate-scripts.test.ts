@@ -282,6 +282,27 @@ describe("polypack test with a shell-script buildpack", () => {
     assert.doesNotMatch(left, /sleep 4711/);
   });
 
+  it("without proot, a native target still runs, directly at host paths, and the report says so", async () => {
+    // A PATH with the build script's tools but no proot.
+    const bin = join(work, "no-proot-bin");
+    await mkdir(bin, { recursive: true });
+    for (const tool of ["cat", "cp", "mkdir", "uname"]) {
+      const found = await findProgram(tool, process.env["PATH"] ?? "");
+      assert.ok(found !== undefined, tool);
+      await symlink(found, join(bin, tool));
+    }
+    const outcome = await polypack(["--json", "test", cnb, "--target", "linux/amd64"], {
+      env: { PATH: bin },
+    });
+    assert.equal(outcome.code, 0, outcome.stderr);
+    const target = report(outcome).targets[0]!;
+    assert.equal(target.emulation, "native, host paths (no proot)");
+    assert.match(
+      target.builds[0]!.stdout,
+      /build on x86_64 in \/.*polypack-test-run-.*\/workspace with plan/,
+    );
+  });
+
   it("SIGINT in the middle of a build: exit 130, the build's process tree stopped, its scratch folders gone", async () => {
     // The run's own temporary folder, so what it leaves there can be listed.
     const tmp = join(work, "interrupt-tmp");
