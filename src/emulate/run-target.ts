@@ -168,9 +168,15 @@ export async function runTarget(run: TargetRun): Promise<TargetReport> {
       const step = stepReport(key(member), program, outcome, detect);
       if (step.outcome === "error" && !run.rootfs && !onHostRoot(run) && program.startsWith("script")) {
         step.stderr += `polypack: ${program} needs its interpreter, and without --build-image the root holds only the buildpack, the app and the layers; give --build-image\n`;
+        interpreterMissing.add(step);
       }
       return step;
     };
+    // Steps that failed for want of an interpreter: the failure line says so, not only their stderr
+    // (where proot's own messages come first), since that is what the user must change.
+    const interpreterMissing = new Set<StepReport>();
+    const why = (step: StepReport): string =>
+      interpreterMissing.has(step) ? " (a script needs its interpreter: give --build-image)" : "";
 
     let chosen: { member: GroupMember; entries: PlanItem[] }[] | undefined;
     for (const group of run.order.groups) {
@@ -200,7 +206,7 @@ export async function runTarget(run: TargetRun): Promise<TargetReport> {
             broken ??= `${key(member)}: ${(error as Error).message}`;
           }
         } else if (!member.optional) {
-          broken ??= `${key(member)} detect ${step.outcome === "fail" ? "failed (exit 100)" : describeExit(step)}`;
+          broken ??= `${key(member)} detect ${step.outcome === "fail" ? "failed (exit 100)" : describeExit(step)}${why(step)}`;
         }
       }
       if (broken !== undefined) {
@@ -241,7 +247,7 @@ export async function runTarget(run: TargetRun): Promise<TargetReport> {
         run.platform,
       );
       if (build.outcome !== "pass") {
-        report.failure ??= `${key(member)} build ${describeExit(build)}`;
+        report.failure ??= `${key(member)} build ${describeExit(build)}${why(build)}`;
         break;
       }
       const problem = build.layers.problems[0];

@@ -246,6 +246,15 @@ describe("polypack test with a shell-script buildpack", () => {
     );
   });
 
+  it("a script buildpack for a foreign target without --build-image: the failure line says to give one", async () => {
+    const outcome = await polypack(["test", cnb, "--target", "linux/arm64"]);
+    assert.equal(outcome.code, 1);
+    assert.match(
+      outcome.stderr,
+      /^error\[TEST_FAILED\]: .*linux\/arm64 \(no group passed detection: test\/uname@1\.0\.0 detect exited with code \d+ \(a script needs its interpreter: give --build-image\)\)/m,
+    );
+  });
+
   it("fails a target the build image has no image for", async () => {
     const outcome = await polypack([
       "test",
