@@ -1,7 +1,9 @@
 import type { BuildpackDescriptor, BuildpackInfo, ModuleKind } from "./descriptor-types.js";
 import { checkModuleReference } from "./module-id.js";
 import type { TomlFields } from "./toml-fields.js";
-import { unknownDescriptorKeys } from "./unknown-keys.js";
+import { closestWord } from "../util/suggest.js";
+import { isTable } from "./toml-document.js";
+import { describeUnknownKey, unknownDescriptorKeys } from "./unknown-keys.js";
 
 /** Buildpack API versions polypack reads, oldest first. */
 export const SUPPORTED_BUILDPACK_APIS: readonly string[] = ["0.7", "0.8", "0.9", "0.10", "0.11", "0.12"];
@@ -49,12 +51,22 @@ export function validateDescriptor(fields: TomlFields, descriptor: BuildpackDesc
   const unknown = unknownDescriptorKeys(document, kind);
   if (unknown.length > 0) {
     warnings.push(
-      `${fields.file}: ignoring key${unknown.length === 1 ? "" : "s"} pack does not read: ${unknown.join(", ")}`,
+      `${fields.file}: ignoring key${unknown.length === 1 ? "" : "s"} pack does not read: ${unknown
+        .map((key) => describeUnknownKey(key, kind))
+        .join(", ")}`,
     );
   }
+  warnings.push(...misspeltMetadataKeys(fields.file, document["metadata"]));
 
   if (document[kind] === undefined) {
-    fields.report(`BUILDPACK_ID_INVALID`, [], `missing the [${kind}] table with its id and version`);
+    // A misspelt table name is the likely cause; the id hint of BUILDPACK_ID_INVALID is not.
+    const misspelt = unknown.find((key) => closestWord(key, [kind]) === kind);
+    fields.report(
+      `BUILDPACK_ID_INVALID`,
+      [],
+      `missing the [${kind}] table with its id and version${misspelt ? ` ([${misspelt}] looks like a misspelling of it)` : ""}`,
+      `add [${kind}] with id = "my-org/my-${kind}" and version = "1.0.0"`,
+    );
   } else {
     validateInfo(fields, kind, info);
   }
@@ -84,6 +96,20 @@ export function validateDescriptor(fields: TomlFields, descriptor: BuildpackDesc
       );
     }
   }
+}
+
+// [metadata] is free-form, but polypack itself reads these keys there: a near miss is a typo that
+// silently turns packaging behaviour off (the pre-package step not run, include-files not applied).
+const POLYPACK_METADATA_KEYS: readonly string[] = ["pre-package", "include-files"];
+
+function misspeltMetadataKeys(file: string, metadata: unknown): string[] {
+  if (!isTable(metadata)) return [];
+  return Object.keys(metadata).flatMap((key) => {
+    const meant = closestWord(key, POLYPACK_METADATA_KEYS);
+    return meant === undefined || meant in metadata
+      ? []
+      : [`${file}: [metadata] ${key} is not read; did you mean ${meant}?`];
+  });
 }
 
 // The id and version become folder names, so beyond being present they must pass checkModuleReference.

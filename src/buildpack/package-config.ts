@@ -2,7 +2,7 @@ import type { ModuleKind, Target } from "./descriptor-types.js";
 import { readTargets } from "./target-read.js";
 import { parseTomlDocument, type TomlTable } from "./toml-document.js";
 import { TomlFields } from "./toml-fields.js";
-import { unknownPackageKeys } from "./unknown-keys.js";
+import { describeUnknownKey, unknownPackageKeys } from "./unknown-keys.js";
 
 /** One `[[dependencies]]` entry of package.toml: a buildpack to include, by path/URL or by image. */
 export type PackageDependency = { uri: string } | { image: string };
@@ -34,7 +34,7 @@ export function parsePackageToml(text: string, options: { file?: string } = {}):
     fields.report(
       "PACKAGE_TOML_INVALID",
       unknown[0]!.split("."),
-      `unknown configuration element${unknown.length === 1 ? "" : "s"} ${unknown.map((k) => `'${k}'`).join(", ")}`,
+      `unknown configuration element${unknown.length === 1 ? "" : "s"} ${unknown.map((k) => describeUnknownKey(k, "package", "'")).join(", ")}`,
       "package.toml knows [buildpack] or [extension] uri, [[dependencies]] uri or image, [platform] os and [[targets]]",
     );
   }

@@ -1,4 +1,5 @@
 import type { ModuleKind } from "./descriptor-types.js";
+import { closestWord } from "../util/suggest.js";
 import { isTable, type TomlTable, type TomlValue } from "./toml-document.js";
 
 /** A table's known keys: `true` takes any value, a nested schema a table or array of tables. */
@@ -77,4 +78,23 @@ function visit(table: TomlTable, schema: Schema, prefix: string, found: Set<stri
 function tablesIn(value: TomlValue): TomlTable[] {
   if (isTable(value)) return [value];
   return Array.isArray(value) ? value.filter(isTable) : [];
+}
+
+/**
+ * The known key a dotted unknown key (as `unknownDescriptorKeys` or `unknownPackageKeys` names it)
+ * most likely misspells, in the same table: `targets` for `target`, `targets.arch` for `targets.arhc`.
+ */
+export function suggestKnownKey(path: string, kind: ModuleKind | "package"): string | undefined {
+  const parts = path.split(".");
+  let schema: Schema | true | undefined = kind === "package" ? PACKAGE_SCHEMA : SCHEMAS[kind];
+  for (const part of parts.slice(0, -1)) schema = schema === true ? undefined : schema?.[part];
+  if (schema === true || schema === undefined) return undefined;
+  const guess = closestWord(parts.at(-1)!, Object.keys(schema));
+  return guess === undefined ? undefined : [...parts.slice(0, -1), guess].join(".");
+}
+
+/** An unknown key for a message, with the key it most likely misspells: `target (did you mean targets?)`. */
+export function describeUnknownKey(path: string, kind: ModuleKind | "package", quote = ""): string {
+  const meant = suggestKnownKey(path, kind);
+  return `${quote}${path}${quote}${meant === undefined ? "" : ` (did you mean ${quote}${meant}${quote}?)`}`;
 }

@@ -1,4 +1,4 @@
-import type { Command } from "commander";
+import { Help, type Command, type Option } from "commander";
 
 // The help conventions every command follows: two or three examples at the end of its --help, and
 // a mistyped flag or command answered with commander's "Did you mean ...?" and one line pointing at
@@ -42,13 +42,21 @@ export function commandPath(command: Command): string {
 
 /**
  * Applies the conventions to every command of the tree: usage errors end with one line naming the
- * command's --help, and suggestions for mistyped flags and commands stay on.
+ * command's --help, suggestions for mistyped flags and commands stay on, and a repeatable flag's
+ * help shows no `(default: [])`.
  */
 export function applyHelpConventions(program: Command): void {
   for (const command of walk(program)) {
     command.showSuggestionAfterError(true);
     command.showHelpAfterError(`(run \`${commandPath(command)} --help\` for usage and examples)`);
+    command.configureHelp({ optionDescription });
   }
+}
+
+// commander's description, without the `(default: [])` of a repeatable flag: the empty list it
+// starts from is no default a user chooses, and the description already says what none means.
+function optionDescription(this: Help, option: Option): string {
+  return Help.prototype.optionDescription.call(this, option).replace(/ \(default: \[\]\)$/, "");
 }
 
 /** Every command of the tree, the root first. */

@@ -150,6 +150,18 @@ export function outputStyle(options: Partial<GlobalOptions>): OutputStyle {
   };
 }
 
+// Global flags without a value, which may stand beside --version (`polypack --json --version`).
+const LOOK_FLAGS = new Set([
+  "--json",
+  "-q",
+  "--quiet",
+  "-v",
+  "--verbose",
+  "--no-color",
+  "--force-color",
+  "--timestamps",
+]);
+
 /**
  * Runs the command line and returns the exit code. With `exitOnSignal` (the `polypack` program),
  * SIGINT and SIGTERM clean up and exit 130 or 143 (see exitOnInterrupt).
@@ -160,8 +172,12 @@ export async function main(
 ): Promise<number> {
   // Handled here rather than as a program option, so `--version` stays free for subcommands
   // (`dependency resolve --version 1.2.*`).
-  if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
-    process.stdout.write(`${polypackVersion()}\n`);
+  const words = argv.filter((word) => !LOOK_FLAGS.has(word));
+  if (words.length === 1 && (words[0] === "--version" || words[0] === "-V")) {
+    const json = argv.includes("--json");
+    process.stdout.write(
+      json ? `${JSON.stringify({ version: polypackVersion() })}\n` : `${polypackVersion()}\n`,
+    );
     return 0;
   }
   const contexts: CliContext[] = [];
@@ -182,7 +198,13 @@ export async function main(
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) {
-      return error.exitCode === 0 ? 0 : USAGE_EXIT_STATUS;
+      if (error.exitCode === 0) return 0;
+      // The parser printed its refusal on stderr; --json still gets its one document on stdout.
+      if (program.opts<GlobalOptions>().json) {
+        const refusal = new PolypackError("COMMAND_LINE_INVALID", error.message.replace(/^error: /, ""));
+        process.stdout.write(JSON.stringify({ error: refusal.toJSON() }, null, 2) + "\n");
+      }
+      return USAGE_EXIT_STATUS;
     }
     return output().error(error);
   } finally {

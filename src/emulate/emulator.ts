@@ -24,8 +24,12 @@ const QEMU_NAMES: Record<string, string> = {
 export type Emulation =
   /** On this machine's own architecture without a root filesystem: the program itself. */
   | { kind: "direct" }
-  /** Inside a root filesystem with proot, under qemu-user when `qemu` is set. */
-  | { kind: "proot"; proot: string; qemu?: string };
+  /**
+   * Inside a root filesystem with proot, under qemu-user when `qemu` is set; `hostRoot` runs a
+   * native target in this machine's own root, only so the run's folders appear where the
+   * lifecycle has them (/cnb/buildpacks, /layers, /workspace ...) instead of at host temporary paths.
+   */
+  | { kind: "proot"; proot: string; qemu?: string; hostRoot?: boolean };
 
 /** Whether `platform` runs natively here (same architecture, on Linux). */
 export function isNative(platform: Platform, host: Platform = Platform.host()): boolean {
@@ -39,9 +43,10 @@ export function qemuProgram(architecture: string): string | undefined {
 }
 
 /**
- * How to run `platform`'s programs here: directly when it is native and no root filesystem is
- * needed; otherwise proot, with qemu-user for a foreign architecture. Each program is looked up on
- * PATH now, so a missing one is named (with the Debian package that has it) before anything runs.
+ * How to run `platform`'s programs here: when it is native and no root filesystem is needed, under
+ * proot in this machine's own root (directly, with host paths, when there is no proot); otherwise
+ * proot, with qemu-user for a foreign architecture. Each program is looked up on PATH now, so a
+ * missing one is named (with the Debian package that has it) before anything runs.
  */
 export async function chooseEmulation(
   platform: Platform,
@@ -55,9 +60,10 @@ export async function chooseEmulation(
       `cannot run ${platform.toString()} programs: only linux targets can be run here`,
     );
   }
-  if (native && !needsRoot) return { kind: "direct" };
   const searchPath = options.path ?? process.env["PATH"] ?? "";
   const proot = await findProgram("proot", searchPath);
+  if (native && !needsRoot)
+    return proot === undefined ? { kind: "direct" } : { kind: "proot", proot, hostRoot: true };
   if (proot === undefined) throw missing("proot", "proot", platform);
   if (native) return { kind: "proot", proot };
   const name = qemuProgram(platform.architecture);

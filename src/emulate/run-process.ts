@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { onInterruptCleanup } from "../util/cleanup.js";
 
 /** How a program run ended. */
 export interface ProcessOutcome {
@@ -53,14 +54,17 @@ export function runProcess(
       timedOut = true;
       killGroup();
     }, options.timeoutMs);
-    // A test run stopped by the user must not leave emulated builds behind.
+    // A test run stopped by the user must not leave emulated builds behind, nor let them write
+    // into the scratch folder while it is removed: the group goes with the interrupt's clean-ups.
     const onExit = (): void => killGroup();
     process.once("exit", onExit);
+    const unregisterInterrupt = onInterruptCleanup(killGroup);
     const finish = (code: number | null, signal: NodeJS.Signals | null, extra = ""): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       process.off("exit", onExit);
+      unregisterInterrupt();
       // Children the program left running in its group go with it.
       killGroup();
       resolve({

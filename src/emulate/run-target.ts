@@ -1,9 +1,9 @@
-import { cp, mkdir, mkdtemp, open, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cp, mkdir, open, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Image } from "../image/image.js";
 import type { Platform } from "../oci/platform.js";
 import { escapeId } from "../package/plan.js";
+import { forgetScratchDir, makeScratchDir } from "../util/scratch-dir.js";
 import { classifyProgram, describeProgram, PROGRAM_HEADER_BYTES } from "../verify/elf.js";
 import type { Emulation } from "./emulator.js";
 import { inspectLayers, type LayersReport } from "./inspect-layers.js";
@@ -111,15 +111,17 @@ const GUEST = {
  */
 export async function runTarget(run: TargetRun): Promise<TargetReport> {
   const started = Date.now();
-  const scratch = await mkdtemp(join(tmpdir(), "polypack-test-run-"));
+  const scratch = await makeScratchDir("polypack-test-run-");
   const report: TargetReport = {
     platform: run.platform.toString(),
     emulation:
       run.emulation.kind === "direct"
-        ? "native"
-        : run.emulation.qemu
-          ? `proot + ${run.emulation.qemu.split("/").pop() ?? ""}`
-          : "proot",
+        ? "native, host paths (no proot)"
+        : run.emulation.hostRoot
+          ? "native"
+          : run.emulation.qemu
+            ? `proot + ${run.emulation.qemu.split("/").pop() ?? ""}`
+            : "proot",
     ...(run.rootfs ? { rootfs: { image: run.rootfs.image, reused: run.rootfs.reused } } : {}),
     ...(run.distro ? { distro: run.distro } : {}),
     passed: false,
@@ -164,11 +166,17 @@ export async function runTarget(run: TargetRun): Promise<TargetReport> {
         timeoutMs: run.timeoutMs,
       });
       const step = stepReport(key(member), program, outcome, detect);
-      if (step.outcome === "error" && !run.rootfs && !direct && program.startsWith("script")) {
+      if (step.outcome === "error" && !run.rootfs && !onHostRoot(run) && program.startsWith("script")) {
         step.stderr += `polypack: ${program} needs its interpreter, and without --build-image the root holds only the buildpack, the app and the layers; give --build-image\n`;
+        interpreterMissing.add(step);
       }
       return step;
     };
+    // Steps that failed for want of an interpreter: the failure line says so, not only their stderr
+    // (where proot's own messages come first), since that is what the user must change.
+    const interpreterMissing = new Set<StepReport>();
+    const why = (step: StepReport): string =>
+      interpreterMissing.has(step) ? " (a script needs its interpreter: give --build-image)" : "";
 
     let chosen: { member: GroupMember; entries: PlanItem[] }[] | undefined;
     for (const group of run.order.groups) {
@@ -198,7 +206,7 @@ export async function runTarget(run: TargetRun): Promise<TargetReport> {
             broken ??= `${key(member)}: ${(error as Error).message}`;
           }
         } else if (!member.optional) {
-          broken ??= `${key(member)} detect ${step.outcome === "fail" ? "failed (exit 100)" : describeExit(step)}`;
+          broken ??= `${key(member)} detect ${step.outcome === "fail" ? "failed (exit 100)" : describeExit(step)}${why(step)}`;
         }
       }
       if (broken !== undefined) {
@@ -239,7 +247,7 @@ export async function runTarget(run: TargetRun): Promise<TargetReport> {
         run.platform,
       );
       if (build.outcome !== "pass") {
-        report.failure ??= `${key(member)} build ${describeExit(build)}`;
+        report.failure ??= `${key(member)} build ${describeExit(build)}${why(build)}`;
         break;
       }
       const problem = build.layers.problems[0];
@@ -257,7 +265,11 @@ export async function runTarget(run: TargetRun): Promise<TargetReport> {
     return report;
   } finally {
     report.ms = Date.now() - started;
-    await removeTree(scratch);
+    try {
+      await removeTree(scratch);
+    } finally {
+      forgetScratchDir(scratch);
+    }
   }
 }
 
@@ -304,6 +316,11 @@ async function layOut(run: TargetRun, scratch: string): Promise<HostDirs> {
   return dirs;
 }
 
+// Whether the programs run in this machine's own root (natively, without a build image).
+function onHostRoot(run: TargetRun): boolean {
+  return run.emulation.kind === "direct" || run.emulation.hostRoot === true;
+}
+
 // The environment every program starts with: the root image's own (or, natively without one,
 // this machine's PATH), then the user's variables unless the buildpack asks for a clear env.
 function baseEnv(run: TargetRun, member: GroupMember): Record<string, string> {
@@ -314,17 +331,16 @@ function baseEnv(run: TargetRun, member: GroupMember): Record<string, string> {
       if (eq > 0) env[line.slice(0, eq)] = line.slice(eq + 1);
     }
   }
-  env["PATH"] ??=
-    run.emulation.kind === "direct"
-      ? (process.env["PATH"] ?? "/usr/bin:/bin")
-      : "/usr/local/bin:/usr/bin:/bin";
-  if (run.emulation.kind === "direct" && process.env["HOME"]) env["HOME"] ??= process.env["HOME"];
+  const hostRoot = onHostRoot(run);
+  env["PATH"] ??= hostRoot ? (process.env["PATH"] ?? "/usr/bin:/bin") : "/usr/local/bin:/usr/bin:/bin";
+  if (hostRoot && process.env["HOME"]) env["HOME"] ??= process.env["HOME"];
   if (!run.order.clearEnv.has(key(member))) Object.assign(env, run.env);
   return env;
 }
 
-// The program and arguments: the buildpack's own program natively, else proot (with qemu for a
-// foreign architecture) in the root filesystem, the run's folders bound where the lifecycle has them.
+// The program and arguments: the buildpack's own program when there is no proot, else proot (with
+// qemu for a foreign architecture) in the root filesystem (this machine's own for a native target
+// without a build image), the run's folders bound where the lifecycle has them.
 function command(
   run: TargetRun,
   host: HostDirs,
@@ -332,15 +348,15 @@ function command(
   env: Record<string, string>,
 ): [string, string[]] {
   if (run.emulation.kind === "direct") return [invocation.program, invocation.args];
-  const root = run.rootfs?.path ?? host.root;
+  const root = run.emulation.hostRoot ? "/" : (run.rootfs?.path ?? host.root);
   const binds = [
     ...(run.buildpacksInRootfs ? [] : [`${host.buildpacks}:${GUEST.buildpacks}`]),
     `${host.app}:${GUEST.app}`,
     `${host.platform}:${GUEST.platform}`,
     `${host.layers}:${GUEST.layers}`,
     `${host.tmp}:${GUEST.tmp}`,
-    "/dev",
-    "/proc",
+    // This machine's root has its own /dev and /proc.
+    ...(run.emulation.hostRoot ? [] : ["/dev", "/proc"]),
   ];
   const user = run.rootfs?.user ?? cnbUser(env);
   return [

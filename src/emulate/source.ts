@@ -1,12 +1,11 @@
 import { existsSync, statSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { parseEndpoint, type Endpoint } from "../endpoints/endpoint.js";
 import { PolypackError } from "../errors/index.js";
 import { imageFor, readArtifact, type Artifact, type Image } from "../image/image.js";
 import type { ContentSource } from "../oci/content.js";
 import { Platform } from "../oci/platform.js";
+import { makeScratchDir, removeScratchDir } from "../util/scratch-dir.js";
 import {
   BUILDPACK_LAYERS_LABEL,
   BUILDPACKAGE_METADATA_LABEL,
@@ -45,7 +44,7 @@ export async function openTestSource(
   hooks: SourceHooks,
 ): Promise<TestSource> {
   if (isBuildpackFolder(src)) {
-    const scratch = await mkdtemp(join(tmpdir(), "polypack-test-package-"));
+    const scratch = await makeScratchDir("polypack-test-package-");
     try {
       const layout = join(scratch, "layout");
       await hooks.packageFolder(
@@ -57,10 +56,10 @@ export async function openTestSource(
       return {
         name: src,
         artifact: await readArtifact(source),
-        close: () => rm(scratch, { recursive: true, force: true }),
+        close: () => removeScratchDir(scratch),
       };
     } catch (error) {
-      await rm(scratch, { recursive: true, force: true });
+      await removeScratchDir(scratch);
       throw error;
     }
   }

@@ -15,7 +15,8 @@ export type ExitStatus = 1 | 2 | 70 | "128+signal";
 
 /**
  * The status of a command line that cannot work as written: the usage codes below, and the
- * parser's own refusals (an unknown option, a missing argument), which it prints itself.
+ * parser's own refusals (an unknown option, a missing argument), which it prints itself
+ * (COMMAND_LINE_INVALID in `--json`'s document).
  */
 export const USAGE_EXIT_STATUS = 2;
 
@@ -43,6 +44,11 @@ export const CATALOGUE = {
     meaning: "SIGINT or SIGTERM stopped the run; temporary files and locks were removed",
     exit: "128+signal",
     hint: "run the command again; nothing half-written was left behind",
+  },
+  COMMAND_LINE_INVALID: {
+    meaning: "the parser refused the command line: an unknown command or flag, a missing argument or value",
+    exit: USAGE_EXIT_STATUS,
+    hint: "run the command with --help for its arguments, flags and examples",
   },
   FLAGS_CONFLICT: {
     meaning: "two command-line flags ask for things that cannot both be done",

@@ -1,9 +1,9 @@
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { LayerEntry } from "../layer/entry.js";
 import { writeLayerFile, type LayerOptions, type WrittenLayer } from "../layer/write-layer.js";
 import { forgetTemp, tempPathBeside } from "../util/fs.js";
+import { makeScratchDir, removeScratchDir } from "../util/scratch-dir.js";
 import { spooledLayer, type Layer } from "./blob.js";
 
 /** A layer written into a spool, with how it was written. */
@@ -25,8 +25,7 @@ export class LayerSpool {
 
   /** A spool beside `near` (on its file system), or in the system's temporary directory. */
   static async create(near?: string): Promise<LayerSpool> {
-    if (near === undefined)
-      return new LayerSpool(await mkdtemp(join(tmpdir(), "polypack-spool-")), undefined);
+    if (near === undefined) return new LayerSpool(await makeScratchDir("polypack-spool-"), undefined);
     const temp = tempPathBeside(near);
     await mkdir(`${temp}.d`, { recursive: true });
     return new LayerSpool(`${temp}.d`, temp);
@@ -41,7 +40,11 @@ export class LayerSpool {
 
   /** Removes the spool and whatever is still in it. */
   async remove(): Promise<void> {
-    await rm(this.dir, { recursive: true, force: true });
-    if (this.temp) forgetTemp(this.temp);
+    if (this.temp) {
+      await rm(this.dir, { recursive: true, force: true });
+      forgetTemp(this.temp);
+    } else {
+      await removeScratchDir(this.dir);
+    }
   }
 }

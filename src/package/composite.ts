@@ -1,6 +1,5 @@
 import { existsSync, statSync } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { Reference } from "../registry/reference.js";
 import { unpackBuildpackArchive } from "./archive-unpack.js";
@@ -27,6 +26,7 @@ import type { PackagePlan, TargetPlan } from "./plan.js";
 import type { BuildpackSource } from "./source.js";
 import { resolvedStacks } from "../buildpack/stacks.js";
 import type { LayerSpool } from "../image/spool.js";
+import { makeScratchDir, removeScratchDir } from "../util/scratch-dir.js";
 
 /** How a composite package reaches the buildpacks its package.toml names. */
 export interface CompositeOptions {
@@ -89,12 +89,12 @@ async function withScratch<T>(fn: (scratch: () => Promise<string>) => Promise<T>
   const made: string[] = [];
   try {
     return await fn(async () => {
-      const dir = await mkdtemp(join(tmpdir(), "polypack-dependency-"));
+      const dir = await makeScratchDir("polypack-dependency-");
       made.push(dir);
       return dir;
     });
   } finally {
-    await Promise.all(made.map((dir) => rm(dir, { recursive: true, force: true })));
+    await Promise.all(made.map((dir) => removeScratchDir(dir)));
   }
 }
 

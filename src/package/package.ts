@@ -180,7 +180,13 @@ async function runPackage(
     ...(source.packageConfig ? { packageConfig: source.packageConfig } : {}),
     hasRootBin: await hasRootBin(dir),
     strict: options.strict ?? false,
+    ...(options.verify === false ? { verify: false } : {}),
   });
+  // Said now rather than only with the result: a run that fails later (verification, missing
+  // programs) would otherwise drop the warnings that explain why (a misspelt key, an undeclared target).
+  for (const message of [...(descriptor.warnings ?? []), ...selection.notes]) {
+    options.onEvent?.({ type: "warning", message });
+  }
   const prePackage = descriptor.metadata.prePackage;
   const runScript = prePackage !== undefined && !options.dryRun && (options.prePackage ?? true);
   if (runScript) {

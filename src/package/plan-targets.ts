@@ -81,6 +81,8 @@ export function selectTargets(
     packageConfig?: PackageConfig;
     hasRootBin: boolean;
     strict?: boolean;
+    /** Whether the package is verified before it is written (the default); false drops that warning. */
+    verify?: boolean;
     /** For a composite without targets: the platforms all its dependencies share. */
     dependencyPlatforms?: readonly Platform[];
   },
@@ -106,7 +108,14 @@ export function selectTargets(
               hint: `add a [[targets]] entry for it to ${declared.origin}, or choose a declared target`,
             });
           }
-          notes.push(`${problem}; packaging it anyway, as pack does (--strict refuses it)`);
+          // The buildpack.toml in its layer keeps the declared [[targets]], so verification (and a
+          // lifecycle choosing buildpacks by target) turns the target down: say so before that happens.
+          const verdict =
+            declared.origin === "buildpack.toml" && options.verify !== false
+              ? "; verification will refuse it, since the buildpack.toml in its layer does not list it " +
+                "either (add it to [[targets]], or pass --no-verify to package it as pack does)"
+              : "";
+          notes.push(`${problem}; packaging it anyway, as pack does (--strict refuses it)${verdict}`);
         }
       }
     }

@@ -1,6 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, rm, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { unpackBuildpackArchive } from "./archive-unpack.js";
 import { fileURLToPath } from "node:url";
@@ -15,6 +14,7 @@ import { PolypackError } from "../errors/index.js";
 import { onUserPath } from "../util/path-error.js";
 import { stampVersion } from "./version-stamp.js";
 import { downloadBuildpack, type BuildpackDownloadOptions } from "./http-download.js";
+import { makeScratchDir, removeScratchDir } from "../util/scratch-dir.js";
 
 /** A buildpack's source directory, its parsed descriptor and the package.toml that named it. */
 export interface BuildpackSource {
@@ -57,8 +57,8 @@ export async function readBuildpackSource(options: {
     dir = remote ? "" : resolveBuildpackUri(packageConfig.uri, dirname(configPath), configPath);
     if (remote || (ARCHIVE.test(dir) && (await stat(dir).catch(() => undefined))?.isFile() === true)) {
       // pack reads a [buildpack] uri archive as the buildpack's folder: unpack it for this run.
-      const unpacked = await mkdtemp(join(tmpdir(), "polypack-buildpack-"));
-      cleanup = () => rm(unpacked, { recursive: true, force: true });
+      const unpacked = await makeScratchDir("polypack-buildpack-");
+      cleanup = () => removeScratchDir(unpacked);
       const into = join(unpacked, "buildpack");
       try {
         let archive = dir;

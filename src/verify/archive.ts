@@ -1,7 +1,5 @@
 import { spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -9,6 +7,7 @@ import yauzl from "yauzl";
 import { decompressed, peek } from "../layer/decompress.js";
 import { readLayer } from "../layer/read-layer.js";
 import { classifyProgram, withArmLevel, type ProgramKind } from "./elf.js";
+import { makeScratchDir, removeScratchDir } from "../util/scratch-dir.js";
 
 /** How many leading bytes of a file the checks look at: a tar header, so archives are told too. */
 export const HEAD_BYTES = 512;
@@ -198,7 +197,7 @@ async function scanZip(
   try {
     let path = file;
     if (path === undefined) {
-      spoolDir = await mkdtemp(join(tmpdir(), "polypack-verify-"));
+      spoolDir = await makeScratchDir("polypack-verify-");
       path = join(spoolDir, "archive.zip");
       await spoolTo(stream, path);
     } else {
@@ -219,7 +218,7 @@ async function scanZip(
   } catch (error) {
     scan.problem = error instanceof Error ? error.message : String(error);
   } finally {
-    if (spoolDir !== undefined) await rm(spoolDir, { recursive: true, force: true });
+    if (spoolDir !== undefined) await removeScratchDir(spoolDir);
   }
   return scan;
 }

@@ -114,9 +114,42 @@ test("dependency resolve reads ./buildpack.toml by default; an unknown --id list
     unknown.stderr,
     /^error\[DEPENDENCY_NOT_FOUND\]: buildpack\.toml has no dependency with id "nodejs"; its dependency ids are: node, yarn$/m,
   );
+  // The hint names the id a typo most likely meant, not merely the first one.
+  const typo = await polypack(["dependency", "resolve", "--id", "yarm"], { cwd: dir, env });
+  assert.equal(typo.code, 1, typo.stderr);
+  assert.match(typo.stderr, /^hint: give one of them with --id, for example --id yarn$/m);
 });
 
 function ok(outcome: Awaited<ReturnType<typeof polypack>>): Awaited<ReturnType<typeof polypack>> {
   assert.equal(outcome.code, 0, outcome.stderr);
   return outcome;
 }
+
+test("--json gets one JSON document for the parser's own refusals too, and with --version", async () => {
+  const typo = await polypack(["--json", "buildpack", "package", "x", "--outptu", "y.cnb"]);
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr, /^error: unknown option '--outptu'/);
+  const document = JSON.parse(typo.stdout) as { error: { code: string; message: string } };
+  assert.equal(document.error.code, "COMMAND_LINE_INVALID");
+  assert.match(document.error.message, /^unknown option '--outptu'\n\(Did you mean --output\?\)/);
+  const missing = await polypack(["buildpack", "package", "--json"]);
+  assert.equal(missing.code, 2);
+  assert.equal(
+    (JSON.parse(missing.stdout) as { error: { code: string } }).error.code,
+    "COMMAND_LINE_INVALID",
+  );
+  const version = await polypack(["--json", "--version"]);
+  assert.equal(version.code, 0, version.stderr);
+  assert.match((JSON.parse(version.stdout) as { version: string }).version, /^\d+\.\d+\.\d+/);
+  const quiet = await polypack(["-q", "-V"]);
+  assert.equal(quiet.code, 0, quiet.stderr);
+  assert.match(quiet.stdout, /^\d+\.\d+\.\d+\n$/);
+});
+
+test("a repeatable flag's help shows no (default: [])", async () => {
+  for (const words of [[], ["buildpack", "package"], ["buildpack", "new"], ["test"]]) {
+    const help = await polypack([...words, "--help"]);
+    assert.equal(help.code, 0, help.stderr);
+    assert.doesNotMatch(help.stdout, /default:\s+\[\]/, words.join(" "));
+  }
+});

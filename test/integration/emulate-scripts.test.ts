@@ -5,8 +5,11 @@
  * without a build image. Then the failures a buildpack author must be told about.
  */
 import assert from "node:assert/strict";
-import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { spawn } from "node:child_process";
+import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { setTimeout as delay } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import { findProgram } from "../../src/emulate/emulator.js";
 import type { TestReport } from "../../src/emulate/test-run.js";
@@ -41,7 +44,9 @@ cat "$CNB_BP_PLAN_PATH"
 [ "$1" = "$CNB_LAYERS_DIR" ] || { echo "first argument $1 is not CNB_LAYERS_DIR $CNB_LAYERS_DIR" >&2; exit 9; }
 if [ -n "$FAIL_BUILD" ]; then echo "build failed on purpose" >&2; exit 3; fi
 if [ -n "$SLOW_BUILD" ]; then sleep 4711 & sleep 60; fi
-mkdir -p "$CNB_LAYERS_DIR/machine/bin"
+mkdir -p "$CNB_LAYERS_DIR/machine/bin" "$CNB_LAYERS_DIR/machine/env"
+printf '%s' "$CNB_LAYERS_DIR/machine/bin" > "$CNB_LAYERS_DIR/machine/env/PATH.prepend"
+echo "buildpack $CNB_BUILDPACK_DIR platform $CNB_PLATFORM_DIR plan $CNB_BP_PLAN_PATH tmp $TMPDIR"
 uname -m > "$CNB_LAYERS_DIR/machine/uname"
 printf '[types]\\nlaunch = true\\ncache = true\\n' > "$CNB_LAYERS_DIR/machine.toml"
 printf '[[processes]]\\ntype = "web"\\ncommand = ["cat", "/layers/test_uname/machine/uname"]\\ndefault = true\\n' > "$CNB_LAYERS_DIR/launch.toml"
@@ -169,16 +174,23 @@ describe("polypack test with a shell-script buildpack", () => {
     assert.equal(await readFile(join(app, "written-by-build"), "utf8").catch(() => "absent"), "absent");
   });
 
-  it("runs natively without a build image on this machine's own architecture", async () => {
+  it("runs natively without a build image on this machine's own architecture, at the lifecycle's paths", async () => {
     const layers = join(work, "kept-native");
     const outcome = await polypack(["--json", "test", cnb, "--target", "linux/amd64", "--layers", layers]);
     assert.equal(outcome.code, 0, outcome.stderr);
     const result = report(outcome);
     assert.equal(result.targets[0]!.emulation, "native");
-    assert.equal(
-      await readFile(join(layers, "linux-amd64", "test_uname", "machine", "uname"), "utf8"),
-      "x86_64\n",
+    const kept = join(layers, "linux-amd64", "test_uname", "machine");
+    assert.equal(await readFile(join(kept, "uname"), "utf8"), "x86_64\n");
+    // What the buildpack wrote from CNB_LAYERS_DIR is the path it has in an image, not a host
+    // temporary folder that is gone once the run ends.
+    assert.equal(await readFile(join(kept, "env", "PATH.prepend"), "utf8"), "/layers/test_uname/machine/bin");
+    const build = result.targets[0]!.builds[0]!;
+    assert.match(
+      build.stdout,
+      /build on x86_64 in \/workspace with plan:[^]*buildpack \/cnb\/buildpacks\/test_uname\/1\.0\.0 platform \/platform plan \/tmp\/plans\/test_uname\/plan\.toml/,
     );
+    assert.doesNotMatch(outcome.stdout, /polypack-test-run-/);
   });
 
   it("fails a target whose detect fails, and one whose build exits non-zero, with their output", async () => {
@@ -234,6 +246,15 @@ describe("polypack test with a shell-script buildpack", () => {
     );
   });
 
+  it("a script buildpack for a foreign target without --build-image: the failure line says to give one", async () => {
+    const outcome = await polypack(["test", cnb, "--target", "linux/arm64"]);
+    assert.equal(outcome.code, 1);
+    assert.match(
+      outcome.stderr,
+      /^error\[TEST_FAILED\]: .*linux\/arm64 \(no group passed detection: test\/uname@1\.0\.0 detect exited with code \d+ \(a script needs its interpreter: give --build-image\)\)/m,
+    );
+  });
+
   it("fails a target the build image has no image for", async () => {
     const outcome = await polypack([
       "test",
@@ -268,6 +289,56 @@ describe("polypack test with a shell-script buildpack", () => {
     // The build's own child (started in the background) went with it.
     const left = await run("ps", ["-eo", "args"]);
     assert.doesNotMatch(left, /sleep 4711/);
+  });
+
+  it("without proot, a native target still runs, directly at host paths, and the report says so", async () => {
+    // A PATH with the build script's tools but no proot.
+    const bin = join(work, "no-proot-bin");
+    await mkdir(bin, { recursive: true });
+    for (const tool of ["cat", "cp", "mkdir", "uname"]) {
+      const found = await findProgram(tool, process.env["PATH"] ?? "");
+      assert.ok(found !== undefined, tool);
+      await symlink(found, join(bin, tool));
+    }
+    const outcome = await polypack(["--json", "test", cnb, "--target", "linux/amd64"], {
+      env: { PATH: bin },
+    });
+    assert.equal(outcome.code, 0, outcome.stderr);
+    const target = report(outcome).targets[0]!;
+    assert.equal(target.emulation, "native, host paths (no proot)");
+    assert.match(
+      target.builds[0]!.stdout,
+      /build on x86_64 in \/.*polypack-test-run-.*\/workspace with plan/,
+    );
+  });
+
+  it("SIGINT in the middle of a build: exit 130, the build's process tree stopped, its scratch folders gone", async () => {
+    // The run's own temporary folder, so what it leaves there can be listed.
+    const tmp = join(work, "interrupt-tmp");
+    await mkdir(tmp);
+    const cli = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "src", "cli", "bin.js");
+    const child = spawn(
+      process.execPath,
+      [cli, "test", cnb, "--target", "linux/amd64", "--env", "SLOW_BUILD=1"],
+      { env: { ...process.env, CI: "true", TMPDIR: tmp }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const ended = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
+    for (let waited = 0; !stderr.includes("build test/uname"); waited += 20) {
+      assert.ok(waited < 20_000, `the build never started: ${stderr}`);
+      await delay(20);
+    }
+    // The build is started and sleeping; its scratch folder exists.
+    for (let waited = 0; !(await run("ps", ["-eo", "args"])).includes("sleep 4711"); waited += 50) {
+      assert.ok(waited < 10_000, "the build's background sleep never started");
+      await delay(50);
+    }
+    child.kill("SIGINT");
+    assert.equal(await ended, 130, stderr);
+    assert.match(stderr, /error\[INTERRUPTED\]: interrupted by SIGINT/);
+    assert.deepEqual(await readdir(tmp), [], "no scratch folder is left in the temporary directory");
+    assert.doesNotMatch(await run("ps", ["-eo", "args"]), /sleep 4711/);
   });
 
   it("runs a builder's order: a group whose detect fails is passed over for the next", async () => {

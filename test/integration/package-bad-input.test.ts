@@ -336,3 +336,31 @@ test("copy to an output under /proc fails fast with OUTPUT_UNWRITABLE", async ()
     failsWith(outcome, "OUTPUT_UNWRITABLE", ["/proc/"]);
   }
 });
+
+test("a run that fails still shows the warnings that explain it: an undeclared --target, a misspelt key", async () => {
+  const dir = await tempDir();
+  const src = await writeTree(
+    buildpackFiles(buildpackToml(targetsToml("linux/amd64") + "\n[buildpack.extra]\n")),
+  );
+  const outcome = await polypack([
+    "buildpack",
+    "package",
+    join(dir, "out.cnb"),
+    "--path",
+    src,
+    "--format",
+    "file",
+    "--target",
+    "linux/arm64",
+  ]);
+  failsWith(outcome, "VERIFY_FAILED", ["buildpack.toml [[targets]]: expected linux/arm64"]);
+  assert.match(
+    outcome.stderr,
+    /warning: --target linux\/arm64 is not among the targets buildpack\.toml declares: linux\/amd64; .*verification will refuse it/,
+  );
+  assert.match(outcome.stderr, /warning: .*buildpack\.toml: ignoring key/);
+  assert.ok(
+    outcome.stderr.indexOf("warning: --target") < outcome.stderr.indexOf("error[VERIFY_FAILED]"),
+    "the warning comes before the error it explains",
+  );
+});

@@ -61,7 +61,10 @@ export function registerBuildpackPackage(
   const command = parent
     .command("package")
     .description(`package ${what} for each of its targets as one multi-arch image, OCI layout or .cnb`)
-    .argument("<name>", "image reference to push to, or the .cnb file to write (--format file)")
+    .argument(
+      "<name>",
+      "image reference to push to (--publish), or the .cnb file to write (--format file); with --output (a layout or .cnb), its tag names the image there (default: latest)",
+    )
     .option("-p, --path <dir>", `the ${kind}'s folder, or its ${kind}.toml (default: the working directory)`)
     .option(
       "-c, --config <package.toml>",
@@ -167,6 +170,8 @@ export function registerBuildpackPackage(
     if (destination) ctx.output.detail(`packaging into ${describeDestination(choice!)}`);
     let result: PackageResult;
     const sbomRows: SbomRow[] = [];
+    // Warnings the run already gave as it went, so the plan's list at the end does not repeat them.
+    const warned = new Set<string>();
     try {
       result = await packageBuildpack({
         ...(kind === "extension" ? { kind } : {}),
@@ -206,8 +211,10 @@ export function registerBuildpackPackage(
           else if (event.type === "dependency") progress.onDependency(event.event);
           else if (event.type === "pre-package")
             ctx.output.note(`running pre-package ${event.command} for ${event.targets}`);
-          else if (event.type === "warning") ctx.output.warn(event.message);
-          else if (event.type === "image") {
+          else if (event.type === "warning") {
+            warned.add(event.message);
+            ctx.output.warn(event.message);
+          } else if (event.type === "image") {
             // Progress names each blob by the target it belongs to.
             const { key, manifest, layer, image } = event.image;
             names.add(manifest.digest, key, "manifest");
@@ -230,7 +237,7 @@ export function registerBuildpackPackage(
     } finally {
       progress.finish();
     }
-    for (const warning of result.plan.warnings) ctx.output.warn(warning);
+    for (const warning of result.plan.warnings) if (!warned.has(warning)) ctx.output.warn(warning);
     for (const image of result.images) {
       const repaired = image.layerWrite.cacheRepaired;
       if (repaired > 0) {

@@ -7,6 +7,7 @@ import type { CliContext } from "../context.js";
 import { renderTable } from "../table.js";
 import { addExamples } from "../help.js";
 import { PolypackError } from "../../errors/index.js";
+import { closestWord } from "../../util/suggest.js";
 
 interface ResolveFlags {
   buildpack: string;
@@ -78,7 +79,7 @@ export function registerDependencyResolve(dependency: Command, context: () => Cl
         {
           hint:
             ids.length > 0
-              ? `give one of them with --id, for example --id ${ids[0]}`
+              ? `give one of them with --id, for example --id ${closestWord(flags.id, ids) ?? ids[0]}`
               : "add [[metadata.dependencies]] entries",
         },
       );

@@ -89,6 +89,7 @@ export function registerTest(program: Command, context: () => CliContext): void 
             ctx.output.note(`packaging ${dir} for ${packageTargets.join(", ") || "its targets"}`);
             // A package.toml beside buildpack.toml names a composite's buildpacks, as for pack.
             const config = statSync(dir).isDirectory() ? join(dir, "package.toml") : dir;
+            const warned = new Set<string>();
             const result = await packageBuildpack({
               ...(existsSync(config) ? { config } : { path: dir }),
               kind: "buildpack",
@@ -102,10 +103,13 @@ export function registerTest(program: Command, context: () => CliContext): void 
                   onWarning: (message) => ctx.output.note(`warning: ${message}`),
                 }),
               onEvent: (event) => {
-                if (event.type === "warning") ctx.output.note(`warning: ${event.message}`);
+                if (event.type !== "warning") return;
+                warned.add(event.message);
+                ctx.output.note(`warning: ${event.message}`);
               },
             });
-            for (const warning of result.plan.warnings) ctx.output.note(`warning: ${warning}`);
+            for (const warning of result.plan.warnings)
+              if (!warned.has(warning)) ctx.output.note(`warning: ${warning}`);
           },
         },
       );

@@ -359,3 +359,26 @@ test("keys pack does not read are named in a warning, [metadata] and sbom-format
     "buildpack.toml: ignoring keys pack does not read: extra, buildpack.colour, targets.flavour",
   ]);
 });
+
+test("a misspelt key or table is named with the key it most likely means", () => {
+  const check = checkDescriptor(
+    `api = "0.10"\n[buildpack]\nid = "a"\nversion = "1"\nhompage = "x"\n` +
+      `[[target]]\nos = "linux"\narch = "amd64"\n[[targets]]\nos = "linux"\narhc = "arm64"\n` +
+      `[metadata]\nprepackage = "./build.sh"\ninclude-files = ["bin"]\n`,
+    "buildpack",
+  );
+  assert.deepEqual(check.problems, []);
+  assert.deepEqual(check.descriptor?.warnings, [
+    "buildpack.toml: ignoring keys pack does not read: buildpack.hompage (did you mean buildpack.homepage?), " +
+      "target (did you mean targets?), targets.arhc (did you mean targets.arch?)",
+    "buildpack.toml: [metadata] prepackage is not read; did you mean pre-package?",
+  ]);
+  // A misspelt [buildpack] table: the message says so, and the hint shows the table to add.
+  const missing = checkDescriptor(`api = "0.10"\n[buildpak]\nid = "a"\nversion = "1"\n`, "buildpack");
+  assert.equal(missing.problems[0]?.code, "BUILDPACK_ID_INVALID");
+  assert.match(
+    missing.problems[0].message,
+    /missing the \[buildpack\] table .*\[buildpak\] looks like a misspelling/,
+  );
+  assert.match(missing.problems[0].hint ?? "", /add \[buildpack\] with id = /);
+});

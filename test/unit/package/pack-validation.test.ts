@@ -27,7 +27,7 @@ test("unknown package.toml keys and tables are refused, as pack refuses them", (
     () => parsePackageToml('[buildpack]\nurl = "."\n\n[extras]\nx = 1\n', { file: "my/package.toml" }),
     rejects(
       "PACKAGE_TOML_INVALID",
-      /^my\/package\.toml:2: .*unknown configuration elements 'buildpack\.url', 'extras'/,
+      /^my\/package\.toml:2: .*unknown configuration elements 'buildpack\.url' \(did you mean 'buildpack\.uri'\?\), 'extras'/,
     ),
   );
   assert.doesNotThrow(() =>

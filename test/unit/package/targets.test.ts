@@ -66,7 +66,12 @@ test("flags win over package.toml, which wins over buildpack.toml", () => {
     undeclared.targets.map((t) => t.key),
     ["linux/s390x"],
   );
-  assert.match(undeclared.notes.join("\n"), /--target linux\/s390x is not among .*packaging it anyway/);
+  assert.match(
+    undeclared.notes.join("\n"),
+    /--target linux\/s390x is not among .*packaging it anyway.*verification will refuse it.*--no-verify/,
+  );
+  const unverified = selectTargets(declared, { hasRootBin: false, flags: ["linux/s390x"], verify: false });
+  assert.doesNotMatch(unverified.notes.join("\n"), /verification/);
   assert.throws(
     () => selectTargets(declared, { hasRootBin: false, flags: ["linux/s390x"], strict: true }),
     (e) => isPolypackError(e, "TARGET_NOT_DECLARED") && /linux\/amd64, linux\/arm64/.test(e.message),
