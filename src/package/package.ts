@@ -173,6 +173,9 @@ async function runPackage(
     descriptor.order.length > 0 &&
     (options.targets ?? []).length === 0 &&
     (source.packageConfig?.targets.length ?? 0) === 0;
+  // Said now rather than only with the result: a run that fails later (an undeclared target,
+  // verification, missing programs) would otherwise drop the warnings that explain why.
+  for (const message of descriptor.warnings ?? []) options.onEvent?.({ type: "warning", message });
   const dependencyPlatforms = undeclared ? await options.dependencyPlatforms?.(source) : undefined;
   const selection = selectTargets(descriptor, {
     ...(dependencyPlatforms ? { dependencyPlatforms } : {}),
@@ -182,11 +185,7 @@ async function runPackage(
     strict: options.strict ?? false,
     ...(options.verify === false ? { verify: false } : {}),
   });
-  // Said now rather than only with the result: a run that fails later (verification, missing
-  // programs) would otherwise drop the warnings that explain why (a misspelt key, an undeclared target).
-  for (const message of [...(descriptor.warnings ?? []), ...selection.notes]) {
-    options.onEvent?.({ type: "warning", message });
-  }
+  for (const message of selection.notes) options.onEvent?.({ type: "warning", message });
   const prePackage = descriptor.metadata.prePackage;
   const runScript = prePackage !== undefined && !options.dryRun && (options.prePackage ?? true);
   if (runScript) {

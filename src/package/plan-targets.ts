@@ -109,13 +109,18 @@ export function selectTargets(
             });
           }
           // The buildpack.toml in its layer keeps the declared [[targets]], so verification (and a
-          // lifecycle choosing buildpacks by target) turns the target down: say so before that happens.
-          const verdict =
-            declared.origin === "buildpack.toml" && options.verify !== false
-              ? "; verification will refuse it, since the buildpack.toml in its layer does not list it " +
-                "either (add it to [[targets]], or pass --no-verify to package it as pack does)"
-              : "";
-          notes.push(`${problem}; packaging it anyway, as pack does (--strict refuses it)${verdict}`);
+          // lifecycle choosing buildpacks by target) would turn the target down after all the work:
+          // refuse it now, before pre-package and layer writing.
+          if (declared.origin === "buildpack.toml" && options.verify !== false) {
+            throw new PolypackError(
+              "TARGET_NOT_DECLARED",
+              `${problem}, and verification would refuse it: the buildpack.toml in its layer does not list it either`,
+              {
+                hint: "add it to [[targets]] in buildpack.toml, or pass --no-verify to package it anyway, as pack does",
+              },
+            );
+          }
+          notes.push(`${problem}; packaging it anyway, as pack does (--strict refuses it)`);
         }
       }
     }

@@ -337,30 +337,26 @@ test("copy to an output under /proc fails fast with OUTPUT_UNWRITABLE", async ()
   }
 });
 
-test("a run that fails still shows the warnings that explain it: an undeclared --target, a misspelt key", async () => {
+test("an undeclared --target is refused before any work, after the warnings that explain it (a misspelt key)", async () => {
   const dir = await tempDir();
   const src = await writeTree(
     buildpackFiles(buildpackToml(targetsToml("linux/amd64") + "\n[buildpack.extra]\n")),
   );
-  const outcome = await polypack([
-    "buildpack",
-    "package",
-    join(dir, "out.cnb"),
-    "--path",
-    src,
-    "--format",
-    "file",
-    "--target",
-    "linux/arm64",
+  const args = ["buildpack", "package", join(dir, "out.cnb"), "--path", src, "--format", "file"];
+  const outcome = await polypack([...args, "--target", "linux/arm64"]);
+  failsWith(outcome, "TARGET_NOT_DECLARED", [
+    "--target linux/arm64 is not among the targets buildpack.toml declares: linux/amd64",
+    "verification would refuse it",
   ]);
-  failsWith(outcome, "VERIFY_FAILED", ["buildpack.toml [[targets]]: expected linux/arm64"]);
-  assert.match(
-    outcome.stderr,
-    /warning: --target linux\/arm64 is not among the targets buildpack\.toml declares: linux\/amd64; .*verification will refuse it/,
-  );
+  assert.match(outcome.stderr, /--no-verify/);
   assert.match(outcome.stderr, /warning: .*buildpack\.toml: ignoring key/);
   assert.ok(
-    outcome.stderr.indexOf("warning: --target") < outcome.stderr.indexOf("error[VERIFY_FAILED]"),
-    "the warning comes before the error it explains",
+    outcome.stderr.indexOf("ignoring key") < outcome.stderr.indexOf("error[TARGET_NOT_DECLARED]"),
+    "the warning comes before the error",
   );
+  assert.deepEqual(await readdir(dir), [], "nothing written");
+  // With --no-verify it is packaged, as pack does, with a warning.
+  const unverified = await polypack([...args, "--target", "linux/arm64", "--no-verify"]);
+  assert.equal(unverified.code, 0, unverified.stderr);
+  assert.match(unverified.stderr, /warning: --target linux\/arm64 is not among .*packaging it anyway/);
 });

@@ -60,17 +60,21 @@ test("flags win over package.toml, which wins over buildpack.toml", () => {
     fromFlags.targets.map((t) => t.key),
     ["linux/arm64"],
   );
-  // pack packages a target buildpack.toml does not declare; polypack says so, and --strict refuses it.
-  const undeclared = selectTargets(declared, { hasRootBin: false, flags: ["linux/s390x"] });
-  assert.deepEqual(
-    undeclared.targets.map((t) => t.key),
-    ["linux/s390x"],
-  );
-  assert.match(
-    undeclared.notes.join("\n"),
-    /--target linux\/s390x is not among .*packaging it anyway.*verification will refuse it.*--no-verify/,
+  // pack packages a target buildpack.toml does not declare; so does polypack with --no-verify (and
+  // says so). Verified, it is refused before any work, since verification would refuse it after.
+  assert.throws(
+    () => selectTargets(declared, { hasRootBin: false, flags: ["linux/s390x"] }),
+    (e) =>
+      isPolypackError(e, "TARGET_NOT_DECLARED") &&
+      /verification would refuse it/.test(e.message) &&
+      /--no-verify/.test(e.hint ?? ""),
   );
   const unverified = selectTargets(declared, { hasRootBin: false, flags: ["linux/s390x"], verify: false });
+  assert.deepEqual(
+    unverified.targets.map((t) => t.key),
+    ["linux/s390x"],
+  );
+  assert.match(unverified.notes.join("\n"), /--target linux\/s390x is not among .*packaging it anyway/);
   assert.doesNotMatch(unverified.notes.join("\n"), /verification/);
   assert.throws(
     () => selectTargets(declared, { hasRootBin: false, flags: ["linux/s390x"], strict: true }),
