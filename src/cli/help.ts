@@ -41,14 +41,18 @@ export function commandPath(command: Command): string {
 }
 
 /**
- * Applies the conventions to every command of the tree: usage errors end with one line naming the
- * command's --help, suggestions for mistyped flags and commands stay on, and a repeatable flag's
+ * Applies the conventions to every command of the tree: usage errors start with their code
+ * (`error[COMMAND_LINE_INVALID]:`) and end with one line naming the command's --help, suggestions for mistyped flags and commands stay on, and a repeatable flag's
  * help shows no `(default: [])`.
  */
 export function applyHelpConventions(program: Command): void {
   for (const command of walk(program)) {
     command.showSuggestionAfterError(true);
     command.showHelpAfterError(`(run \`${commandPath(command)} --help\` for usage and examples)`);
+    // The parser's refusals carry their code, as every other error does.
+    command.configureOutput({
+      outputError: (text, write) => write(text.replace(/^error: /, "error[COMMAND_LINE_INVALID]: ")),
+    });
     command.configureHelp({ optionDescription });
   }
 }

@@ -15,8 +15,7 @@ export type ExitStatus = 1 | 2 | 70 | "128+signal";
 
 /**
  * The status of a command line that cannot work as written: the usage codes below, and the
- * parser's own refusals (an unknown option, a missing argument), which it prints itself
- * (COMMAND_LINE_INVALID in `--json`'s document).
+ * parser's own refusals (an unknown option, a missing argument): COMMAND_LINE_INVALID.
  */
 export const USAGE_EXIT_STATUS = 2;
 

@@ -14,7 +14,7 @@ test("a mistyped flag prints the suggestion and one line pointing at --help, not
   assert.equal(outcome.code, 2);
   assert.equal(
     outcome.stderr,
-    "error: unknown option '--outptu'\n(Did you mean --output?)\n" +
+    "error[COMMAND_LINE_INVALID]: unknown option '--outptu'\n(Did you mean --output?)\n" +
       "(run `polypack buildpack package --help` for usage and examples)\n",
   );
   const command = await polypack(["buildpak", "package"]);
@@ -128,7 +128,7 @@ function ok(outcome: Awaited<ReturnType<typeof polypack>>): Awaited<ReturnType<t
 test("--json gets one JSON document for the parser's own refusals too, and with --version", async () => {
   const typo = await polypack(["--json", "buildpack", "package", "x", "--outptu", "y.cnb"]);
   assert.equal(typo.code, 2);
-  assert.match(typo.stderr, /^error: unknown option '--outptu'/);
+  assert.match(typo.stderr, /^error\[COMMAND_LINE_INVALID\]: unknown option '--outptu'/);
   const document = JSON.parse(typo.stdout) as { error: { code: string; message: string } };
   assert.equal(document.error.code, "COMMAND_LINE_INVALID");
   assert.match(document.error.message, /^unknown option '--outptu'\n\(Did you mean --output\?\)/);
