@@ -3,7 +3,12 @@ import { PolypackError } from "../errors/index.js";
 
 /** Where an image lives, as named on the command line. */
 export type Endpoint =
-  | { kind: "registry"; reference: string }
+  | {
+      kind: "registry";
+      reference: string;
+      /** Set when a bare name (no transport, no `/`) that is no file here was read as an image. */
+      bareName?: true;
+    }
   | { kind: "layout"; path: string; ref?: string }
   | { kind: "cnb"; path: string; ref?: string };
 
@@ -28,6 +33,9 @@ export function parseEndpoint(value: string): Endpoint {
   }
   if (value.endsWith(".cnb")) return { kind: "cnb", path: value };
   if (/^(\.{1,2}\/|\/|~\/)/.test(value) || value === ".") return { kind: "layout", path: value };
+  // A bare word that is no file here is an image on Docker Hub (`alpine`), but it may as well be a
+  // mistyped path: remembered, so a failure to find the image can say both.
+  if (!value.includes("/")) return { kind: "registry", reference: value, bareName: true };
   return { kind: "registry", reference: value };
 }
 

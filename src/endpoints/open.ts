@@ -1,4 +1,5 @@
 import type { ContentSource, ContentTarget } from "../oci/content.js";
+import { PolypackError } from "../errors/index.js";
 import { Reference } from "../registry/reference.js";
 import type { Endpoint } from "./endpoint.js";
 import type { ClientScope, RegistryAccess } from "./registry-access.js";
@@ -35,7 +36,8 @@ export async function openSource(
       } else {
         scope = { defaultRegistry: reference.registry, ...scoped };
       }
-      return new RegistrySource(await access.client(scope), reference);
+      const source = new RegistrySource(await access.client(scope), reference);
+      return endpoint.bareName ? explainBareName(source, endpoint.reference, reference) : source;
     }
     case "layout": {
       const { LayoutSource } = await import("../layout/layout-source.js");
@@ -46,6 +48,25 @@ export async function openSource(
       return CnbSource.open(endpoint.path, endpoint.ref);
     }
   }
+}
+
+/**
+ * A source named by a bare word that is no file here: when the image cannot be found or reached,
+ * the error's hint says the word was read as an image reference, and how to name a path instead.
+ */
+function explainBareName(source: ContentSource, name: string, reference: Reference): ContentSource {
+  const resolve = source.resolve.bind(source);
+  source.resolve = () =>
+    resolve().catch((error: unknown) => {
+      if (!(error instanceof PolypackError)) throw error;
+      throw new PolypackError(error.code, error.message, {
+        cause: error,
+        hint:
+          `no file or folder ${JSON.stringify(name)} is here, so it was read as the image ${reference.name}${reference.digest ? "@" : ":"}${reference.identifier}; ` +
+          `for a local path write ./${name}, for an image its full reference`,
+      });
+    });
+  return source;
 }
 
 /**

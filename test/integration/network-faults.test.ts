@@ -229,3 +229,17 @@ test("copying from a registry to a layout fetches a corrupt or truncated blob bo
     assert.ok(gets[0]!.fault);
   }
 });
+
+test("a bare name that is no file here is read as a Docker Hub image, and the failure says so", async () => {
+  const cwd = await tempDir("polypack-bare-name-");
+  const result = await polypack(["verify", "my-buildpak"], {
+    cwd,
+    env: { NODE_OPTIONS: `--import=${FAKE_DNS_MODULE}` },
+  });
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, /^error\[REGISTRY_UNAVAILABLE\]: /m);
+  assert.match(
+    result.stderr,
+    /hint: no file or folder "my-buildpak" is here, so it was read as the image docker\.io\/library\/my-buildpak:latest; for a local path write \.\/my-buildpak/,
+  );
+});
