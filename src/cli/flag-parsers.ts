@@ -1,4 +1,5 @@
-import { PolypackError, type ErrorCode } from "../errors/index.js";
+import { isPolypackError, PolypackError, type ErrorCode } from "../errors/index.js";
+import { Platform } from "../oci/platform.js";
 
 // Every numeric and enumerated flag goes through these parsers. A bad value is a usage error
 // (exit 2) with a code from the catalogue, in text and --json like every other error, instead of
@@ -40,6 +41,21 @@ export function choiceFlag<T extends string>(
     if (choice === undefined) throw invalid(flag, value, `one of ${choices.join(", ")}`, code);
     return choice;
   };
+}
+
+/**
+ * The values of a repeatable `os/arch[/variant]` flag (`--platform`): a malformed one is a usage
+ * error, FLAG_INVALID (exit 2), as every other bad flag value is, with the platform rules as hint.
+ */
+export function platformFlags(values: readonly string[] = [], flag = "--platform"): Platform[] {
+  return values.map((value) => {
+    try {
+      return Platform.parse(value, flag);
+    } catch (error) {
+      if (!isPolypackError(error, "PLATFORM_INVALID")) throw error;
+      throw new PolypackError("FLAG_INVALID", error.message, { hint: error.hint, cause: error });
+    }
+  });
 }
 
 function invalid(

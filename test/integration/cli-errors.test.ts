@@ -16,6 +16,14 @@ test("flags that cannot work as written exit 2 (usage) with their code, in text 
     [["buildpack", "package", "hello", "--path", dir, "--label", "no-equals-sign"], "LABEL_INVALID"],
     [["buildpack", "package", "hello", "--path", dir, "--output", "x.cnb", "--by-digest"], "FLAGS_CONFLICT"],
     [["copy", `oci:${join(dir, "src")}:x`, ""], "ENDPOINT_INVALID"],
+    // A malformed --platform is a usage error like any bad flag value, on every command that takes it.
+    [["verify", dir, "--platform", "linux-arm64"], "FLAG_INVALID"],
+    [["sbom", dir, "--platform", "linux/arm64/v99/x"], "FLAG_INVALID"],
+    [["manifest", "create", "idx", dir, "--platform", "amd64"], "FLAG_INVALID"],
+    [
+      ["buildpack", "package", "hello", "--path", dir, "--publish", "--by-digest", "--tag", "2"],
+      "FLAGS_CONFLICT",
+    ],
   ];
   for (const [args, code] of cases) {
     const text = await polypack(args);

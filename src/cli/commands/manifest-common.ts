@@ -1,4 +1,4 @@
-import { collect } from "../flag-parsers.js";
+import { collect, platformFlags } from "../flag-parsers.js";
 import type { Command } from "commander";
 import { parseEndpoint, type Endpoint } from "../../endpoints/endpoint.js";
 import { openSource } from "../../endpoints/open.js";
@@ -65,9 +65,9 @@ export async function addSources(
   return { draft, known };
 }
 
-/** `--platform os/arch[/variant]` values. */
+/** `--platform os/arch[/variant]` values (see platformFlags). */
 export function platformsOf(values: readonly string[] = []): Platform[] {
-  return values.map((value) => Platform.parse(value, "--platform"));
+  return platformFlags(values);
 }
 
 /** Adds `--insecure` (pack's flag) and skopeo's `--src-creds`/`--dest-creds` to a manifest verb. */

@@ -5,11 +5,10 @@ import { addExamples } from "../help.js";
 import { parseEndpoint, type Endpoint } from "../../endpoints/endpoint.js";
 import { openSource, openTarget } from "../../endpoints/open.js";
 import { PolypackError } from "../../errors/index.js";
-import { Platform } from "../../oci/platform.js";
 import type { PlatformSboms } from "../../sbom/sbom.js";
 import type { CliContext } from "../context.js";
 import type { OutputChoice } from "../output-choice.js";
-import { choiceFlag, collect } from "../flag-parsers.js";
+import { choiceFlag, collect, platformFlags } from "../flag-parsers.js";
 import { renderTable, shortDigest } from "../table.js";
 
 interface SbomFlags {
@@ -48,7 +47,7 @@ export function registerSbom(program: Command, context: () => CliContext): void 
     .option("--attach", "attach the documents to each platform manifest as OCI referrers")
     .action(async (location: string, flags: SbomFlags) => {
       const ctx = context();
-      const platforms = flags.platform.map((p) => Platform.parse(p, "--platform"));
+      const platforms = platformFlags(flags.platform);
       const printing = flags.output === undefined && !flags.attach;
       const endpoint = parseEndpoint(location);
       const { readArtifact } = await import("../../image/image.js");

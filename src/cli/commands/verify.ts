@@ -1,9 +1,8 @@
 import type { Command } from "commander";
-import { collect } from "../flag-parsers.js";
+import { collect, platformFlags } from "../flag-parsers.js";
 import { addExamples } from "../help.js";
 import { parseEndpoint } from "../../endpoints/endpoint.js";
 import { openSource } from "../../endpoints/open.js";
-import { Platform } from "../../oci/platform.js";
 import type { Artifact } from "../../image/image.js";
 import type { VerifyReport } from "../../verify/findings.js";
 import type { CliContext } from "../context.js";
@@ -40,7 +39,7 @@ export function registerVerify(program: Command, context: () => CliContext): voi
     .option("--no-run-images", "do not read a builder's run images to check their platforms (noted)")
     .action(async (location: string, flags: VerifyFlags) => {
       const ctx = context();
-      const platforms = flags.platform.map((p) => Platform.parse(p, "--platform"));
+      const platforms = platformFlags(flags.platform);
       const { readArtifact } = await import("../../image/image.js");
       const { verifyArtifact, verifyFailed } = await import("../../verify/verify.js");
       const source = await openSource(parseEndpoint(location), ctx);
