@@ -123,6 +123,16 @@ describe("verify and the packaging refusal", () => {
     );
     assert.match(await fileSays(join(dir, "linux/amd64/bin/run")), /x86-64/);
     assert.match(await fileSays(join(dir, "linux/arm64/bin/run")), /aarch64/);
+    // --target, as buildpack package and test name a platform, is --platform's other name.
+    for (const flag of ["--platform", "--target", "-t"]) {
+      const one = await polypackOk(["--json", "verify", `oci:${out}`, flag, "linux/arm64"]);
+      const only = JSON.parse(one.stdout) as Report;
+      assert.deepEqual(
+        only.platforms.map((p) => p.platform),
+        ["linux/arm64"],
+        flag,
+      );
+    }
   });
 
   test("an amd64 program in the arm64 folder is refused, naming platform and file; nothing is written", async () => {

@@ -13,6 +13,7 @@ import { renderTable, shortDigest } from "../table.js";
 
 interface SbomFlags {
   platform: string[];
+  target: string[];
   format?: "cyclonedx" | "spdx";
   output?: string;
   attach?: boolean;
@@ -39,6 +40,12 @@ export function registerSbom(program: Command, context: () => CliContext): void 
     .argument("<location>", "registry reference, OCI layout directory (oci:DIR[:REF]) or .cnb file")
     .option("--platform <os/arch[/variant]>", "only this platform (repeatable)", collect, [])
     .option(
+      "-t, --target <os/arch[/variant]>",
+      "the same as --platform, as buildpack package names it",
+      collect,
+      [],
+    )
+    .option(
       "--format <format>",
       "cyclonedx or spdx (default: both when saving)",
       choiceFlag("--format", ["cyclonedx", "spdx"]),
@@ -47,7 +54,7 @@ export function registerSbom(program: Command, context: () => CliContext): void 
     .option("--attach", "attach the documents to each platform manifest as OCI referrers")
     .action(async (location: string, flags: SbomFlags) => {
       const ctx = context();
-      const platforms = platformFlags(flags.platform);
+      const platforms = [...platformFlags(flags.platform), ...platformFlags(flags.target, "--target")];
       const printing = flags.output === undefined && !flags.attach;
       const endpoint = parseEndpoint(location);
       const { readArtifact } = await import("../../image/image.js");

@@ -11,6 +11,7 @@ import { renderTable, shortDigest } from "../table.js";
 
 interface VerifyFlags {
   platform: string[];
+  target: string[];
   dependencies?: boolean;
   allow: string[];
   cacheDir?: string;
@@ -28,6 +29,12 @@ export function registerVerify(program: Command, context: () => CliContext): voi
     .description("check that each platform's image holds programs and dependencies for that platform")
     .argument("<location>", "registry reference, OCI layout directory (oci:DIR[:REF]) or .cnb file")
     .option("--platform <os/arch[/variant]>", "check only this platform (repeatable)", collect, [])
+    .option(
+      "-t, --target <os/arch[/variant]>",
+      "the same as --platform, as buildpack package names it",
+      collect,
+      [],
+    )
     .option("--dependencies", "also download every dependency buildpack.toml lists and check its archive")
     .option(
       "--allow <pattern>",
@@ -39,7 +46,7 @@ export function registerVerify(program: Command, context: () => CliContext): voi
     .option("--no-run-images", "do not read a builder's run images to check their platforms (noted)")
     .action(async (location: string, flags: VerifyFlags) => {
       const ctx = context();
-      const platforms = platformFlags(flags.platform);
+      const platforms = [...platformFlags(flags.platform), ...platformFlags(flags.target, "--target")];
       const { readArtifact } = await import("../../image/image.js");
       const { verifyArtifact, verifyFailed } = await import("../../verify/verify.js");
       const source = await openSource(parseEndpoint(location), ctx);
