@@ -26,13 +26,18 @@ const TAG = /^[\w][\w.-]{0,127}$/;
  * gets `.cnb` when it lacks it), `--format layout` an OCI layout at `--output`, and `--publish`
  * pushes to the registry NAME names. `--format image` alone would write to a Docker daemon in pack;
  * polypack has none, so it is refused rather than silently pushed (PUBLISH_REQUIRED). Without
- * `--format` an `--output` ending in `.cnb` is a file and any other a layout. Refs and tags are
+ * `--format` an `--output` ending in `.cnb` is a file and any other a layout, and so is a NAME
+ * ending in `.cnb` without `--output` or `--publish`. Refs and tags are
  * NAME's tag (else `latest`) plus each `--tag`; a `--tag` naming another repository of the same
  * registry is pushed there too (`elsewhere`); `--by-digest` pushes no tag at all. Throws
  * OUTPUT_REQUIRED, PUBLISH_REQUIRED, FLAGS_CONFLICT, FORMAT_INVALID or TAG_INVALID.
  */
 export function chooseOutput(name: string, flags: OutputFlags): OutputChoice {
-  const format = flags.format ?? (flags.publish ? "image" : inferFormat(flags.output));
+  // A NAME that ends in .cnb, with nothing else said, can only mean that file.
+  const output =
+    flags.output ??
+    (flags.format === undefined && !flags.publish && name.endsWith(".cnb") ? name : undefined);
+  const format = flags.format ?? (flags.publish ? "image" : inferFormat(output));
   if (format === "image" && !flags.publish) {
     throw new PolypackError(
       "PUBLISH_REQUIRED",

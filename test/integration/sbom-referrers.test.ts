@@ -172,6 +172,9 @@ describe("polypack sbom", () => {
     assert.match(packaged.stderr, /sbom linux\/arm64 spdx: .*out\.cnb\.sbom\/linux-arm64\.spdx\.json/);
     const made = await polypackOk(["sbom", cnb, "--platform", "linux/arm64", "--format", "cyclonedx"]);
     assert.equal(await readFile(`${cnb}.sbom/linux-arm64.cdx.json`, "utf8"), made.stdout);
+    // Printing one platform's document needs no --format: CycloneDX, as the help's example says.
+    const printed = await polypackOk(["sbom", cnb, "--target", "linux/arm64"]);
+    assert.equal(printed.stdout, made.stdout);
   });
 
   test("attached in a registry without the referrers API, the documents sit under the sha256-<hex> tag", async () => {

@@ -47,7 +47,7 @@ export function registerSbom(program: Command, context: () => CliContext): void 
     )
     .option(
       "--format <format>",
-      "cyclonedx or spdx (default: both when saving)",
+      "cyclonedx or spdx (default: cyclonedx when printing, both when saving or attaching)",
       choiceFlag("--format", ["cyclonedx", "spdx"]),
     )
     .option("-o, --output <dir>", "write <os>-<arch>[-<variant>].cdx.json / .spdx.json files here")
@@ -66,18 +66,23 @@ export function registerSbom(program: Command, context: () => CliContext): void 
       } finally {
         await source.close?.();
       }
-      const formats = flags.format ? [flags.format] : (["cyclonedx", "spdx"] as const);
+      // Printed: one document, CycloneDX unless --format says otherwise; saved or attached: both.
+      const formats = flags.format
+        ? [flags.format]
+        : printing
+          ? (["cyclonedx"] as const)
+          : (["cyclonedx", "spdx"] as const);
       if (printing) {
-        if (sboms.length !== 1 || formats.length !== 1) {
+        if (sboms.length !== 1) {
           throw new PolypackError(
             "OUTPUT_REQUIRED",
-            `${location} has ${sboms.length} platform(s); one document is printed at a time`,
+            `${location} has ${sboms.length} platforms (${sboms.map((s) => s.platform).join(", ")}); one document is printed at a time`,
             {
-              hint: "name one --platform and one --format to print, or give --output DIR or --attach",
+              hint: "name one --platform to print its document, or give --output DIR or --attach",
             },
           );
         }
-        process.stdout.write(`${sboms[0]![formats[0]!]}\n`);
+        process.stdout.write(`${sboms[0]![formats[0]]}\n`);
         return;
       }
       const rows: SbomRow[] = [];

@@ -36,6 +36,17 @@ test("--publish and --format image push NAME with all tags; --by-digest with non
   assert.deepEqual(byDigest.kind === "registry" && byDigest.tags, []);
 });
 
+test("a NAME ending in .cnb, with no other output flag, is that file", () => {
+  const choice = chooseOutput("dist/hello.cnb", {});
+  assert.equal(choice.kind, "file");
+  assert.equal(choice.kind === "file" && choice.path, "dist/hello.cnb");
+  // Anything else still has to say where the package goes.
+  assert.throws(
+    () => chooseOutput("hello", {}),
+    (e) => isPolypackError(e, "OUTPUT_REQUIRED"),
+  );
+});
+
 test("contradictory or missing output flags are typed errors", () => {
   const cases: [string, Parameters<typeof chooseOutput>[1], ErrorCode][] = [
     ["hello", {}, "OUTPUT_REQUIRED"],
