@@ -109,7 +109,17 @@ A multi-architecture ${spec.kind === "extension" ? "image extension" : "buildpac
 Package it for every target as one multi-arch .cnb file:
 
     polypack ${spec.kind} package ${spec.id.split("/").pop()}.cnb --path . --format file
-`;
+${
+  spec.kind === "buildpack"
+    ? `
+Run its detect and build for each target on this machine (foreign ones under proot and qemu-user).
+\`bin/detect\` and \`bin/build\` are bash scripts, so a foreign target needs a build image with bash
+to run them in (an image with bash for each target, such as a multi-arch Ubuntu), for example:
+
+    polypack test . --build-image docker.io/library/ubuntu:24.04
+`
+    : ""
+}`;
 }
 
 function quote(value: string): string {
