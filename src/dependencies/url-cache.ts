@@ -2,9 +2,9 @@ import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { Digest } from "../oci/digest.js";
+import { verifyingStream } from "../oci/verify.js";
 import { redactUrl } from "../http/redact.js";
 import { tempPathBeside } from "../util/fs.js";
 import type { CacheEntry, DependencyCache } from "./cache.js";
@@ -61,16 +61,11 @@ export async function cacheUrl(
     throw new Error("the server answered 304 Not Modified to a request that was not conditional");
   }
   const temp = join(scratch, `download-${createHash("sha256").update(url.href).digest("hex").slice(0, 12)}`);
-  const hash = createHash("sha256");
-  const tap = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      callback(null, chunk);
-    },
-  });
+  // No checksum to hold the bytes to: the one verifying stream only hashes them on their way.
+  const hashing = verifyingStream({}, redactUrl(url));
   try {
-    await pipeline(opened.stream, tap, createWriteStream(temp, { flags: "wx" }));
-    const digest = Digest.parse(`sha256:${hash.digest("hex")}`);
+    await pipeline(opened.stream, hashing, createWriteStream(temp, { flags: "wx" }));
+    const digest = hashing.digest();
     const stored =
       (await cache.entry(digest)) ??
       (await cache.share(digest, () => cache.put(digest, createReadStream(temp))));

@@ -1,19 +1,17 @@
-import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { setTimeout as delay } from "node:timers/promises";
 import { isPolypackError, type PolypackError } from "../../errors/index.js";
 import { retrying } from "../../http/retry.js";
 import type { HttpRequest } from "../../http/message.js";
 import type { HttpStack } from "../../http/stack.js";
-import { Digest } from "../../oci/digest.js";
-import { STREAM_CHUNK_BYTES } from "../../oci/verify.js";
+import type { Digest } from "../../oci/digest.js";
+import { STREAM_CHUNK_BYTES, verifyingStream } from "../../oci/verify.js";
 import { forgetTemp, tempPathBeside } from "../../util/fs.js";
 import type { CacheEntry, DependencyCache } from "../cache.js";
-import { failure, isTransient, labelled, reason, type DependencyLabel } from "../failure.js";
+import { failure, isTransient, labelled, nameDependency, reason, type DependencyLabel } from "../failure.js";
 import { maxDownloadBytes } from "../download-cap.js";
 import { downloadErrors } from "../http-source.js";
 import { openSource } from "../open-source.js";
@@ -100,15 +98,9 @@ export class NewFileFetcher {
     });
     const { cache } = this.options;
     const temp = tempPathBeside(join(cache.dir, "incoming"));
-    const hash = createHash("sha256");
-    let bytes = 0;
-    const tap = new Transform({
-      transform: (chunk: Buffer, _encoding, done) => {
-        hash.update(chunk);
-        bytes += chunk.length;
-        this.options.onBytes?.(label, bytes, size);
-        done(null, chunk);
-      },
+    // Hashed and counted by the one verifying stream (no checksum is known yet: it is made here).
+    const tap = verifyingStream({}, nameDependency(label), {
+      onProgress: (bytes) => this.options.onBytes?.(label, bytes, size),
     });
     try {
       await mkdir(dirname(temp), { recursive: true });
@@ -116,23 +108,23 @@ export class NewFileFetcher {
         await pipeline(stream, tap, createWriteStream(temp, { flags: "wx" }));
       } catch (error) {
         if (isPolypackError(error)) throw error;
-        const progress = size === undefined ? `${bytes} bytes` : `${bytes} of ${size} bytes`;
+        const progress = size === undefined ? `${tap.bytes} bytes` : `${tap.bytes} of ${size} bytes`;
         throw failure(
           source.kind === "file" ? "DEPENDENCY_DOWNLOAD_FAILED" : "DEPENDENCY_TRUNCATED",
           `the transfer stopped after ${progress}: ${reason(error)}`,
           { transient: source.kind === "http", cause: error },
         );
       }
-      if (size !== undefined && bytes !== size) {
-        throw failure("DEPENDENCY_TRUNCATED", `the transfer ended after ${bytes} of ${size} bytes`, {
+      if (size !== undefined && tap.bytes !== size) {
+        throw failure("DEPENDENCY_TRUNCATED", `the transfer ended after ${tap.bytes} of ${size} bytes`, {
           transient: true,
         });
       }
-      const digest = Digest.parse(`sha256:${hash.digest("hex")}`);
+      const digest = tap.digest();
       const entry =
         (await cache.entry(digest)) ??
         (await cache.put(digest, createReadStream(temp, { highWaterMark: STREAM_CHUNK_BYTES }), {
-          expectedSize: bytes,
+          expectedSize: tap.bytes,
         }));
       return { digest, entry };
     } finally {
