@@ -122,9 +122,7 @@ export async function indexReferrers(
 ): Promise<ReferrerRoute | undefined> {
   if (entries.length === 0) return undefined;
   if ((await store.listReferrers(subject)) !== undefined) return "referrers-api";
-  const tag = referrersTag(subject);
-  const existing = await store.readTag(tag);
-  const before = existing === undefined ? [] : (indexEntries(existing, `${store.name}:${tag}`) ?? []);
+  const before = (await tagSchemeIndex(store, subject)) ?? [];
   const manifests: Descriptor[] = [];
   for (const entry of [...before, ...entries]) {
     const at = manifests.findIndex((m) => m.digest === entry.digest);
@@ -136,7 +134,7 @@ export async function indexReferrers(
   const bytes = Buffer.from(JSON.stringify(index));
   const descriptor = descriptorFor(MediaType.ociIndex, bytes);
   await store.target.putManifest(descriptor, bytes);
-  await store.target.tag(descriptor, [tag]);
+  await store.target.tag(descriptor, [referrersTag(subject)]);
   return "tag-scheme";
 }
 
