@@ -48,12 +48,20 @@ export function tempPathBeside(path: string): string {
     dirname(path),
     `.${basename(path)}.${HOST_TAG}-${process.pid}-${randomBytes(6).toString("hex")}.tmp`,
   );
-  liveTemps.add(temp);
+  return trackTemp(temp);
+}
+
+/**
+ * Tracks a temporary file or folder this process made, so it (and `path.d`) is removed if the
+ * process is interrupted, until `forgetTemp`. Returns `path`.
+ */
+export function trackTemp(path: string): string {
+  liveTemps.add(path);
   if (!cleanupRegistered) {
     cleanupRegistered = true;
     onInterruptCleanup(removeLiveTempsSync);
   }
-  return temp;
+  return path;
 }
 
 /** Stops tracking a temporary path that was renamed into place or removed. */

@@ -1,24 +1,16 @@
-import { rmSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { onInterruptCleanup } from "./cleanup.js";
-
-// Each live scratch folder's interrupt clean-up, so removing the folder also unregisters it.
-const unregister = new Map<string, () => void>();
+import { forgetTemp, trackTemp } from "./fs.js";
 
 /**
  * A new folder in the system's temporary directory, `<prefix>XXXXXX`, that SIGINT or SIGTERM
- * removes with everything in it (see onInterruptCleanup), so an interrupted run keeps its promise
- * that its temporary files are gone. Remove it with removeScratchDir.
+ * removes with everything in it (it is tracked with the process's other temporaries, see
+ * trackTemp), so an interrupted run keeps its promise that its temporary files are gone. Remove it
+ * with removeScratchDir.
  */
 export async function makeScratchDir(prefix: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  unregister.set(
-    dir,
-    onInterruptCleanup(() => rmSync(dir, { recursive: true, force: true })),
-  );
-  return dir;
+  return trackTemp(await mkdtemp(join(tmpdir(), prefix)));
 }
 
 /** Removes a folder makeScratchDir made (its contents too) and stops watching it. */
@@ -26,12 +18,11 @@ export async function removeScratchDir(dir: string): Promise<void> {
   try {
     await rm(dir, { recursive: true, force: true });
   } finally {
-    forgetScratchDir(dir);
+    forgetTemp(dir);
   }
 }
 
 /** Stops watching a scratch folder the caller removed itself (or moved away). */
 export function forgetScratchDir(dir: string): void {
-  unregister.get(dir)?.();
-  unregister.delete(dir);
+  forgetTemp(dir);
 }
