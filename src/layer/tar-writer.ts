@@ -1,7 +1,7 @@
 import type { FileHandle } from "node:fs/promises";
 import { PolypackError } from "../errors/index.js";
 import type { LayerEntry, StreamedFileEntry } from "./entry.js";
-import { EntryFile, readEntryFile, sizeMismatch } from "./entry-file.js";
+import { readEntryFile, sizeMismatch, type EntryFile } from "./entry-file.js";
 import { entryHeaderBytes, layerMtime, type HeaderOptions } from "./header.js";
 import { compareArchivePaths, entryArchivePath } from "./paths.js";
 import { END_OF_ARCHIVE, paddedLength } from "./tar-format.js";
@@ -128,8 +128,10 @@ export async function writeTar(
   options: TarOptions = {},
 ): Promise<void> {
   const headerOptions = tarHeaderOptions(options);
-  let filling = Buffer.allocUnsafe(COPY_BUFFER_BYTES);
-  let spare = Buffer.allocUnsafe(COPY_BUFFER_BYTES);
+  const buffers: CopyBuffers = {
+    filling: Buffer.allocUnsafe(COPY_BUFFER_BYTES),
+    spare: Buffer.allocUnsafe(COPY_BUFFER_BYTES),
+  };
   for (const prepared of prepareEntries(entries)) {
     const { path, entry } = prepared;
     if (entry.type !== "file" || entry.content !== undefined || entry.file === undefined) {
@@ -137,32 +139,50 @@ export async function writeTar(
       continue;
     }
     await writeAll(out, entryHeaderBytes(entry, path, headerOptions));
-    const file = await EntryFile.open(path, { ...entry, file: entry.file });
-    let finished = false;
-    try {
-      let position = 0;
-      let reading = readChunk(file, filling, position, entry.size);
-      while (position < entry.size) {
-        const length = await reading;
-        const full = filling;
-        position += length;
-        [filling, spare] = [spare, full];
-        reading = readChunk(file, filling, position, entry.size);
-        // A failed write leaves a read in flight; it is settled before the file is closed.
-        await writeAll(out, full.subarray(0, length)).catch(async (error: unknown) => {
-          await reading.catch(() => undefined);
-          throw error;
-        });
-      }
-      await reading;
-      finished = true;
-      await file.finish();
-    } finally {
-      if (!finished) await file.close();
+    // readEntryFile opens and checks the file, and checks it again once the copy is done.
+    const copying = readEntryFile(path, { ...entry, file: entry.file }, (file) =>
+      copyFile(file, entry.size, out, buffers),
+    );
+    for await (const _written of copying) {
+      // The copy writes as it reads; what it yields is only its progress.
     }
     await writeAll(out, padding(entry.size));
   }
   await writeAll(out, END_OF_ARCHIVE);
+}
+
+/** The two buffers writeTar copies through, swapped as one fills while the other is written. */
+interface CopyBuffers {
+  filling: Buffer;
+  spare: Buffer;
+}
+
+/**
+ * Copies `size` bytes of `file` into `out`, reading the next piece while the last one is written;
+ * yields the bytes written so far after each piece.
+ */
+async function* copyFile(
+  file: EntryFile,
+  size: number,
+  out: FileHandle,
+  buffers: CopyBuffers,
+): AsyncGenerator<number> {
+  let position = 0;
+  let reading = readChunk(file, buffers.filling, position, size);
+  while (position < size) {
+    const length = await reading;
+    const full = buffers.filling;
+    position += length;
+    [buffers.filling, buffers.spare] = [buffers.spare, full];
+    reading = readChunk(file, buffers.filling, position, size);
+    // A failed write leaves a read in flight; it is settled before the file is closed.
+    await writeAll(out, full.subarray(0, length)).catch(async (error: unknown) => {
+      await reading.catch(() => undefined);
+      throw error;
+    });
+    yield position;
+  }
+  await reading;
 }
 
 /** Reads the next piece of a file (0 bytes once `size` is reached) into `buffer`. */
