@@ -1,7 +1,7 @@
 import type { Artifact } from "../image/image.js";
 import { requireVerified } from "../verify/verify.js";
 import type { PackageOptions } from "./package.js";
-import type { LayerScan } from "../verify/image-tree.js";
+import type { LayerScans } from "../verify/image-tree.js";
 
 /**
  * Runs `polypack verify`'s checks over the images a package run built, before delivery writes
@@ -12,7 +12,7 @@ export async function verifyBeforeWrite(
   root: Artifact,
   options: Pick<PackageOptions, "verify" | "allow" | "onEvent">,
   name: string,
-  scans?: ReadonlyMap<string, Promise<LayerScan>>,
+  scans?: LayerScans,
 ): Promise<void> {
   if (options.verify === false) {
     options.onEvent?.({ type: "warning", message: "verification skipped (--no-verify)" });

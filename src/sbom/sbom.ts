@@ -4,7 +4,7 @@ import { PolypackError } from "../errors/index.js";
 import type { Artifact } from "../image/image.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import { Platform } from "../oci/platform.js";
-import { readImageTree, type LayerScan } from "../verify/image-tree.js";
+import { readImageTree, type LayerScans } from "../verify/image-tree.js";
 import { platformImages } from "../verify/verify.js";
 import { cycloneDxDocument } from "./cyclonedx.js";
 import { sbomSubject } from "./model.js";
@@ -38,7 +38,7 @@ export async function makeSboms(
      */
     subject?: Descriptor;
     /** Scans of layers already read in this run, by digest (see readImageTree). */
-    scans?: ReadonlyMap<string, Promise<LayerScan>>;
+    scans?: LayerScans;
   },
 ): Promise<PlatformSboms[]> {
   const out: PlatformSboms[] = [];

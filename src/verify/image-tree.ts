@@ -70,8 +70,11 @@ export interface ImageTreeOptions {
    * from the very tar bytes it hashes as it writes it (see scanLayerTar), so verifying before
    * delivery need not read the layer back.
    */
-  scans?: ReadonlyMap<string, Promise<LayerScan>>;
+  scans?: LayerScans;
 }
+
+/** Scans of layers already made in this run, looked up by layer digest (a Map will do). */
+export type LayerScans = Pick<ReadonlyMap<string, Promise<LayerScan>>, "get">;
 
 /**
  * Scans of `layers` made on first use and kept, for a run that reads the same layers more than
@@ -79,24 +82,24 @@ export interface ImageTreeOptions {
  * readImageTree, and each layer is read once. A layer that cannot be opened gives a scan with a
  * problem, as readImageTree records one.
  */
-export function sharedScans(layers: readonly Layer[]): ReadonlyMap<string, Promise<LayerScan>> {
-  const byDigest = new Map(layers.map((layer, index) => [layer.descriptor.digest, { layer, index }]));
+export function sharedScans(layers: readonly Layer[]): LayerScans {
   const made = new Map<string, Promise<LayerScan>>();
-  return new (class extends Map<string, Promise<LayerScan>> {
-    override get(digest: string): Promise<LayerScan> | undefined {
-      const known = made.get(digest);
-      if (known !== undefined) return known;
-      const found = byDigest.get(digest);
-      if (found === undefined) return undefined;
-      const context = `layer ${found.index} (${digest})`;
-      const scan = found.layer.open().then(
-        (source) => scanLayer(source, context),
-        (error: unknown): LayerScan => ({ ops: [], files: 0, problem: message(error) }),
-      );
-      made.set(digest, scan);
+  return {
+    get(digest) {
+      const index = layers.findIndex((layer) => layer.descriptor.digest === digest);
+      if (index < 0) return undefined;
+      let scan = made.get(digest);
+      if (scan === undefined) {
+        const context = `layer ${index} (${digest})`;
+        scan = layers[index]!.open().then(
+          (source) => scanLayer(source, context),
+          (error: unknown): LayerScan => ({ ops: [], files: 0, problem: message(error) }),
+        );
+        made.set(digest, scan);
+      }
       return scan;
-    }
-  })();
+    },
+  };
 }
 
 /**

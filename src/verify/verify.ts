@@ -9,7 +9,7 @@ import {
   checkLayers,
   checkPrograms,
 } from "./image-checks.js";
-import { readImageTree, type LayerScan } from "./image-tree.js";
+import { readImageTree, type LayerScans } from "./image-tree.js";
 import { checkRunImages, type RunImageResolver } from "./run-images.js";
 import { BUILDER_METADATA_LABEL } from "../buildpack/labels.js";
 
@@ -27,7 +27,7 @@ export interface VerifyOptions {
    * Scans of layers this run has already read as it wrote them, by layer digest (see
    * scanLayerTar); those layers are not read again.
    */
-  scans?: ReadonlyMap<string, Promise<LayerScan>>;
+  scans?: LayerScans;
   /**
    * Reads a builder's run images (through the caller's registry access) to check each has the
    * platform; without it, builders' run images are not checked and a note says so.

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { defaultCacheHome } from "../../dependencies/cache-dir.js";
 import type { Endpoint } from "../../endpoints/endpoint.js";
 import type { ContentSource } from "../../oci/content.js";
+import type { LayerScans } from "../../verify/image-tree.js";
 import { openSource, openTarget } from "../../endpoints/open.js";
 import { polypackVersion } from "../../version.js";
 import type { CliContext } from "../context.js";
@@ -175,7 +176,7 @@ export function registerBuilderCreate(parent: Command, context: () => CliContext
         );
         // The builder's own layers are read once, for verify and the SBOMs alike.
         const { sharedScans } = await import("../../verify/image-tree.js");
-        const scansOf = new Map<(typeof builder.targets)[number], ReturnType<typeof sharedScans>>();
+        const scansOf = new Map<(typeof builder.targets)[number], LayerScans>();
         for (const target of builder.targets) scansOf.set(target, sharedScans(await target.added.layers()));
         // What the builder adds (lifecycle, buildpacks, files) is verified as `polypack verify` would,
         // before anything is written; the build image's own layers are the stack's business.
